@@ -1,0 +1,169 @@
+//! Argument coercions shared by every class: integers as NUM2INT does them,
+//! and family/socktype/level/optname/shutdown names as stock accepts them
+//! (Integer, Symbol, or String/to_str).
+
+use crate::core::constants::{self, Category};
+use crate::errors::{self, protect};
+use magnus::{
+    prelude::*,
+    rb_sys::{AsRawValue, FromRawValue},
+    Error, RString, Ruby, Symbol, Value,
+};
+
+/// NUM2INT: Integer (or anything with to_int, Float truncated) to a C int,
+/// with stock's TypeError/RangeError messages.
+pub fn num2int(value: Value) -> Result<i32, Error> {
+    if let Some(fixnum) = magnus::Fixnum::from_value(value) {
+        if let Ok(v) = i32::try_from(fixnum.to_isize()) {
+            return Ok(v);
+        }
+    }
+    // SAFETY: rb_num2int raises TypeError/RangeError; protect catches it.
+    let v = protect(|| unsafe { rb_sys::rb_num2int(value.as_raw()) })?;
+    Ok(v as i32)
+}
+
+/// NUM2LONG, for lengths and sizes.
+#[allow(dead_code)] // used by the Socket/BasicSocket issue
+pub fn num2long(value: Value) -> Result<i64, Error> {
+    if let Some(fixnum) = magnus::Fixnum::from_value(value) {
+        return Ok(fixnum.to_isize() as i64);
+    }
+    // SAFETY: rb_num2long raises TypeError/RangeError; protect catches it.
+    let v = protect(|| unsafe { rb_sys::rb_num2long(value.as_raw()) })?;
+    Ok(v)
+}
+
+/// StringValue: a String, or the result of to_str, else TypeError.
+pub fn string_value(value: Value) -> Result<RString, Error> {
+    if let Some(s) = RString::from_value(value) {
+        return Ok(s);
+    }
+    // SAFETY: rb_str_to_str raises TypeError for non-strings; protect catches it.
+    let raw = protect(|| unsafe { rb_sys::rb_str_to_str(value.as_raw()) })?;
+    // SAFETY: rb_str_to_str returns a String on success.
+    Ok(unsafe { RString::from_value(Value::from_raw(raw)).expect("a String") })
+}
+
+/// rb_check_string_type: Some(String) for a String or to_str-able object.
+fn check_string(value: Value) -> Result<Option<RString>, Error> {
+    if let Some(s) = RString::from_value(value) {
+        return Ok(Some(s));
+    }
+    // SAFETY: rb_check_string_type returns nil instead of raising for
+    // non-strings, but a to_str method may raise; protect catches that.
+    let raw = protect(|| unsafe { rb_sys::rb_check_string_type(value.as_raw()) })?;
+    // SAFETY: the result is nil or a String, both valid values.
+    let v = unsafe { Value::from_raw(raw) };
+    Ok(RString::from_value(v))
+}
+
+/// stock's constant_arg: a Symbol or String is looked up by name in the
+/// category ("unknown socket domain: FOO" when missing); anything else is
+/// NUM2INT.
+pub fn constant_arg(
+    ruby: &Ruby,
+    value: Value,
+    category: Category,
+    what: &str,
+) -> Result<i32, Error> {
+    let name = if let Some(sym) = Symbol::from_value(value) {
+        Some(sym.name()?.into_owned().into_bytes())
+    } else {
+        // SAFETY: the bytes are copied out before any other Ruby call.
+        check_string(value)?.map(|s| unsafe { s.as_slice() }.to_vec())
+    };
+    match name {
+        Some(bytes) => match constants::name_to_int(category, &bytes) {
+            Some(v) => Ok(v as i32),
+            None => {
+                // stock prints the name with %s: up to its first NUL byte.
+                let shown = bytes.split(|&b| b == 0).next().unwrap_or(&[]);
+                Err(errors::socket_error(
+                    ruby,
+                    format!("{what}: {}", String::from_utf8_lossy(shown)),
+                ))
+            }
+        },
+        None => num2int(value),
+    }
+}
+
+pub fn family_arg(ruby: &Ruby, value: Value) -> Result<i32, Error> {
+    constant_arg(ruby, value, Category::Family, "unknown socket domain")
+}
+
+pub fn socktype_arg(ruby: &Ruby, value: Value) -> Result<i32, Error> {
+    constant_arg(ruby, value, Category::SockType, "unknown socket type")
+}
+
+#[allow(dead_code)] // used by the Socket/BasicSocket issue
+fn is_ip_family(family: i32) -> bool {
+    family == libc::AF_INET || family == libc::AF_INET6
+}
+
+/// A level for getsockopt/setsockopt/ancillary data, as rsock_level_arg.
+#[allow(dead_code)] // used by the Socket/BasicSocket issue
+pub fn level_arg(ruby: &Ruby, family: i32, value: Value) -> Result<i32, Error> {
+    let category = if is_ip_family(family) {
+        Category::IpLevel
+    } else {
+        Category::UnknownLevel
+    };
+    constant_arg(ruby, value, category, "unknown protocol level")
+}
+
+/// An option name within a level, as rsock_optname_arg.
+#[allow(dead_code)] // used by the Socket/BasicSocket issue
+pub fn optname_arg(ruby: &Ruby, family: i32, level: i32, value: Value) -> Result<i32, Error> {
+    let (category, what) = if is_ip_family(family) {
+        match level {
+            libc::SOL_SOCKET => (Category::SoOptname, "unknown socket level option name"),
+            libc::IPPROTO_IP => (Category::IpOptname, "unknown IP level option name"),
+            libc::IPPROTO_IPV6 => (Category::Ipv6Optname, "unknown IPv6 level option name"),
+            libc::IPPROTO_TCP => (Category::TcpOptname, "unknown TCP level option name"),
+            libc::IPPROTO_UDP => (Category::UdpOptname, "unknown UDP level option name"),
+            _ => return num2int(value),
+        }
+    } else if level == libc::SOL_SOCKET {
+        (Category::SoOptname, "unknown socket level option name")
+    } else {
+        return num2int(value);
+    };
+    constant_arg(ruby, value, category, what)
+}
+
+/// The `how` of BasicSocket#shutdown, as rsock_shutdown_how_arg.
+#[allow(dead_code)] // used by the Socket/BasicSocket issue
+pub fn shutdown_how_arg(ruby: &Ruby, value: Value) -> Result<i32, Error> {
+    constant_arg(
+        ruby,
+        value,
+        Category::ShutdownHow,
+        "unknown shutdown argument",
+    )
+}
+
+/// NUM2INT of an optional argument: nil or absent means `default`.
+pub fn opt_int(value: Option<Value>, default: i32) -> Result<i32, Error> {
+    match value {
+        Some(v) if !v.is_nil() => num2int(v),
+        _ => Ok(default),
+    }
+}
+
+static ADDRINFO: magnus::value::Lazy<magnus::RClass> = magnus::value::Lazy::new(|ruby| {
+    ruby.class_object()
+        .const_get("Addrinfo")
+        .expect("Addrinfo is defined at load")
+});
+
+/// SockAddrStringValue: a packed sockaddr String, or an Addrinfo's
+/// to_sockaddr.
+pub fn sockaddr_arg(ruby: &Ruby, value: Value) -> Result<RString, Error> {
+    if value.is_kind_of(ruby.get_inner(&ADDRINFO)) {
+        let packed: Value = value.funcall("to_sockaddr", ())?;
+        return string_value(packed);
+    }
+    string_value(value)
+}

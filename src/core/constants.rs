@@ -1,0 +1,156 @@
+//! The platform's socket constants and the name lookups built on them.
+//!
+//! Stock accepts a constant either by its full name ("AF_INET", "PF_INET") or
+//! with the category's prefix dropped ("INET"); each [`Category`] says which
+//! names belong to it and which prefixes may be dropped.
+
+mod table {
+    include!("constants_table.rs");
+}
+pub use table::TABLE;
+
+/// A family of constants that an argument or an inspect string draws from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    Family,
+    ProtocolFamily,
+    SockType,
+    IpProto,
+    /// Levels for IP sockets: SOL_SOCKET and IPPROTO_*.
+    IpLevel,
+    /// Levels for other sockets: SOL_SOCKET only.
+    UnknownLevel,
+    SoOptname,
+    IpOptname,
+    Ipv6Optname,
+    TcpOptname,
+    UdpOptname,
+    ShutdownHow,
+    ScmOptname,
+    LocalOptname,
+}
+
+impl Category {
+    /// Whether a full constant name is a member of this category.
+    fn owns(self, name: &str) -> bool {
+        match self {
+            Category::Family => name.starts_with("AF_") || name.starts_with("PF_"),
+            Category::ProtocolFamily => name.starts_with("PF_"),
+            Category::SockType => name.starts_with("SOCK_"),
+            Category::IpProto => name.starts_with("IPPROTO_"),
+            Category::IpLevel => name == "SOL_SOCKET" || name.starts_with("IPPROTO_"),
+            Category::UnknownLevel => name == "SOL_SOCKET",
+            Category::SoOptname => name.starts_with("SO_"),
+            Category::IpOptname => name.starts_with("IP_"),
+            Category::Ipv6Optname => name.starts_with("IPV6_"),
+            Category::TcpOptname => name.starts_with("TCP_"),
+            Category::UdpOptname => name.starts_with("UDP_"),
+            Category::ShutdownHow => name.starts_with("SHUT_"),
+            Category::ScmOptname => name.starts_with("SCM_"),
+            Category::LocalOptname => name.starts_with("LOCAL_"),
+        }
+    }
+
+    /// The prefixes that may be left off a member's name.
+    fn prefixes(self) -> &'static [&'static str] {
+        match self {
+            Category::Family => &["AF_"],
+            Category::ProtocolFamily => &["PF_"],
+            Category::SockType => &["SOCK_"],
+            Category::IpProto => &["IPPROTO_"],
+            Category::IpLevel => &["SOL_", "IPPROTO_"],
+            Category::UnknownLevel => &["SOL_"],
+            Category::SoOptname => &["SO_"],
+            Category::IpOptname => &["IP_"],
+            Category::Ipv6Optname => &["IPV6_"],
+            Category::TcpOptname => &["TCP_"],
+            Category::UdpOptname => &["UDP_"],
+            Category::ShutdownHow => &["SHUT_"],
+            Category::ScmOptname => &["SCM_"],
+            Category::LocalOptname => &["LOCAL_"],
+        }
+    }
+}
+
+/// The value of a constant by its full name (Socket::Constants::NAME).
+pub fn value_of(name: &str) -> Option<i64> {
+    TABLE.iter().find(|(n, _)| *n == name).map(|&(_, v)| v)
+}
+
+/// Resolves an argument name ("INET", "AF_INET", "PF_INET") within a category,
+/// byte for byte as stock does (case-sensitive, no trimming).
+pub fn name_to_int(category: Category, name: &[u8]) -> Option<i64> {
+    let name = std::str::from_utf8(name).ok()?;
+    TABLE.iter().find_map(|&(full, value)| {
+        if !category.owns(full) {
+            return None;
+        }
+        let matches = full == name
+            || category
+                .prefixes()
+                .iter()
+                .any(|p| full.strip_prefix(p) == Some(name));
+        matches.then_some(value)
+    })
+}
+
+/// The preferred full name of a value within a category ("AF_INET" for 2).
+pub fn int_to_name(category: Category, value: i64) -> Option<&'static str> {
+    TABLE
+        .iter()
+        .find(|&&(full, v)| v == value && category.owns(full))
+        .map(|&(full, _)| full)
+}
+
+/// The preferred name of a value with the category's prefix dropped ("INET").
+pub fn int_to_short_name(category: Category, value: i64) -> Option<&'static str> {
+    let full = int_to_name(category, value)?;
+    Some(
+        category
+            .prefixes()
+            .iter()
+            .find_map(|p| full.strip_prefix(p))
+            .unwrap_or(full),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_by_every_spelling() {
+        for name in ["INET", "AF_INET", "PF_INET"] {
+            assert_eq!(name_to_int(Category::Family, name.as_bytes()), Some(2));
+        }
+        assert_eq!(name_to_int(Category::Family, b"inet"), None);
+        assert_eq!(name_to_int(Category::Family, b"SOCK_STREAM"), None);
+        assert_eq!(name_to_int(Category::Family, b"\xff"), None);
+    }
+
+    #[test]
+    fn levels_and_optnames() {
+        assert_eq!(name_to_int(Category::IpLevel, b"SOCKET"), Some(1));
+        assert_eq!(name_to_int(Category::IpLevel, b"TCP"), Some(6));
+        assert_eq!(name_to_int(Category::UnknownLevel, b"TCP"), None);
+        assert_eq!(name_to_int(Category::SoOptname, b"REUSEADDR"), Some(2));
+        assert_eq!(name_to_int(Category::TcpOptname, b"NODELAY"), Some(1));
+        assert_eq!(name_to_int(Category::ShutdownHow, b"RDWR"), Some(2));
+    }
+
+    #[test]
+    fn preferred_names() {
+        assert_eq!(int_to_name(Category::Family, 1), Some("AF_UNIX"));
+        assert_eq!(int_to_short_name(Category::Family, 10), Some("INET6"));
+        assert_eq!(int_to_name(Category::SockType, 1), Some("SOCK_STREAM"));
+        assert_eq!(int_to_name(Category::Family, 12345), None);
+    }
+
+    #[test]
+    fn table_has_no_duplicate_names() {
+        let mut names: Vec<_> = TABLE.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), TABLE.len());
+    }
+}

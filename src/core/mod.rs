@@ -1,0 +1,3 @@
+//! Pure Rust: no Ruby types. Everything here is tested by `cargo test`.
+
+pub mod constants;

@@ -1,0 +1,150 @@
+//! The one place that builds Ruby exceptions, and the one guard around C calls
+//! that may raise.
+//!
+//! Messages follow stock: `Errno::ECONNREFUSED: Connection refused -
+//! connect(2) for 127.0.0.1:1`, `SocketError: unknown socket domain: FOO`.
+
+use magnus::{
+    exception::ExceptionClass,
+    prelude::*,
+    rb_sys::{AsRawValue, FromRawValue},
+    value::Lazy,
+    Error, Exception, RClass, RModule, Ruby, Value,
+};
+use rb_sys::VALUE;
+
+/// Runs a C call that may raise (a longjmp) and turns the raise into an
+/// `Error`. The closure must own nothing that needs dropping: a raise skips
+/// its frames.
+pub fn protect<T: Copy + Default>(f: impl FnOnce() -> T) -> Result<T, Error> {
+    let mut out = T::default();
+    magnus::rb_sys::protect(|| {
+        out = f();
+        rb_sys::Qnil as VALUE
+    })?;
+    Ok(out)
+}
+
+static SOCKET_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
+    ruby.class_object()
+        .const_get("SocketError")
+        .expect("SocketError is defined before use")
+});
+
+#[allow(dead_code)] // used by the Addrinfo and *_nonblock issues
+static RESOLUTION_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
+    let socket: RClass = ruby.class_object().const_get("Socket").expect("Socket");
+    socket
+        .const_get("ResolutionError")
+        .expect("Socket::ResolutionError is defined before use")
+});
+
+#[allow(dead_code)] // used by the Addrinfo and *_nonblock issues
+fn io_const<T: magnus::TryConvert>(ruby: &Ruby, name: &str) -> T {
+    ruby.class_io().const_get(name).expect("IO constant")
+}
+
+/// `SocketError` with a message.
+pub fn socket_error(ruby: &Ruby, msg: impl Into<String>) -> Error {
+    Error::new(ruby.get_inner(&SOCKET_ERROR), msg.into())
+}
+
+/// `Socket::ResolutionError` carrying the getaddrinfo error code.
+#[allow(dead_code)] // used by the Addrinfo and *_nonblock issues
+pub fn resolution_error(ruby: &Ruby, code: i32, msg: &str) -> Error {
+    let class = ruby.get_inner(&RESOLUTION_ERROR);
+    match class.new_instance((ruby.str_new(msg),)) {
+        Ok(exc) => {
+            let exc: Exception = exc;
+            // A hidden ivar (no @), as Ruby 3.4 keeps it: not in #instance_variables.
+            // SAFETY: setting an ivar on an unfrozen exception we just built
+            // does not raise.
+            unsafe {
+                rb_sys::rb_ivar_set(
+                    exc.as_raw(),
+                    error_code_id(),
+                    rb_sys::rb_int2inum(code as _),
+                )
+            };
+            Error::from(exc)
+        }
+        Err(e) => e,
+    }
+}
+
+/// `IOError: closed stream`, as rb_io_check_closed raises it.
+pub fn closed_stream(ruby: &Ruby) -> Error {
+    Error::new(ruby.exception_io_error(), "closed stream")
+}
+
+/// The Errno::* exception for `errno`, message "<strerror> - <what>".
+pub fn syserr(ruby: &Ruby, errno: i32, what: &str) -> Error {
+    syserr_bytes(ruby, errno, what.as_bytes())
+}
+
+/// As [`syserr`], for messages that carry arbitrary bytes (socket paths).
+pub fn syserr_bytes(ruby: &Ruby, errno: i32, what: &[u8]) -> Error {
+    let msg = ruby.str_from_slice(what);
+    // SAFETY: rb_syserr_new_str only allocates an exception object; it does
+    // not raise for any errno value (unknown ones become SystemCallError).
+    let exc = unsafe { rb_sys::rb_syserr_new_str(errno, msg.as_raw()) };
+    exception_from_raw(exc)
+}
+
+/// The Errno::* exception from an `io::Error` returned by a system call.
+pub fn io_error(ruby: &Ruby, err: &std::io::Error, what: &str) -> Error {
+    syserr(ruby, err.raw_os_error().unwrap_or(libc::EIO), what)
+}
+
+fn exception_from_raw(exc: VALUE) -> Error {
+    // SAFETY: the value was just created by the VM and is an Exception.
+    let value = unsafe { Value::from_raw(exc) };
+    match Exception::from_value(value) {
+        Some(e) => Error::from(e),
+        None => Error::new(
+            Ruby::get().expect("ruby thread").exception_runtime_error(),
+            "not an exception",
+        ),
+    }
+}
+
+/// Which way a non-blocking call would have blocked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(dead_code)] // used by the Addrinfo and *_nonblock issues
+pub enum WouldBlock {
+    Read,
+    Write,
+}
+
+/// The exception a `*_nonblock` method raises for `errno`: IO::EAGAINWaitReadable,
+/// IO::EINPROGRESSWaitWritable, or the Errno::* class extended with
+/// IO::WaitReadable/IO::WaitWritable, as rb_readwrite_syserr_fail builds it.
+#[allow(dead_code)] // used by the Addrinfo and *_nonblock issues
+pub fn would_block(ruby: &Ruby, way: WouldBlock, errno: i32, what: &str) -> Error {
+    let (suffix, module) = match way {
+        WouldBlock::Read => ("WaitReadable", "WaitReadable"),
+        WouldBlock::Write => ("WaitWritable", "WaitWritable"),
+    };
+    let flavoured = match errno {
+        e if e == libc::EAGAIN => Some(format!("EAGAIN{suffix}")),
+        e if e == libc::EINPROGRESS => Some(format!("EINPROGRESS{suffix}")),
+        _ => None,
+    };
+    if let Some(name) = flavoured {
+        let class: ExceptionClass = io_const(ruby, &name);
+        return Error::new(class, what.to_owned());
+    }
+    let err = syserr(ruby, errno, what);
+    if let Some(exc) = err.value() {
+        let module: RModule = io_const(ruby, module);
+        // SAFETY: extending a fresh exception object with a module cannot raise.
+        unsafe { rb_sys::rb_extend_object(exc.as_raw(), module.as_raw()) };
+    }
+    err
+}
+
+/// The ID of the hidden ivar holding Socket::ResolutionError#error_code.
+pub fn error_code_id() -> rb_sys::ID {
+    // SAFETY: interning a static C string does not raise.
+    unsafe { rb_sys::rb_intern(c"error_code".as_ptr()) }
+}

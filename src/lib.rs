@@ -1,0 +1,19 @@
+//! socket_rs: Ruby's socket extension, rebuilt in Rust.
+//!
+//! `core` is plain Rust; `ruby` binds it, one file per Ruby class;
+//! `io_bridge` owns fd-to-IO wrapping and waiting; `errors` builds every
+//! exception; `convert` holds the argument coercions all classes share.
+
+pub mod core;
+
+mod convert;
+mod errors;
+mod io_bridge;
+mod ruby;
+
+use magnus::{Error, Ruby};
+
+#[magnus::init]
+fn init(ruby: &Ruby) -> Result<(), Error> {
+    ruby::init(ruby)
+}

@@ -1,0 +1,7 @@
+//! Socket::Ifaddr.
+
+use magnus::{prelude::*, Error, RClass, Ruby};
+
+pub fn init(ruby: &Ruby, socket: RClass) -> Result<RClass, Error> {
+    socket.define_class("Ifaddr", ruby.class_object())
+}

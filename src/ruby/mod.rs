@@ -1,0 +1,38 @@
+//! The binding layer: one file per Ruby class. `init` defines them in the
+//! order stock does, superclasses first.
+
+mod addrinfo;
+mod ancillary_data;
+mod basic_socket;
+mod constants;
+mod ifaddr;
+mod ip_socket;
+mod option;
+mod socket;
+mod socket_error;
+mod tcp_server;
+mod tcp_socket;
+mod udp_socket;
+mod unix_server;
+mod unix_socket;
+
+use magnus::{Error, Ruby};
+
+pub fn init(ruby: &Ruby) -> Result<(), Error> {
+    socket_error::init(ruby)?;
+    let basic_socket = basic_socket::init(ruby)?;
+    let ip_socket = ip_socket::init(ruby, basic_socket)?;
+    let tcp_socket = tcp_socket::init(ruby, ip_socket)?;
+    tcp_server::init(ruby, tcp_socket)?;
+    udp_socket::init(ruby, ip_socket)?;
+    let unix_socket = unix_socket::init(ruby, basic_socket)?;
+    unix_server::init(ruby, unix_socket)?;
+    let socket = socket::init(ruby, basic_socket)?;
+    constants::init(socket)?;
+    socket_error::init_resolution_error(ruby, socket)?;
+    addrinfo::init(ruby)?;
+    option::init(ruby, socket)?;
+    ancillary_data::init(ruby, socket)?;
+    ifaddr::init(ruby, socket)?;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! Socket::Option.
+
+use magnus::{prelude::*, Error, RClass, Ruby};
+
+pub fn init(ruby: &Ruby, socket: RClass) -> Result<RClass, Error> {
+    socket.define_class("Option", ruby.class_object())
+}

@@ -1,0 +1,7 @@
+//! UNIXServer < UNIXSocket.
+
+use magnus::{Error, RClass, Ruby};
+
+pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
+    ruby.define_class("UNIXServer", superclass)
+}

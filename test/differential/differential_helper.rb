@@ -1,0 +1,46 @@
+# frozen_string_literal: true
+
+require "minitest/autorun"
+require "open3"
+require "rbconfig"
+
+# Differential tests: one Ruby snippet runs under the stock extension and
+# under socket_rs, each in its own process, and what they print must match.
+module Differential
+  LIB = File.expand_path("../../lib", __dir__)
+
+  # Prelude for each case: `show` prints a value, or the class and message of
+  # what it raised, one line per call.
+  PRELUDE = <<~'RUBY'
+    $stdout.sync = true
+    def show(label = nil)
+      v = yield
+      puts "#{label}#{label && ': '}=> #{v.inspect}"
+    rescue Exception => e
+      puts "#{label}#{label && ': '}!! #{e.class}: #{e.message}"
+    end
+  RUBY
+
+  def self.run(impl, code)
+    args = impl == :stock ? ["-rsocket"] : ["-I", LIB, "-rsocket_rs"]
+    # `timeout` bounds a case that hangs: it fails instead of stalling the suite.
+    out, err, status = Open3.capture3("timeout", "60", RbConfig.ruby, *args, "-e", PRELUDE + code)
+    [out, err, status.exitstatus]
+  end
+
+  # Runs `code` under both and asserts equal output. `normalize` may rewrite
+  # both outputs first (fd numbers, ports, object ids).
+  def assert_same_as_stock(code, normalize: nil)
+    stock = Differential.run(:stock, code)
+    ours = Differential.run(:socket_rs, code)
+    s_out, r_out = [stock, ours].map do |o, _, _|
+      o = o.gsub(/0x\h{8,16}/, "0xXXXX") # object addresses in messages
+      normalize ? normalize.call(o) : o
+    end
+    assert_equal 0, stock[2], "stock failed: #{stock[1]}"
+    assert_equal 0, ours[2], "socket_rs failed: #{ours[1]}"
+    assert_equal s_out, r_out, "socket_rs differs from stock"
+  end
+end
+
+Minitest::Test.include(Differential)
