@@ -236,3 +236,116 @@ pub fn new_socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(
     })?;
     Ok((fds[0], fds[1]))
 }
+
+/// rb_io_wait with both readable and writable bits, as stock waits for a
+/// pending connect; `timeout` in seconds, None to wait forever. Ok(false)
+/// when the timeout passed first.
+#[allow(dead_code)] // used by the Socket core issue
+pub fn wait_connectable(io: Value, timeout: Option<f64>) -> Result<bool, Error> {
+    let events = (Wait::Readable as i64) | (Wait::Writable as i64);
+    // SAFETY: rb_io_wait may raise; protect catches it. rb_float_new and
+    // rb_int2inum only allocate.
+    let ready = protect(|| unsafe {
+        let timeout = match timeout {
+            Some(t) => rb_sys::rb_float_new(t),
+            None => rb_sys::Qnil as rb_sys::VALUE,
+        };
+        rb_sys::rb_io_wait(io.as_raw(), rb_sys::rb_int2inum(events as _), timeout)
+    })?;
+    Ok(ready != rb_sys::Qfalse as rb_sys::VALUE)
+}
+
+/// SO_ERROR of a socket: the pending error of a non-blocking connect.
+fn pending_error(fd: RawFd) -> io::Result<i32> {
+    let mut err: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `err`, which we own.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut err as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(err)
+}
+
+/// connect(2) to a packed sockaddr, waiting for a non-blocking connect to
+/// finish the way stock's wait_connectable does. With a timeout, a connect
+/// still pending when it passes is Err(ETIMEDOUT).
+#[allow(dead_code)] // used by the Socket core issue
+pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Outcome<()> {
+    let fd = fd(ruby, io)?;
+    // SAFETY: addr is a live byte slice holding a sockaddr of addr.len() bytes.
+    let ret = unsafe { libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
+    if ret == 0 {
+        return Ok(Ok(()));
+    }
+    let err = last_error();
+    match err.raw_os_error() {
+        Some(libc::EINTR | libc::EAGAIN | libc::EINPROGRESS) => {}
+        _ => return Ok(Err(err)),
+    }
+    // A connect already refused or done is reported before waiting.
+    let fd0 = fd;
+    match pending_error(fd0) {
+        Err(e) => return Ok(Err(e)),
+        Ok(e @ (libc::EALREADY | libc::EISCONN | libc::ECONNREFUSED | libc::EHOSTUNREACH)) => {
+            return Ok(Err(io::Error::from_raw_os_error(e)))
+        }
+        Ok(_) => {}
+    }
+    if !wait_connectable(io, timeout)? {
+        return Ok(Err(io::Error::from_raw_os_error(libc::ETIMEDOUT)));
+    }
+    let fd = self::fd(ruby, io)?;
+    match pending_error(fd) {
+        Err(e) => Ok(Err(e)),
+        Ok(0 | libc::EINTR | libc::EAGAIN | libc::EINPROGRESS | libc::EALREADY | libc::EISCONN) => {
+            Ok(Ok(()))
+        }
+        Ok(e) => Ok(Err(io::Error::from_raw_os_error(e))),
+    }
+}
+
+/// accept4(2), the new fd close-on-exec and non-blocking; waits while the
+/// listener has nothing pending. Returns the fd and the peer's packed sockaddr.
+#[allow(dead_code)] // used by the Socket core issue
+pub fn accept(ruby: &Ruby, io: Value) -> Outcome<(RawFd, Vec<u8>)> {
+    let outcome = retry(ruby, io, Wait::Readable, |fd| {
+        // SAFETY: sockaddr_storage is plain old data, valid when zeroed.
+        let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
+        with_gc_retry(|| {
+            // SAFETY: accept4 writes at most `len` bytes into storage.
+            cvt(unsafe {
+                libc::accept4(
+                    fd,
+                    (&mut storage as *mut libc::sockaddr_storage).cast(),
+                    &mut len,
+                    flags,
+                )
+            })
+        })
+        .map(|new_fd| {
+            // SAFETY: storage is at least len bytes long (the kernel caps len
+            // at the size we passed in when it reports the full length).
+            let len = (len as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
+            let bytes = unsafe {
+                std::slice::from_raw_parts(
+                    (&storage as *const libc::sockaddr_storage).cast::<u8>(),
+                    len,
+                )
+            };
+            (new_fd, bytes.to_vec())
+        })
+    })?;
+    if let Ok((fd, _)) = &outcome {
+        // SAFETY: recording a new fd number does not raise.
+        unsafe { rb_sys::rb_update_max_fd(*fd) };
+    }
+    Ok(outcome)
+}
