@@ -167,3 +167,20 @@ pub fn sockaddr_arg(ruby: &Ruby, value: Value) -> Result<RString, Error> {
     }
     string_value(value)
 }
+
+/// A UNIX socket path argument, as stock takes it: an abstract name (a
+/// String starting with NUL) as is; anything else through FilePathValue
+/// (to_path/to_str, ASCII-compatible, no NUL bytes).
+pub fn unix_path_arg(value: Value) -> Result<RString, Error> {
+    if let Some(s) = check_string(value)? {
+        // SAFETY: only the first byte is read, before any Ruby call.
+        if unsafe { s.as_slice() }.first() == Some(&0) {
+            return Ok(s);
+        }
+    }
+    // SAFETY: rb_get_path raises TypeError/ArgumentError/EncodingError;
+    // protect catches them.
+    let raw = protect(|| unsafe { rb_sys::rb_get_path(value.as_raw()) })?;
+    // SAFETY: rb_get_path returns a String.
+    Ok(RString::from_value(unsafe { Value::from_raw(raw) }).expect("a String"))
+}

@@ -39,7 +39,6 @@ static RESOLUTION_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
         .expect("Socket::ResolutionError is defined before use")
 });
 
-#[allow(dead_code)] // used by the Addrinfo and *_nonblock issues
 fn io_const<T: magnus::TryConvert>(ruby: &Ruby, name: &str) -> T {
     ruby.class_io().const_get(name).expect("IO constant")
 }
@@ -110,16 +109,15 @@ fn exception_from_raw(exc: VALUE) -> Error {
 
 /// Which way a non-blocking call would have blocked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // used by the Addrinfo and *_nonblock issues
 pub enum WouldBlock {
     Read,
+    #[allow(dead_code)] // used by connect_nonblock/sendmsg_nonblock
     Write,
 }
 
 /// The exception a `*_nonblock` method raises for `errno`: IO::EAGAINWaitReadable,
 /// IO::EINPROGRESSWaitWritable, or the Errno::* class extended with
 /// IO::WaitReadable/IO::WaitWritable, as rb_readwrite_syserr_fail builds it.
-#[allow(dead_code)] // used by the Addrinfo and *_nonblock issues
 pub fn would_block(ruby: &Ruby, way: WouldBlock, errno: i32, what: &str) -> Error {
     let (suffix, module) = match way {
         WouldBlock::Read => ("WaitReadable", "WaitReadable"),
@@ -147,4 +145,17 @@ pub fn would_block(ruby: &Ruby, way: WouldBlock, errno: i32, what: &str) -> Erro
 pub fn error_code_id() -> rb_sys::ID {
     // SAFETY: interning a static C string does not raise.
     unsafe { rb_sys::rb_intern(c"error_code".as_ptr()) }
+}
+
+/// The Errno::* exception for a call on a UNIX socket path, as stock's
+/// rsock_syserr_fail_path: "<what> for <path>", the path escaped for
+/// printing; just "<what>" without a path.
+pub fn syserr_path(ruby: &Ruby, errno: i32, what: &str, path: Option<magnus::RString>) -> Error {
+    let Some(path) = path else {
+        return syserr(ruby, errno, what);
+    };
+    let utf8 = path.enc_get() == ruby.utf8_encindex() || path.enc_get() == ruby.usascii_encindex();
+    // SAFETY: the bytes are copied by the escape before any Ruby call.
+    let shown = crate::core::unix_addr::escape_for_message(unsafe { path.as_slice() }, utf8);
+    syserr(ruby, errno, &format!("{what} for {shown}"))
 }

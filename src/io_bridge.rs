@@ -275,7 +275,6 @@ fn pending_error(fd: RawFd) -> io::Result<i32> {
 /// connect(2) to a packed sockaddr, waiting for a non-blocking connect to
 /// finish the way stock's wait_connectable does. With a timeout, a connect
 /// still pending when it passes is Err(ETIMEDOUT).
-#[allow(dead_code)] // used by the Socket core issue
 pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Outcome<()> {
     let fd = fd(ruby, io)?;
     // SAFETY: addr is a live byte slice holding a sockaddr of addr.len() bytes.
@@ -310,42 +309,130 @@ pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Out
     }
 }
 
-/// accept4(2), the new fd close-on-exec and non-blocking; waits while the
-/// listener has nothing pending. Returns the fd and the peer's packed sockaddr.
-#[allow(dead_code)] // used by the Socket core issue
-pub fn accept(ruby: &Ruby, io: Value) -> Outcome<(RawFd, Vec<u8>)> {
-    let outcome = retry(ruby, io, Wait::Readable, |fd| {
-        // SAFETY: sockaddr_storage is plain old data, valid when zeroed.
-        let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
-        with_gc_retry(|| {
-            // SAFETY: accept4 writes at most `len` bytes into storage.
-            cvt(unsafe {
-                libc::accept4(
-                    fd,
-                    (&mut storage as *mut libc::sockaddr_storage).cast(),
-                    &mut len,
-                    flags,
-                )
-            })
-        })
-        .map(|new_fd| {
-            // SAFETY: storage is at least len bytes long (the kernel caps len
-            // at the size we passed in when it reports the full length).
-            let len = (len as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
-            let bytes = unsafe {
-                std::slice::from_raw_parts(
-                    (&storage as *const libc::sockaddr_storage).cast::<u8>(),
-                    len,
-                )
-            };
-            (new_fd, bytes.to_vec())
+/// One accept4(2) try: the new fd (close-on-exec, non-blocking) and the
+/// peer's packed sockaddr. Does not wait: EAGAIN is returned as is.
+pub fn try_accept(fd: RawFd) -> io::Result<(RawFd, Vec<u8>)> {
+    // SAFETY: sockaddr_storage is plain old data, valid when zeroed.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
+    let new_fd = with_gc_retry(|| {
+        // SAFETY: accept4 writes at most `len` bytes into storage.
+        cvt(unsafe {
+            libc::accept4(
+                fd,
+                (&mut storage as *mut libc::sockaddr_storage).cast(),
+                &mut len,
+                flags,
+            )
         })
     })?;
-    if let Ok((fd, _)) = &outcome {
-        // SAFETY: recording a new fd number does not raise.
-        unsafe { rb_sys::rb_update_max_fd(*fd) };
+    // SAFETY: recording a new fd number does not raise.
+    unsafe { rb_sys::rb_update_max_fd(new_fd) };
+    // The kernel reports the full length even when it truncated the address.
+    let len = (len as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
+    // SAFETY: storage is a live local of at least `len` bytes.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(
+            (&storage as *const libc::sockaddr_storage).cast::<u8>(),
+            len,
+        )
+    };
+    Ok((new_fd, bytes.to_vec()))
+}
+
+/// accept4(2), waiting while the listener has nothing pending.
+pub fn accept(ruby: &Ruby, io: Value) -> Outcome<(RawFd, Vec<u8>)> {
+    retry(ruby, io, Wait::Readable, try_accept)
+}
+
+/// errno of the last failed libc call.
+pub fn last_errno() -> i32 {
+    last_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+/// A packed sockaddr filled by a getsockname-style call.
+fn name_with(
+    fd: RawFd,
+    call: unsafe extern "C" fn(RawFd, *mut libc::sockaddr, *mut libc::socklen_t) -> libc::c_int,
+) -> io::Result<Vec<u8>> {
+    // SAFETY: sockaddr_storage is plain old data, valid when zeroed.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: the call writes at most `len` bytes into storage.
+    cvt(unsafe {
+        call(
+            fd,
+            (&mut storage as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    })?;
+    let len = (len as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
+    // SAFETY: storage is a live local of at least `len` bytes.
+    Ok(unsafe {
+        std::slice::from_raw_parts(
+            (&storage as *const libc::sockaddr_storage).cast::<u8>(),
+            len,
+        )
     }
-    Ok(outcome)
+    .to_vec())
+}
+
+/// getsockname(2) as packed bytes.
+pub fn sock_name(fd: RawFd) -> io::Result<Vec<u8>> {
+    name_with(fd, libc::getsockname)
+}
+
+/// getpeername(2) as packed bytes.
+pub fn peer_name(fd: RawFd) -> io::Result<Vec<u8>> {
+    name_with(fd, libc::getpeername)
+}
+
+/// One recvfrom(2) try into `len` bytes at `ptr` (MSG_DONTWAIT added):
+/// the byte count and the sender's packed sockaddr (empty when none).
+pub fn recv_from(fd: RawFd, ptr: *mut u8, len: usize, flags: i32) -> io::Result<(usize, Vec<u8>)> {
+    // SAFETY: sockaddr_storage is plain old data, valid when zeroed.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut alen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: the caller guarantees ptr has room for len bytes; the address
+    // is written into storage, at most alen bytes.
+    let n = cvt(unsafe {
+        libc::recvfrom(
+            fd,
+            ptr.cast(),
+            len,
+            flags | libc::MSG_DONTWAIT,
+            (&mut storage as *mut libc::sockaddr_storage).cast(),
+            &mut alen,
+        )
+    })?;
+    let alen = (alen as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
+    // SAFETY: storage is a live local of at least `alen` bytes.
+    let addr = unsafe {
+        std::slice::from_raw_parts(
+            (&storage as *const libc::sockaddr_storage).cast::<u8>(),
+            alen,
+        )
+    }
+    .to_vec();
+    Ok((n as usize, addr))
+}
+
+/// The IO's path (fptr->pathv), which IO#inspect prints; None when unset.
+pub fn pathv(io: Value) -> Option<magnus::RString> {
+    let ptr = fptr(io)?;
+    // SAFETY: ptr is the live rb_io_t of `io`; pathv is nil or a String.
+    let v = unsafe { Value::from_raw((*ptr).pathv) };
+    magnus::RString::from_value(v)
+}
+
+/// Sets the IO's path to a frozen copy of `path`, as stock does for UNIX
+/// sockets (IO#inspect then shows it).
+pub fn set_pathv(ruby: &Ruby, io: Value, path: magnus::RString) -> Result<(), Error> {
+    fd(ruby, io)?;
+    let ptr = fptr(io).expect("checked by fd");
+    // SAFETY: rb_str_new_frozen only allocates; the rb_io_t is live and its
+    // pathv slot is marked by the IO's GC mark function.
+    unsafe { (*ptr).pathv = rb_sys::rb_str_new_frozen(path.as_raw()) };
+    Ok(())
 }

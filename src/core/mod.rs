@@ -1,3 +1,4 @@
 //! Pure Rust: no Ruby types. Everything here is tested by `cargo test`.
 
 pub mod constants;
+pub mod unix_addr;

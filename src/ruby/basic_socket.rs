@@ -227,3 +227,27 @@ fn set_no_revlookup(ruby: &Ruby, rb_self: Value, value: Value) -> Result<Value, 
     io_bridge::update_mode(ruby, rb_self, clear, set)?;
     Ok(value)
 }
+
+/// listen(2) for Socket#listen, TCPServer#listen and UNIXServer#listen
+/// (stock's rsock_sock_listen): returns 0.
+pub fn listen(ruby: &Ruby, rb_self: Value, backlog: Value) -> Result<i32, Error> {
+    let backlog = num2int(backlog)?;
+    let fd = io_bridge::fd(ruby, rb_self)?;
+    // SAFETY: listen takes plain integers.
+    if unsafe { libc::listen(fd, backlog) } < 0 {
+        return Err(errors::syserr(ruby, io_bridge::last_errno(), "listen(2)"));
+    }
+    Ok(0)
+}
+
+/// The `exception:` keyword of the *_nonblock methods (default true), with
+/// stock's errors for extra positional arguments and unknown keywords.
+pub fn exception_kwarg(args: &[Value]) -> Result<bool, Error> {
+    let args = scan_args::<(), (), (), (), magnus::RHash, ()>(args)?;
+    let kw = magnus::scan_args::get_kwargs::<_, (), (Option<Value>,), ()>(
+        args.keywords,
+        &[],
+        &["exception"],
+    )?;
+    Ok(kw.optional.0.is_none_or(|v| v.to_bool()))
+}

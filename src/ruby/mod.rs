@@ -3,12 +3,12 @@
 
 mod addrinfo;
 mod ancillary_data;
-mod basic_socket;
+pub mod basic_socket;
 mod constants;
 mod ifaddr;
 mod ip_socket;
 mod option;
-mod socket;
+pub mod socket;
 mod socket_error;
 mod tcp_server;
 mod tcp_socket;
