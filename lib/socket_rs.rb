@@ -23,5 +23,8 @@ module SocketRs
   NATIVE_LOADED = true
 end
 
+require_relative "socket_rs/addrinfo"
+require_relative "socket_rs/tcp"
+
 # From here `require 'socket'` (and 'socket.so') is already satisfied.
 $LOADED_FEATURES << "socket.rb" << "socket.so"

@@ -1,0 +1,134 @@
+# frozen_string_literal: true
+
+# The pure-Ruby part of Addrinfo: sockets made from an address.
+class Addrinfo
+  # Yields each Addrinfo of Addrinfo.getaddrinfo; returns the array.
+  def self.foreach(nodename, service, family = nil, socktype = nil, protocol = nil, flags = nil, timeout: nil, &block)
+    Addrinfo.getaddrinfo(nodename, service, family, socktype, protocol, flags, timeout: timeout).each(&block)
+  end
+
+  # A Socket connected to this address; with a block, yields it and closes it.
+  def connect(timeout: nil, &block)
+    SocketRs.with_socket(SocketRs.connect_addrinfo(self, nil, timeout), &block)
+  end
+
+  # As #connect, bound first to the local address given (an Addrinfo or the
+  # arguments of Addrinfo.getaddrinfo).
+  def connect_from(*local_addr_args, timeout: nil, &block)
+    local = SocketRs.family_addrinfo_of(self, local_addr_args)
+    SocketRs.with_socket(SocketRs.connect_addrinfo(self, local, timeout), &block)
+  end
+
+  # A Socket bound to this address, connected to the remote address given.
+  def connect_to(*remote_addr_args, timeout: nil, &block)
+    remote = SocketRs.family_addrinfo_of(self, remote_addr_args)
+    SocketRs.with_socket(SocketRs.connect_addrinfo(remote, self, timeout), &block)
+  end
+
+  # A Socket bound to this address (SO_REUSEADDR on for stream sockets).
+  def bind
+    sock = Socket.new(pfamily, socktype, protocol)
+    begin
+      sock.ipv6only! if ipv6?
+      sock.setsockopt(:SOCKET, :REUSEADDR, 1) if socktype == Socket::SOCK_STREAM
+      sock.bind(self)
+    rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
+      sock.close
+      raise
+    end
+    SocketRs.with_socket(sock) { |s| return yield(s) } if block_given?
+    sock
+  end
+
+  # A listening Socket bound to this address.
+  def listen(backlog = Socket::SOMAXCONN)
+    sock = Socket.new(pfamily, socktype, protocol)
+    begin
+      sock.ipv6only! if ipv6?
+      sock.setsockopt(:SOCKET, :REUSEADDR, 1)
+      sock.bind(self)
+      sock.listen(backlog)
+    rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
+      sock.close
+      raise
+    end
+    SocketRs.with_socket(sock) { |s| return yield(s) } if block_given?
+    sock
+  end
+
+  # An Addrinfo of this one's family, from an Addrinfo or getaddrinfo arguments
+  # (a host and port for IP, a path for UNIX).
+  def family_addrinfo(*args)
+    raise ArgumentError, "no address specified" if args.empty?
+
+    if args.size == 1 && args[0].is_a?(Addrinfo)
+      ai = args[0]
+      if ai.afamily != afamily || (ai.socktype != socktype && ai.socktype != 0 && socktype != 0) ||
+         (ai.protocol != protocol && ai.protocol != 0 && protocol != 0)
+        raise ArgumentError, "Addrinfo type mismatch"
+      end
+      return ai
+    end
+    if ip?
+      raise ArgumentError, "IP address needs host and port but #{args.length} arguments given" if args.length != 2
+
+      host, port = args
+      Addrinfo.getaddrinfo(host, port, afamily, socktype, protocol)[0]
+    elsif unix?
+      raise ArgumentError, "UNIX socket needs single path argument but #{args.length} arguments given" if args.length != 1
+
+      Addrinfo.unix(args[0], socktype)
+    else
+      raise ArgumentError, "unexpected family"
+    end
+  end
+end
+
+module SocketRs
+  module_function
+
+  def family_addrinfo_of(addrinfo, args)
+    args.size == 1 && args[0].is_a?(Addrinfo) ? addrinfo.family_addrinfo(args[0]) : addrinfo.family_addrinfo(*args)
+  end
+
+  # Yields the socket and closes it when a block is given; else returns it.
+  def with_socket(sock)
+    return sock unless block_given?
+
+    begin
+      yield sock
+    ensure
+      sock.close unless sock.closed?
+    end
+  end
+
+  # A Socket connected to `remote`, bound to `local` first when given; with a
+  # timeout, Errno::ETIMEDOUT "user specified timeout" when it passes.
+  def connect_addrinfo(remote, local, timeout)
+    sock = Socket.new(remote.pfamily, remote.socktype, remote.protocol)
+    begin
+      sock.ipv6only! if remote.ipv6?
+      sock.bind(local) if local
+      if timeout
+        connect_within(sock, remote, timeout)
+      else
+        sock.connect(remote)
+      end
+    rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
+      sock.close
+      raise
+    end
+    sock
+  end
+
+  def connect_within(sock, remote, timeout)
+    loop do
+      case sock.connect_nonblock(remote, exception: false)
+      when :wait_writable
+        raise Errno::ETIMEDOUT, "user specified timeout" unless sock.wait_writable(timeout)
+      else
+        return
+      end
+    end
+  end
+end
