@@ -3,6 +3,9 @@
 # bin/test and .ci/run.
 
 DEBIAN_PACKAGES=(ruby ruby-dev libclang-dev rake rake-compiler ruby-minitest ruby-test-unit)
+# Real peers and client libraries for test/integration/ (servers are started
+# by the tests themselves, on loopback).
+INTEGRATION_PACKAGES=(ruby-webrick redis-server memcached ruby-redis ruby-dalli ruby-async openssl)
 
 ensure_deps() {
   local missing=()
