@@ -184,3 +184,28 @@ pub fn unix_path_arg(value: Value) -> Result<RString, Error> {
     // SAFETY: rb_get_path returns a String.
     Ok(RString::from_value(unsafe { Value::from_raw(raw) }).expect("a String"))
 }
+
+/// StringValueCStr: a String (or to_str) without NUL bytes, else stock's
+/// TypeError or "ArgumentError: string contains null byte".
+pub fn string_value_cstr(value: Value) -> Result<RString, Error> {
+    if let Some(s) = RString::from_value(value) {
+        // SAFETY: the bytes are only scanned, before any other Ruby call.
+        if !unsafe { s.as_slice() }.contains(&0) {
+            return Ok(s);
+        }
+    }
+    let mut raw = value.as_raw();
+    // SAFETY: rb_string_value_cstr converts in place (to_str) and raises for
+    // non-strings or embedded NULs; protect catches that; `raw` is a plain
+    // VALUE slot on this frame.
+    protect(|| unsafe { rb_sys::rb_string_value_cstr(&mut raw) as usize })?;
+    // SAFETY: after success the slot holds a String.
+    Ok(unsafe { RString::from_value(Value::from_raw(raw)).expect("a String") })
+}
+
+/// NUM2UINT, with stock's RangeError/TypeError.
+pub fn num2uint(value: Value) -> Result<u32, Error> {
+    // SAFETY: rb_num2uint raises TypeError/RangeError; protect catches it.
+    let v = protect(|| unsafe { rb_sys::rb_num2uint(value.as_raw()) })?;
+    Ok(v as u32)
+}

@@ -436,3 +436,44 @@ pub fn set_pathv(ruby: &Ruby, io: Value, path: magnus::RString) -> Result<(), Er
     unsafe { (*ptr).pathv = rb_sys::rb_str_new_frozen(path.as_raw()) };
     Ok(())
 }
+
+/// Waits until a bare descriptor (one no Ruby IO wraps, such as the eventfd
+/// of a resolver thread) is readable: GVL released, interruptible by
+/// Thread#kill/raise and Timeout (that raise comes back as Err). `timeout`
+/// in seconds, None to wait forever; Ok(false) when it passed first.
+pub fn wait_fd_readable(fd: RawFd, timeout: Option<f64>) -> Result<bool, Error> {
+    let deadline = timeout
+        .map(|t| std::time::Instant::now() + std::time::Duration::from_secs_f64(t.clamp(0.0, 1e9)));
+    loop {
+        let mut tv = deadline.map(|d| {
+            let left = d.saturating_duration_since(std::time::Instant::now());
+            libc::timeval {
+                tv_sec: left.as_secs() as libc::time_t,
+                tv_usec: left.subsec_micros() as libc::suseconds_t,
+            }
+        });
+        let tv_ptr = tv
+            .as_mut()
+            .map_or(std::ptr::null_mut(), |t| (t as *mut libc::timeval).cast());
+        // SAFETY: rb_wait_for_single_fd releases the GVL while it polls and
+        // may raise on interrupt; protect catches that. tv lives in this
+        // frame and holds no resources. It is deprecated in favour of
+        // rb_io_maybe_wait, which needs an IO object this fd does not have.
+        #[allow(deprecated)]
+        let ret = protect(|| unsafe {
+            rb_sys::rb_wait_for_single_fd(fd, Wait::Readable as i32, tv_ptr)
+        })?;
+        match ret {
+            r if r > 0 => return Ok(true),
+            0 => return Ok(false),
+            _ if last_error().raw_os_error() == Some(libc::EINTR) => check_ints()?,
+            _ => {
+                return Err(errors::io_error(
+                    &Ruby::get().expect("ruby thread"),
+                    &last_error(),
+                    "poll(2)",
+                ))
+            }
+        }
+    }
+}

@@ -2,3 +2,5 @@
 
 pub mod constants;
 pub mod unix_addr;
+pub mod resolve;
+pub mod sockaddr;

@@ -1,7 +1,1294 @@
-//! Addrinfo.
+//! Addrinfo: a socket address with its protocol family, socket type and
+//! protocol, as stock's raddrinfo.c. Also the resolution helpers the Socket
+//! class methods share (stock's host_str/port_str/rsock_getaddrinfo), so
+//! both resolve exactly alike.
 
-use magnus::{Error, RClass, Ruby};
+use crate::convert::{
+    family_arg, num2int, num2uint, socktype_arg, string_value, string_value_cstr,
+};
+use crate::core::constants::{self, Category};
+use crate::core::resolve::{self, AddrInfo, Background, GaiError, Hints, Query};
+use crate::core::sockaddr::{self, ADDRINFO_MAX as STORAGE_LEN};
+use crate::errors::{self, protect};
+use crate::io_bridge;
+use magnus::{
+    function, gc, method,
+    prelude::*,
+    rb_sys::{AsRawValue, FromRawValue},
+    scan_args::{get_kwargs, scan_args},
+    value::Opaque,
+    DataTypeFunctions, Error, RArray, RClass, RHash, RString, Ruby, TypedData, Value,
+};
+use std::cell::RefCell;
+use std::ffi::CString;
+
+/// stock's rb_addrinfo_t. Stock keeps the sockaddr in a zero-filled
+/// union_sockaddr and its predicates read fixed offsets regardless of the
+/// length; `byte` gives the same view of the exact-length copy kept here.
+#[derive(Clone)]
+struct Rai {
+    addr: Vec<u8>,
+    len: usize,
+    pfamily: i32,
+    socktype: i32,
+    protocol: i32,
+    canonname: Option<Opaque<Value>>,
+    inspectname: Option<Opaque<Value>>,
+}
+
+impl Rai {
+    fn zeroed() -> Self {
+        Rai {
+            addr: Vec::new(),
+            len: 0,
+            pfamily: 0,
+            socktype: 0,
+            protocol: 0,
+            canonname: None,
+            inspectname: None,
+        }
+    }
+
+    fn sa(&self) -> &[u8] {
+        &self.addr[..self.len]
+    }
+
+    fn afamily(&self) -> i32 {
+        sockaddr::family(self.sa())
+    }
+
+    /// Byte `i` of the zero-filled union_sockaddr stock would hold.
+    fn byte(&self, i: usize) -> u8 {
+        self.addr.get(i).copied().unwrap_or(0)
+    }
+
+    fn bytes<const N: usize>(&self, at: usize) -> [u8; N] {
+        std::array::from_fn(|i| self.byte(at + i))
+    }
+}
+
+/// The Ruby object: uninitialized (None) until initialize/marshal_load.
+#[derive(Default, TypedData)]
+#[magnus(class = "Addrinfo", free_immediately, size, mark)]
+pub struct Addrinfo(RefCell<Option<Rai>>);
+
+impl DataTypeFunctions for Addrinfo {
+    fn mark(&self, marker: &gc::Marker) {
+        if let Ok(guard) = self.0.try_borrow() {
+            if let Some(rai) = guard.as_ref() {
+                if let Some(v) = rai.canonname {
+                    marker.mark(v);
+                }
+                if let Some(v) = rai.inspectname {
+                    marker.mark(v);
+                }
+            }
+        }
+    }
+}
 
 pub fn init(ruby: &Ruby) -> Result<RClass, Error> {
-    ruby.define_class("Addrinfo", ruby.class_object())
+    let class = ruby.define_class("Addrinfo", ruby.class_object())?;
+    class.define_alloc_func::<Addrinfo>();
+    class.define_method("initialize", method!(initialize, -1))?;
+    class.define_singleton_method("getaddrinfo", function!(s_getaddrinfo, -1))?;
+    class.define_singleton_method("ip", function!(s_ip, 1))?;
+    class.define_singleton_method("tcp", function!(s_tcp, 2))?;
+    class.define_singleton_method("udp", function!(s_udp, 2))?;
+    class.define_singleton_method("unix", function!(s_unix, -1))?;
+    class.define_method("inspect", method!(inspect, 0))?;
+    class.define_method("inspect_sockaddr", method!(inspect_sockaddr, 0))?;
+    class.define_method("afamily", method!(afamily, 0))?;
+    class.define_method("pfamily", method!(pfamily, 0))?;
+    class.define_method("socktype", method!(socktype, 0))?;
+    class.define_method("protocol", method!(protocol, 0))?;
+    class.define_method("canonname", method!(canonname, 0))?;
+    class.define_method("ipv4?", method!(ipv4_p, 0))?;
+    class.define_method("ipv6?", method!(ipv6_p, 0))?;
+    class.define_method("unix?", method!(unix_p, 0))?;
+    class.define_method("ip?", method!(ip_p, 0))?;
+    class.define_method("ip_unpack", method!(ip_unpack, 0))?;
+    class.define_method("ip_address", method!(ip_address, 0))?;
+    class.define_method("ip_port", method!(ip_port, 0))?;
+    class.define_method("ipv4_private?", method!(ipv4_private_p, 0))?;
+    class.define_method("ipv4_loopback?", method!(ipv4_loopback_p, 0))?;
+    class.define_method("ipv4_multicast?", method!(ipv4_multicast_p, 0))?;
+    class.define_method("ipv6_unspecified?", method!(ipv6_unspecified_p, 0))?;
+    class.define_method("ipv6_loopback?", method!(ipv6_loopback_p, 0))?;
+    class.define_method("ipv6_multicast?", method!(ipv6_multicast_p, 0))?;
+    class.define_method("ipv6_linklocal?", method!(ipv6_linklocal_p, 0))?;
+    class.define_method("ipv6_sitelocal?", method!(ipv6_sitelocal_p, 0))?;
+    class.define_method("ipv6_unique_local?", method!(ipv6_unique_local_p, 0))?;
+    class.define_method("ipv6_v4mapped?", method!(ipv6_v4mapped_p, 0))?;
+    class.define_method("ipv6_v4compat?", method!(ipv6_v4compat_p, 0))?;
+    class.define_method("ipv6_mc_nodelocal?", method!(ipv6_mc_nodelocal_p, 0))?;
+    class.define_method("ipv6_mc_linklocal?", method!(ipv6_mc_linklocal_p, 0))?;
+    class.define_method("ipv6_mc_sitelocal?", method!(ipv6_mc_sitelocal_p, 0))?;
+    class.define_method("ipv6_mc_orglocal?", method!(ipv6_mc_orglocal_p, 0))?;
+    class.define_method("ipv6_mc_global?", method!(ipv6_mc_global_p, 0))?;
+    class.define_method("ipv6_to_ipv4", method!(ipv6_to_ipv4, 0))?;
+    class.define_method("unix_path", method!(unix_path, 0))?;
+    class.define_method("to_sockaddr", method!(to_sockaddr, 0))?;
+    class.define_method("to_s", method!(to_sockaddr, 0))?;
+    class.define_method("getnameinfo", method!(getnameinfo, -1))?;
+    class.define_method("marshal_dump", method!(marshal_dump, 0))?;
+    class.define_method("marshal_load", method!(marshal_load, 1))?;
+    Ok(class)
+}
+
+// ---------------------------------------------------------------------------
+// Building Addrinfo objects
+
+fn new_object(ruby: &Ruby, rai: Rai) -> Value {
+    ruby.obj_wrap(Addrinfo(RefCell::new(Some(rai)))).as_value()
+}
+
+fn rai_from(
+    ruby: &Ruby,
+    sa: &[u8],
+    pfamily: i32,
+    socktype: i32,
+    protocol: i32,
+    canonname: Option<Value>,
+    inspectname: Option<Value>,
+) -> Result<Rai, Error> {
+    if sa.len() > STORAGE_LEN {
+        return Err(Error::new(
+            ruby.exception_arg_error(),
+            "sockaddr string too big",
+        ));
+    }
+    let mut rai = Rai::zeroed();
+    rai.addr = sa.to_vec();
+    rai.len = sa.len();
+    rai.pfamily = pfamily;
+    rai.socktype = socktype;
+    rai.protocol = protocol;
+    rai.canonname = canonname.map(Opaque::from);
+    rai.inspectname = inspectname.map(Opaque::from);
+    Ok(rai)
+}
+
+/// An Addrinfo for a sockaddr the system handed back (accept, getsockname,
+/// recvfrom...), as stock's rsock_addrinfo_new with no canonname or
+/// inspectname.
+#[allow(dead_code)] // used by the Socket core issue
+pub fn from_sockaddr(
+    ruby: &Ruby,
+    sockaddr: &[u8],
+    pfamily: i32,
+    socktype: i32,
+    protocol: i32,
+) -> Result<Value, Error> {
+    let rai = rai_from(ruby, sockaddr, pfamily, socktype, protocol, None, None)?;
+    Ok(new_object(ruby, rai))
+}
+
+/// An Addrinfo from a resolver result, with stock's inspectname.
+fn from_ai(ruby: &Ruby, ai: &AddrInfo, inspectname: Option<Value>) -> Result<Value, Error> {
+    let canonname = ai.canonname.as_ref().map(|c| frozen_str(ruby, c));
+    let rai = rai_from(
+        ruby,
+        &ai.addr,
+        ai.family,
+        ai.socktype,
+        ai.protocol,
+        canonname,
+        inspectname,
+    )?;
+    Ok(new_object(ruby, rai))
+}
+
+fn frozen_str(ruby: &Ruby, bytes: &[u8]) -> Value {
+    let s = ruby.str_from_slice(bytes);
+    s.freeze();
+    s.as_value()
+}
+
+fn with_rai<T>(ruby: &Ruby, rb_self: Value, f: impl FnOnce(&Rai) -> T) -> Result<T, Error> {
+    let obj = <&Addrinfo>::try_convert(rb_self)?;
+    let guard = obj.0.borrow();
+    match guard.as_ref() {
+        Some(rai) => Ok(f(rai)),
+        None => Err(Error::new(
+            ruby.exception_type_error(),
+            "uninitialized socket address",
+        )),
+    }
+}
+
+/// The packed sockaddr of an Addrinfo, or None for other objects (for
+/// callers that accept "a sockaddr String or an Addrinfo").
+#[allow(dead_code)] // used by the Socket core issue
+pub fn sockaddr_of(ruby: &Ruby, value: Value) -> Result<Option<Vec<u8>>, Error> {
+    if <&Addrinfo>::try_convert(value).is_err() {
+        return Ok(None);
+    }
+    with_rai(ruby, value, |r| r.sa().to_vec()).map(Some)
+}
+
+// ---------------------------------------------------------------------------
+// Resolution shared with the Socket class methods
+
+/// host_str's result: the node to resolve (None for nil) and the flags it adds.
+pub struct HostArg {
+    pub node: Option<Vec<u8>>,
+    pub flags: i32,
+}
+
+/// stock's host_str: nil, an Integer (a packed IPv4 address), or a String
+/// with its special spellings ("", "*", "<any>", "<broadcast>").
+pub fn host_str(ruby: &Ruby, host: Value) -> Result<HostArg, Error> {
+    if host.is_nil() {
+        return Ok(HostArg {
+            node: None,
+            flags: 0,
+        });
+    }
+    if host.is_kind_of(ruby.class_integer()) {
+        let ip = std::net::Ipv4Addr::from(num2uint(host)?);
+        return Ok(HostArg {
+            node: Some(ip.to_string().into_bytes()),
+            flags: libc::AI_NUMERICHOST,
+        });
+    }
+    let s = string_value_cstr(host)?;
+    // SAFETY: copied out before any other Ruby call.
+    let name = unsafe { s.as_slice() };
+    let (node, flags): (&[u8], i32) = match name {
+        b"" | b"*" => (b"0.0.0.0", libc::AI_NUMERICHOST),
+        b"<any>" => (b"0.0.0.0", 0),
+        b"<broadcast>" => (b"255.255.255.255", 0),
+        n if n.len() >= libc::NI_MAXHOST as usize => {
+            return Err(Error::new(
+                ruby.exception_arg_error(),
+                format!("hostname too long ({})", n.len()),
+            ))
+        }
+        n => (n, 0),
+    };
+    Ok(HostArg {
+        node: Some(node.to_vec()),
+        flags,
+    })
+}
+
+/// stock's port_str: nil, a Fixnum (numeric service), or a service String.
+pub fn port_str(ruby: &Ruby, port: Value) -> Result<(Option<Vec<u8>>, i32), Error> {
+    if port.is_nil() {
+        return Ok((None, 0));
+    }
+    if let Some(fix) = magnus::Fixnum::from_value(port) {
+        return Ok((
+            Some(fix.to_isize().to_string().into_bytes()),
+            libc::AI_NUMERICSERV,
+        ));
+    }
+    let s = string_value_cstr(port)?;
+    // SAFETY: copied out before any other Ruby call.
+    let serv = unsafe { s.as_slice() }.to_vec();
+    if serv.len() >= 32 {
+        return Err(Error::new(
+            ruby.exception_arg_error(),
+            format!("service name too long ({})", serv.len()),
+        ));
+    }
+    Ok((Some(serv), 0))
+}
+
+/// The exception stock raises for a failed getaddrinfo/getnameinfo:
+/// Errno::* for EAI_SYSTEM with an errno, else Socket::ResolutionError.
+pub fn gai_error(ruby: &Ruby, what: &str, err: GaiError) -> Error {
+    if err.code == libc::EAI_SYSTEM && err.errno != 0 {
+        return errors::syserr(ruby, err.errno, what);
+    }
+    errors::resolution_error(
+        ruby,
+        err.code,
+        &format!("{what}: {}", resolve::gai_strerror(err.code)),
+    )
+}
+
+/// Runs `f` on a worker thread while this Ruby thread waits without the
+/// GVL, interruptible; None when `timeout` passed first (the worker is then
+/// abandoned and cleans up after itself).
+pub fn run_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+    timeout: Option<f64>,
+) -> Result<Option<T>, Error> {
+    let (job, f) = {
+        // The closure goes to the worker; keep a way to run it here if no
+        // thread can be started.
+        let cell = std::sync::Arc::new(std::sync::Mutex::new(Some(f)));
+        let theirs = std::sync::Arc::clone(&cell);
+        let job = Background::spawn(move || {
+            let f = theirs.lock().ok().and_then(|mut g| g.take());
+            f.map(|f| f())
+        });
+        (job, cell)
+    };
+    let job = match job {
+        Ok(job) => job,
+        Err(_) => {
+            let f = f.lock().ok().and_then(|mut g| g.take());
+            return Ok(f.map(|f| f()));
+        }
+    };
+    loop {
+        if !io_bridge::wait_fd_readable(job.fd(), timeout)? {
+            return Ok(None);
+        }
+        if let Some(v) = job.take() {
+            return Ok(v);
+        }
+    }
+}
+
+/// stock's rsock_getaddrinfo: host_str/port_str, the socktype hack, the
+/// numeric fast path, else getaddrinfo(3) on a worker thread. A `timeout`
+/// that passes raises as an EAI_AGAIN failure, as Ruby 3.4 does.
+pub fn getaddrinfo(
+    ruby: &Ruby,
+    host: Value,
+    port: Value,
+    mut hints: Hints,
+    socktype_hack: bool,
+    timeout: Option<f64>,
+) -> Result<Vec<AddrInfo>, Error> {
+    let host = host_str(ruby, host)?;
+    let (service, port_flags) = port_str(ruby, port)?;
+    if socktype_hack && hints.socktype == 0 && resolve::str_is_number(service.as_deref()) {
+        hints.socktype = libc::SOCK_DGRAM;
+    }
+    hints.flags |= host.flags | port_flags;
+    if let Some(list) =
+        resolve::numeric_getaddrinfo(host.node.as_deref(), service.as_deref(), &hints)
+    {
+        return Ok(list);
+    }
+    let cstr = |b: &Option<Vec<u8>>| b.as_ref().map(|b| CString::new(b.clone()).expect("no NUL"));
+    let query = Query {
+        node: cstr(&host.node),
+        service: cstr(&service),
+        hints,
+    };
+    let result =
+        run_blocking(move || query.run(), timeout)?.unwrap_or(Err(GaiError::new(libc::EAI_AGAIN)));
+    match result {
+        Ok(list) if !list.is_empty() => Ok(list),
+        Ok(_) => Err(errors::socket_error(ruby, "host not found")),
+        Err(e) => {
+            if host
+                .node
+                .as_deref()
+                .is_some_and(|n| n.last() == Some(&b'\n'))
+            {
+                return Err(errors::socket_error(ruby, "newline at the end of hostname"));
+            }
+            Err(gai_error(ruby, "getaddrinfo", e))
+        }
+    }
+}
+
+/// getnameinfo(3) of a sockaddr, on this thread when it cannot block,
+/// else on a worker thread.
+pub fn getnameinfo_blocking(
+    ruby: &Ruby,
+    sa: &[u8],
+    flags: i32,
+) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let result = if resolve::getnameinfo_is_quick(sa, flags) {
+        resolve::getnameinfo(sa, flags)
+    } else {
+        let sa = sa.to_vec();
+        run_blocking(move || resolve::getnameinfo(&sa, flags), None)?
+            .unwrap_or(Err(GaiError::new(libc::EAI_AGAIN)))
+    };
+    result.map_err(|e| gai_error(ruby, "getnameinfo", e))
+}
+
+/// stock's call_getaddrinfo: hints from Ruby values (family, socktype,
+/// protocol, flags coerced in that order), then rsock_getaddrinfo.
+#[allow(clippy::too_many_arguments)]
+fn call_getaddrinfo(
+    ruby: &Ruby,
+    node: Value,
+    service: Value,
+    family: Value,
+    socktype: Value,
+    protocol: Value,
+    flags: Value,
+    socktype_hack: bool,
+    timeout: Option<f64>,
+) -> Result<(Hints, Vec<AddrInfo>), Error> {
+    let hints = hints_from(ruby, family, socktype, protocol, flags)?;
+    let list = getaddrinfo(ruby, node, service, hints, socktype_hack, timeout)?;
+    Ok((hints, list))
+}
+
+/// Hints from optional Ruby values as stock coerces them.
+pub fn hints_from(
+    ruby: &Ruby,
+    family: Value,
+    socktype: Value,
+    protocol: Value,
+    flags: Value,
+) -> Result<Hints, Error> {
+    let mut hints = Hints::default();
+    if !family.is_nil() {
+        hints.family = family_arg(ruby, family)?;
+    }
+    if !socktype.is_nil() {
+        hints.socktype = socktype_arg(ruby, socktype)?;
+    }
+    if !protocol.is_nil() {
+        hints.protocol = num2int(protocol)?;
+    }
+    if !flags.is_nil() {
+        hints.flags = num2int(flags)?;
+    }
+    Ok(hints)
+}
+
+/// stock's make_inspectname: the node and service as the caller wrote them,
+/// minus what the address part of inspect already shows.
+fn make_inspectname(
+    ruby: &Ruby,
+    node: Value,
+    service: Value,
+    first: Option<&AddrInfo>,
+) -> Result<Option<Value>, Error> {
+    let mut node = RString::from_value(node);
+    let mut service_str = RString::from_value(service);
+    let mut service_fix = magnus::Fixnum::from_value(service);
+    if let Some(ai) = first {
+        if let Ok((h, p)) = resolve::getnameinfo(&ai.addr, resolve::NUMERIC) {
+            // SAFETY: compared at once, no Ruby call in between.
+            if node.is_some_and(|n| cstr_eq(unsafe { n.as_slice() }, &h)) {
+                node = None;
+            }
+            if let Some(s) = service_str {
+                if cstr_eq(unsafe { s.as_slice() }, &p) {
+                    service_str = None;
+                }
+            } else if let Some(f) = service_fix {
+                if atoi(&p) == num2int(f.as_value())? {
+                    service_fix = None;
+                }
+            }
+        }
+    }
+    let mut name: Option<RString> = match node {
+        // SAFETY: rb_str_dup copies a String; it does not raise.
+        Some(n) => Some(unsafe {
+            RString::from_value(Value::from_raw(rb_sys::rb_str_dup(n.as_raw()))).expect("a String")
+        }),
+        None => None,
+    };
+    let suffix = if let Some(s) = service_str {
+        let s = string_value_cstr(s.as_value())?;
+        // SAFETY: copied at once.
+        let mut v = b":".to_vec();
+        v.extend_from_slice(unsafe { s.as_slice() });
+        Some(v)
+    } else {
+        match service_fix {
+            Some(f) if num2int(f.as_value())? != 0 => {
+                Some(format!(":{}", num2int(f.as_value())?).into_bytes())
+            }
+            _ => None,
+        }
+    };
+    if let Some(suffix) = suffix {
+        match &name {
+            Some(n) => n.cat(&suffix),
+            None => name = Some(ruby.str_from_slice(&suffix)),
+        }
+    }
+    Ok(name.map(|n| {
+        n.freeze();
+        n.as_value()
+    }))
+}
+
+/// strcmp(a, b) == 0 for a Ruby string (up to a NUL) against C bytes.
+fn cstr_eq(ruby_bytes: &[u8], c: &[u8]) -> bool {
+    let end = ruby_bytes
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(ruby_bytes.len());
+    &ruby_bytes[..end] == c
+}
+
+/// atoi(3).
+fn atoi(b: &[u8]) -> i32 {
+    let s = std::str::from_utf8(b).unwrap_or("").trim_start();
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut v: i64 = 0;
+    for c in digits.bytes().take_while(u8::is_ascii_digit) {
+        v = (v * 10 + (c - b'0') as i64).min(i64::from(u32::MAX));
+    }
+    (if neg { -v } else { v }) as i32
+}
+
+// ---------------------------------------------------------------------------
+// Constructors
+
+/// Addrinfo.new(sockaddr [, family [, socktype [, protocol]]]), where
+/// sockaddr is a packed String or an [afamily, port, host, numeric_host] /
+/// ["AF_UNIX", path] array.
+fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
+    let obj = <&Addrinfo>::try_convert(rb_self)?;
+    if obj.0.borrow().is_some() {
+        return Err(Error::new(
+            ruby.exception_type_error(),
+            "already initialized socket address",
+        ));
+    }
+    // As stock: the object counts as initialized (all zero) from here on.
+    *obj.0.borrow_mut() = Some(Rai::zeroed());
+    let args =
+        scan_args::<(Value,), (Option<Value>, Option<Value>, Option<Value>), (), (), (), ()>(args)?;
+    let sockaddr_arg = args.required.0;
+    let (pf, st, pr) = args.optional;
+    let nil = ruby.qnil().as_value();
+    let pfamily = match pf {
+        Some(v) if !v.is_nil() => family_arg(ruby, v)?,
+        _ => 0,
+    };
+    let socktype = match st {
+        Some(v) if !v.is_nil() => socktype_arg(ruby, v)?,
+        _ => 0,
+    };
+    let protocol = match pr {
+        Some(v) if !v.is_nil() => num2int(v)?,
+        _ => 0,
+    };
+    let rai = if let Some(ary) = check_array(sockaddr_arg)? {
+        let afamily = string_value(ary.entry::<Value>(0)?)?;
+        // SAFETY: copied at once.
+        let name = unsafe { afamily.as_slice() }.to_vec();
+        let af = match constants::name_to_int(Category::Family, &name) {
+            Some(af) => af as i32,
+            None => {
+                let shown = string_value_cstr(afamily.as_value())?;
+                return Err(errors::socket_error(
+                    ruby,
+                    format!(
+                        "unknown address family: {}",
+                        String::from_utf8_lossy(unsafe { shown.as_slice() })
+                    ),
+                ));
+            }
+        };
+        match af {
+            libc::AF_INET | libc::AF_INET6 => {
+                let service = ary.entry::<Value>(1)?;
+                let service = ruby.integer_from_i64(num2int(service)? as i64).as_value();
+                let nodename = ary.entry::<Value>(2)?;
+                let nodename = if nodename.is_nil() {
+                    nodename
+                } else {
+                    string_value(nodename)?.as_value()
+                };
+                let numeric = string_value(ary.entry::<Value>(3)?)?.as_value();
+                let family = if pfamily != 0 { pfamily } else { af };
+                let hints = Hints {
+                    family,
+                    socktype,
+                    protocol,
+                    flags: libc::AI_NUMERICHOST | libc::AI_NUMERICSERV,
+                };
+                let list = getaddrinfo(ruby, numeric, service, hints, true, None)?;
+                let same = RString::from_value(nodename)
+                    // SAFETY: both compared at once.
+                    .is_some_and(|n| unsafe {
+                        rb_sys::rb_str_equal(numeric.as_raw(), n.as_raw()) == rb_sys::Qtrue as _
+                    });
+                let inspectname = if same {
+                    None
+                } else {
+                    make_inspectname(ruby, nodename, service, list.first())?
+                };
+                let ai = &list[0];
+                let canonname = ai.canonname.as_ref().map(|c| frozen_str(ruby, c));
+                rai_from(
+                    ruby,
+                    &ai.addr,
+                    family,
+                    socktype,
+                    protocol,
+                    canonname,
+                    inspectname,
+                )?
+            }
+            libc::AF_UNIX => {
+                let path = string_value(ary.entry::<Value>(1)?)?;
+                unix_rai(ruby, path, libc::SOCK_STREAM)?
+            }
+            _ => return Err(errors::socket_error(ruby, "unexpected address family")),
+        }
+    } else {
+        let s = string_value(sockaddr_arg)?;
+        // SAFETY: copied into the Rai at once.
+        let sa = unsafe { s.as_slice() }.to_vec();
+        rai_from(ruby, &sa, pfamily, socktype, protocol, None, None)?
+    };
+    let _ = nil;
+    *obj.0.borrow_mut() = Some(rai);
+    Ok(rb_self)
+}
+
+/// rb_check_array_type: Some(Array) for an Array or to_ary-able object.
+fn check_array(v: Value) -> Result<Option<RArray>, Error> {
+    if let Some(a) = RArray::from_value(v) {
+        return Ok(Some(a));
+    }
+    // SAFETY: rb_check_array_type may call to_ary, which may raise; protect
+    // catches it.
+    let raw = protect(|| unsafe { rb_sys::rb_check_array_type(v.as_raw()) })?;
+    // SAFETY: nil or an Array.
+    Ok(RArray::from_value(unsafe { Value::from_raw(raw) }))
+}
+
+/// init_unix_addrinfo.
+fn unix_rai(ruby: &Ruby, path: RString, socktype: i32) -> Result<Rai, Error> {
+    // SAFETY: copied at once.
+    let bytes = unsafe { path.as_slice() }.to_vec();
+    let sa = sockaddr::sockaddr_un(&bytes).map_err(
+        |sockaddr::UnixPathError::TooLong { given, max }| {
+            Error::new(
+                ruby.exception_arg_error(),
+                format!("too long unix socket path ({given} bytes given but {max} bytes max)"),
+            )
+        },
+    )?;
+    rai_from(ruby, &sa, libc::AF_UNIX, socktype, 0, None, None)
+}
+
+/// The `timeout:` keyword of Addrinfo.getaddrinfo (Ruby 3.3+).
+fn timeout_kwarg(kw: RHash) -> Result<Option<f64>, Error> {
+    let kw = get_kwargs::<_, (), (Option<Value>,), ()>(kw, &[], &["timeout"])?;
+    match kw.optional.0 {
+        Some(v) if !v.is_nil() => Ok(Some(f64::try_convert(v)?)),
+        _ => Ok(None),
+    }
+}
+
+/// Addrinfo.getaddrinfo(node, service [, family, socktype, protocol, flags], timeout: nil)
+fn s_getaddrinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
+    let args = scan_args::<
+        (Value, Value),
+        (Option<Value>, Option<Value>, Option<Value>, Option<Value>),
+        (),
+        (),
+        RHash,
+        (),
+    >(args)?;
+    let (node, service) = args.required;
+    let nil = ruby.qnil().as_value();
+    let (f, st, pr, fl) = args.optional;
+    let timeout = timeout_kwarg(args.keywords)?;
+    let (_, list) = call_getaddrinfo(
+        ruby,
+        node,
+        service,
+        f.unwrap_or(nil),
+        st.unwrap_or(nil),
+        pr.unwrap_or(nil),
+        fl.unwrap_or(nil),
+        false,
+        timeout,
+    )?;
+    let inspectname = make_inspectname(ruby, node, service, list.first())?;
+    let out = ruby.ary_new_capa(list.len());
+    for ai in &list {
+        out.push(from_ai(ruby, ai, inspectname)?)?;
+    }
+    Ok(out)
+}
+
+/// addrinfo_firstonly_new.
+fn first_only(
+    ruby: &Ruby,
+    node: Value,
+    service: Value,
+    socktype: i32,
+    protocol: i32,
+) -> Result<Rai, Error> {
+    let hints = Hints {
+        family: 0,
+        socktype,
+        protocol,
+        flags: 0,
+    };
+    let list = getaddrinfo(ruby, node, service, hints, false, None)?;
+    let ai = &list[0];
+    let canonname = ai.canonname.as_ref().map(|c| frozen_str(ruby, c));
+    let inspectname = make_inspectname(ruby, node, service, Some(ai))?;
+    rai_from(
+        ruby,
+        &ai.addr,
+        ai.family,
+        ai.socktype,
+        ai.protocol,
+        canonname,
+        inspectname,
+    )
+}
+
+/// Addrinfo.tcp(host, port)
+fn s_tcp(ruby: &Ruby, host: Value, port: Value) -> Result<Value, Error> {
+    let rai = first_only(ruby, host, port, libc::SOCK_STREAM, libc::IPPROTO_TCP)?;
+    Ok(new_object(ruby, rai))
+}
+
+/// Addrinfo.udp(host, port)
+fn s_udp(ruby: &Ruby, host: Value, port: Value) -> Result<Value, Error> {
+    let rai = first_only(ruby, host, port, libc::SOCK_DGRAM, libc::IPPROTO_UDP)?;
+    Ok(new_object(ruby, rai))
+}
+
+/// Addrinfo.ip(host): the first address, with socktype and protocol 0.
+fn s_ip(ruby: &Ruby, host: Value) -> Result<Value, Error> {
+    let mut rai = first_only(ruby, host, ruby.qnil().as_value(), 0, 0)?;
+    rai.socktype = 0;
+    rai.protocol = 0;
+    Ok(new_object(ruby, rai))
+}
+
+/// Addrinfo.unix(path [, socktype])
+fn s_unix(ruby: &Ruby, args: &[Value]) -> Result<Value, Error> {
+    let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
+    let socktype = match args.optional.0 {
+        Some(v) if !v.is_nil() => socktype_arg(ruby, v)?,
+        _ => libc::SOCK_STREAM,
+    };
+    let path = string_value(args.required.0)?;
+    let rai = unix_rai(ruby, path, socktype)?;
+    Ok(new_object(ruby, rai))
+}
+
+// ---------------------------------------------------------------------------
+// Inspection
+
+/// stock's rsock_intern_protocol_family: the PF_ twin of the family's
+/// preferred AF_ name (PF_UNIX for 1, PF_ROUTE for 16).
+fn protocol_family_name(pf: i32) -> Option<String> {
+    let af = constants::int_to_name(Category::Family, pf as i64)?;
+    Some(format!(
+        "PF_{}",
+        af.strip_prefix("AF_").or_else(|| af.strip_prefix("PF_"))?
+    ))
+}
+
+fn inspect_into(ruby: &Ruby, rai: &Rai, out: &mut Vec<u8>) -> Result<(), Error> {
+    sockaddr::inspect(rai.sa(), out)
+        .map_err(|code| gai_error(ruby, "getnameinfo", GaiError::new(code)))
+}
+
+/// Addrinfo#inspect, as stock's addrinfo_inspect.
+fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
+    let rai = with_rai(ruby, rb_self, Rai::clone)?;
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(b"#<");
+    // SAFETY: rb_obj_classname returns the class path as a C string.
+    let cname = unsafe { std::ffi::CStr::from_ptr(rb_sys::rb_obj_classname(rb_self.as_raw())) };
+    out.extend_from_slice(cname.to_bytes());
+    out.extend_from_slice(b": ");
+    inspect_into(ruby, &rai, &mut out)?;
+    let mut s = String::new();
+    use std::fmt::Write as _;
+    if rai.pfamily != 0 && rai.afamily() != rai.pfamily {
+        match protocol_family_name(rai.pfamily) {
+            Some(n) => {
+                let _ = write!(s, " {n}");
+            }
+            None => {
+                let _ = write!(s, " PF_???({})", rai.pfamily);
+            }
+        }
+    }
+    let internet = rai.pfamily == libc::PF_INET || rai.pfamily == libc::PF_INET6;
+    if internet
+        && rai.socktype == libc::SOCK_STREAM
+        && (rai.protocol == 0 || rai.protocol == libc::IPPROTO_TCP)
+    {
+        s.push_str(" TCP");
+    } else if internet
+        && rai.socktype == libc::SOCK_DGRAM
+        && (rai.protocol == 0 || rai.protocol == libc::IPPROTO_UDP)
+    {
+        s.push_str(" UDP");
+    } else {
+        if rai.socktype != 0 {
+            match constants::int_to_name(Category::SockType, rai.socktype as i64) {
+                Some(n) => {
+                    let _ = write!(s, " {n}");
+                }
+                None => {
+                    let _ = write!(s, " SOCK_???({})", rai.socktype);
+                }
+            }
+        }
+        if rai.protocol != 0 {
+            match internet
+                .then(|| constants::int_to_name(Category::IpProto, rai.protocol as i64))
+                .flatten()
+            {
+                Some(n) => {
+                    let _ = write!(s, " {n}");
+                }
+                None => {
+                    let _ = write!(s, " UNKNOWN_PROTOCOL({})", rai.protocol);
+                }
+            }
+        }
+    }
+    out.extend_from_slice(s.as_bytes());
+    if let Some(c) = rai.canonname {
+        let c = string_value_cstr(ruby.get_inner(c))?;
+        out.push(b' ');
+        // SAFETY: copied at once.
+        out.extend_from_slice(unsafe { c.as_slice() });
+    }
+    if let Some(n) = rai.inspectname {
+        let n = string_value_cstr(ruby.get_inner(n))?;
+        out.extend_from_slice(b" (");
+        // SAFETY: copied at once.
+        out.extend_from_slice(unsafe { n.as_slice() });
+        out.push(b')');
+    }
+    out.push(b'>');
+    Ok(ruby.str_from_slice(&out))
+}
+
+/// Addrinfo#inspect_sockaddr: the address part of inspect.
+fn inspect_sockaddr(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
+    let rai = with_rai(ruby, rb_self, Rai::clone)?;
+    let mut out = Vec::with_capacity(48);
+    inspect_into(ruby, &rai, &mut out)?;
+    Ok(ruby.str_from_slice(&out))
+}
+
+// ---------------------------------------------------------------------------
+// Accessors and predicates
+
+fn afamily(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
+    with_rai(ruby, rb_self, Rai::afamily)
+}
+
+fn pfamily(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
+    with_rai(ruby, rb_self, |r| r.pfamily)
+}
+
+fn socktype(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
+    with_rai(ruby, rb_self, |r| r.socktype)
+}
+
+fn protocol(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
+    with_rai(ruby, rb_self, |r| r.protocol)
+}
+
+fn canonname(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
+    let c = with_rai(ruby, rb_self, |r| r.canonname)?;
+    Ok(c.map_or(ruby.qnil().as_value(), |c| ruby.get_inner(c)))
+}
+
+fn ipv4_p(ruby: &Ruby, rb_self: Value) -> Result<bool, Error> {
+    with_rai(ruby, rb_self, |r| r.afamily() == libc::AF_INET)
+}
+
+fn ipv6_p(ruby: &Ruby, rb_self: Value) -> Result<bool, Error> {
+    with_rai(ruby, rb_self, |r| r.afamily() == libc::AF_INET6)
+}
+
+fn unix_p(ruby: &Ruby, rb_self: Value) -> Result<bool, Error> {
+    with_rai(ruby, rb_self, |r| r.afamily() == libc::AF_UNIX)
+}
+
+fn is_ip(family: i32) -> bool {
+    family == libc::AF_INET || family == libc::AF_INET6
+}
+
+fn ip_p(ruby: &Ruby, rb_self: Value) -> Result<bool, Error> {
+    with_rai(ruby, rb_self, |r| is_ip(r.afamily()))
+}
+
+fn need_ip(ruby: &Ruby) -> Error {
+    errors::socket_error(ruby, "need IPv4 or IPv6 address")
+}
+
+/// getnameinfo of the Addrinfo's sockaddr with NI_DGRAM for datagram sockets.
+fn nameinfo(ruby: &Ruby, rai: &Rai, flags: i32) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let flags = if rai.socktype == libc::SOCK_DGRAM {
+        flags | libc::NI_DGRAM
+    } else {
+        flags
+    };
+    getnameinfo_blocking(ruby, rai.sa(), flags)
+}
+
+/// Addrinfo#ip_unpack -> [address, port]
+fn ip_unpack(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
+    let rai = with_rai(ruby, rb_self, Rai::clone)?;
+    if !is_ip(rai.afamily()) {
+        return Err(need_ip(ruby));
+    }
+    let (h, p) = nameinfo(ruby, &rai, resolve::NUMERIC)?;
+    let out = ruby.ary_new_capa(2);
+    out.push(ruby.str_from_slice(&h))?;
+    out.push(atoi(&p))?;
+    Ok(out)
+}
+
+/// Addrinfo#ip_address
+fn ip_address(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
+    let rai = with_rai(ruby, rb_self, Rai::clone)?;
+    if !is_ip(rai.afamily()) {
+        return Err(need_ip(ruby));
+    }
+    let (h, _) = nameinfo(ruby, &rai, resolve::NUMERIC)?;
+    Ok(ruby.str_from_slice(&h))
+}
+
+/// Addrinfo#ip_port
+fn ip_port(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
+    let rai = with_rai(ruby, rb_self, Rai::clone)?;
+    match rai.afamily() {
+        libc::AF_INET if rai.len != sockaddr::SOCKADDR_IN_LEN => Err(errors::socket_error(
+            ruby,
+            "unexpected sockaddr size for IPv4",
+        )),
+        libc::AF_INET6 if rai.len != sockaddr::SOCKADDR_IN6_LEN => Err(errors::socket_error(
+            ruby,
+            "unexpected sockaddr size for IPv6",
+        )),
+        f if is_ip(f) => Ok(sockaddr::port(rai.sa()).unwrap_or(0) as i32),
+        _ => Err(need_ip(ruby)),
+    }
+}
+
+/// The IPv4 address (host order) of an AF_INET Addrinfo.
+fn in_addr(ruby: &Ruby, rb_self: Value) -> Result<Option<u32>, Error> {
+    with_rai(ruby, rb_self, |r| {
+        (r.afamily() == libc::AF_INET).then(|| u32::from_be_bytes(r.bytes::<4>(4)))
+    })
+}
+
+fn ipv4_private_p(ruby: &Ruby, rb_self: Value) -> Result<bool, Error> {
+    Ok(in_addr(ruby, rb_self)?.is_some_and(|a| {
+        (a & 0xff00_0000) == 0x0a00_0000
+            || (a & 0xfff0_0000) == 0xac10_0000
+            || (a & 0xffff_0000) == 0xc0a8_0000
+    }))
+}
+
+fn ipv4_loopback_p(ruby: &Ruby, rb_self: Value) -> Result<bool, Error> {
+    Ok(in_addr(ruby, rb_self)?.is_some_and(|a| (a & 0xff00_0000) == 0x7f00_0000))
+}
+
+fn ipv4_multicast_p(ruby: &Ruby, rb_self: Value) -> Result<bool, Error> {
+    Ok(in_addr(ruby, rb_self)?.is_some_and(|a| (a & 0xf000_0000) == 0xe000_0000))
+}
+
+/// The 16 address bytes of an AF_INET6 Addrinfo.
+fn in6_addr(ruby: &Ruby, rb_self: Value) -> Result<Option<[u8; 16]>, Error> {
+    with_rai(ruby, rb_self, |r| {
+        (r.afamily() == libc::AF_INET6).then(|| r.bytes::<16>(8))
+    })
+}
+
+fn v4mapped(a: &[u8; 16]) -> bool {
+    a[..10].iter().all(|&b| b == 0) && a[10] == 0xff && a[11] == 0xff
+}
+
+fn v4compat(a: &[u8; 16]) -> bool {
+    a[..12].iter().all(|&b| b == 0) && u32::from_be_bytes([a[12], a[13], a[14], a[15]]) > 1
+}
+
+fn mc_scope(a: &[u8; 16], scope: u8) -> bool {
+    a[0] == 0xff && (a[1] & 0x0f) == scope
+}
+
+type Pred = fn(&[u8; 16]) -> bool;
+
+macro_rules! ipv6_predicate {
+    ($name:ident, $test:expr) => {
+        fn $name(ruby: &Ruby, rb_self: Value) -> Result<bool, Error> {
+            let test: Pred = $test;
+            Ok(in6_addr(ruby, rb_self)?.is_some_and(|a| test(&a)))
+        }
+    };
+}
+
+ipv6_predicate!(ipv6_unspecified_p, |a| a.iter().all(|&b| b == 0));
+ipv6_predicate!(ipv6_loopback_p, |a| a[..15].iter().all(|&b| b == 0)
+    && a[15] == 1);
+ipv6_predicate!(ipv6_multicast_p, |a| a[0] == 0xff);
+ipv6_predicate!(ipv6_linklocal_p, |a| a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+ipv6_predicate!(ipv6_sitelocal_p, |a| a[0] == 0xfe && (a[1] & 0xc0) == 0xc0);
+ipv6_predicate!(ipv6_unique_local_p, |a| a[0] == 0xfc || a[0] == 0xfd);
+ipv6_predicate!(ipv6_v4mapped_p, v4mapped);
+ipv6_predicate!(ipv6_v4compat_p, v4compat);
+ipv6_predicate!(ipv6_mc_nodelocal_p, |a| mc_scope(a, 0x1));
+ipv6_predicate!(ipv6_mc_linklocal_p, |a| mc_scope(a, 0x2));
+ipv6_predicate!(ipv6_mc_sitelocal_p, |a| mc_scope(a, 0x5));
+ipv6_predicate!(ipv6_mc_orglocal_p, |a| mc_scope(a, 0x8));
+ipv6_predicate!(ipv6_mc_global_p, |a| mc_scope(a, 0xe));
+
+/// Addrinfo#ipv6_to_ipv4: the IPv4 address inside a v4-mapped or
+/// v4-compatible IPv6 address (port 0), else nil.
+fn ipv6_to_ipv4(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
+    let rai = with_rai(ruby, rb_self, Rai::clone)?;
+    if rai.afamily() != libc::AF_INET6 {
+        return Ok(ruby.qnil().as_value());
+    }
+    let a: [u8; 16] = rai.bytes::<16>(8);
+    if !(v4mapped(&a) || v4compat(&a)) {
+        return Ok(ruby.qnil().as_value());
+    }
+    let ip = std::net::Ipv4Addr::new(a[12], a[13], a[14], a[15]);
+    let sa = sockaddr::sockaddr_in(ip, 0);
+    let mut out = rai_from(
+        ruby,
+        &sa,
+        libc::PF_INET,
+        rai.socktype,
+        rai.protocol,
+        None,
+        None,
+    )?;
+    out.canonname = rai.canonname;
+    out.inspectname = rai.inspectname;
+    Ok(new_object(ruby, out))
+}
+
+/// Addrinfo#unix_path
+fn unix_path(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
+    let rai = with_rai(ruby, rb_self, Rai::clone)?;
+    if rai.afamily() != libc::AF_UNIX {
+        return Err(errors::socket_error(ruby, "need AF_UNIX address"));
+    }
+    let Some(path) = sockaddr::unix_path(rai.sa()) else {
+        return Err(errors::socket_error(
+            ruby,
+            format!(
+                "too short AF_UNIX address: {} bytes given for minimum {} bytes.",
+                rai.len,
+                sockaddr::SUN_PATH_OFFSET
+            ),
+        ));
+    };
+    if path.len() > sockaddr::SUN_PATH_LEN {
+        return Err(errors::socket_error(
+            ruby,
+            format!(
+                "too long AF_UNIX path ({} bytes given but {} bytes max)",
+                path.len(),
+                sockaddr::SUN_PATH_LEN
+            ),
+        ));
+    }
+    Ok(ruby.str_from_slice(path))
+}
+
+/// Addrinfo#to_sockaddr / #to_s: the packed sockaddr.
+fn to_sockaddr(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
+    let obj = <&Addrinfo>::try_convert(rb_self)?;
+    let guard = obj.0.borrow();
+    match guard.as_ref() {
+        Some(rai) => Ok(ruby.str_from_slice(rai.sa())),
+        None => Err(Error::new(
+            ruby.exception_type_error(),
+            "uninitialized socket address",
+        )),
+    }
+}
+
+/// Addrinfo#getnameinfo([flags]) -> [host, service]
+fn getnameinfo(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
+    let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
+    let rai = with_rai(ruby, rb_self, Rai::clone)?;
+    let flags = match args.optional.0 {
+        Some(v) if !v.is_nil() => num2int(v)?,
+        _ => 0,
+    };
+    let (h, p) = nameinfo(ruby, &rai, flags)?;
+    let out = ruby.ary_new_capa(2);
+    out.push(ruby.str_from_slice(&h))?;
+    out.push(ruby.str_from_slice(&p))?;
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+// Marshal
+
+/// A frozen US-ASCII String for a constant name, as rb_id2str gives.
+fn name_str(ruby: &Ruby, name: &str) -> Value {
+    let s = ruby.enc_str_new(name, ruby.usascii_encoding());
+    s.freeze();
+    s.as_value()
+}
+
+/// Addrinfo#marshal_dump: [afamily, sockaddr, pfamily, socktype, protocol,
+/// canonname, inspectname] with names for the numbers, as stock.
+fn marshal_dump(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
+    let rai = with_rai(ruby, rb_self, Rai::clone)?;
+    let af = rai.afamily();
+    let pfamily = protocol_family_name(rai.pfamily).ok_or_else(|| {
+        errors::socket_error(ruby, format!("unknown protocol family: {}", rai.pfamily))
+    })?;
+    let socktype = if rai.socktype == 0 {
+        ruby.integer_from_i64(0).as_value()
+    } else {
+        let n =
+            constants::int_to_name(Category::SockType, rai.socktype as i64).ok_or_else(|| {
+                errors::socket_error(ruby, format!("unknown socktype: {}", rai.socktype))
+            })?;
+        name_str(ruby, n)
+    };
+    let protocol = if rai.protocol == 0 {
+        ruby.integer_from_i64(0).as_value()
+    } else if is_ip(af) {
+        let n =
+            constants::int_to_name(Category::IpProto, rai.protocol as i64).ok_or_else(|| {
+                errors::socket_error(ruby, format!("unknown IP protocol: {}", rai.protocol))
+            })?;
+        name_str(ruby, n)
+    } else {
+        return Err(errors::socket_error(
+            ruby,
+            format!("unknown protocol: {}", rai.protocol),
+        ));
+    };
+    let afamily = constants::int_to_name(Category::Family, af as i64)
+        .ok_or_else(|| errors::socket_error(ruby, format!("unknown address family: {af}")))?;
+    let sa = if af == libc::AF_UNIX {
+        let path = sockaddr::unix_path(rai.sa()).unwrap_or(&[]);
+        ruby.str_from_slice(path).as_value()
+    } else {
+        let (h, p) = getnameinfo_blocking(ruby, rai.sa(), resolve::NUMERIC)?;
+        let pair = ruby.ary_new_capa(2);
+        pair.push(ruby.str_from_slice(&h))?;
+        pair.push(ruby.str_from_slice(&p))?;
+        pair.as_value()
+    };
+    let nil = ruby.qnil().as_value();
+    let out = ruby.ary_new_capa(7);
+    out.push(name_str(ruby, afamily))?;
+    out.push(sa)?;
+    out.push(name_str(ruby, &pfamily))?;
+    out.push(socktype)?;
+    out.push(protocol)?;
+    out.push(rai.canonname.map_or(nil, |v| ruby.get_inner(v)))?;
+    out.push(rai.inspectname.map_or(nil, |v| ruby.get_inner(v)))?;
+    Ok(out)
+}
+
+/// A name from a marshal dump, looked up in `category`, else TypeError.
+fn dumped_name(ruby: &Ruby, v: Value, category: Category, what: &str) -> Result<i32, Error> {
+    let s = string_value(v)?;
+    // SAFETY: looked up at once.
+    constants::name_to_int(category, unsafe { s.as_slice() })
+        .map(|n| n as i32)
+        .ok_or_else(|| Error::new(ruby.exception_type_error(), what.to_owned()))
+}
+
+/// Addrinfo#marshal_load(array)
+fn marshal_load(ruby: &Ruby, rb_self: Value, ary: Value) -> Result<Value, Error> {
+    let obj = <&Addrinfo>::try_convert(rb_self)?;
+    if obj.0.borrow().is_some() {
+        return Err(Error::new(
+            ruby.exception_type_error(),
+            "already initialized socket address",
+        ));
+    }
+    let ary = RArray::to_ary(ary)?;
+    let afamily = dumped_name(
+        ruby,
+        ary.entry(0)?,
+        Category::Family,
+        "unexpected address family",
+    )?;
+    let pfamily = dumped_name(
+        ruby,
+        ary.entry(2)?,
+        Category::Family,
+        "unexpected protocol family",
+    )?;
+    let zero = |v: Value| magnus::Fixnum::from_value(v).is_some_and(|f| f.to_isize() == 0);
+    let v: Value = ary.entry(3)?;
+    let socktype = if zero(v) {
+        0
+    } else {
+        dumped_name(ruby, v, Category::SockType, "unexpected socktype")?
+    };
+    let v: Value = ary.entry(4)?;
+    let protocol = if zero(v) {
+        0
+    } else {
+        let s = string_value(v)?;
+        if !is_ip(afamily) {
+            return Err(Error::new(
+                ruby.exception_type_error(),
+                "unexpected protocol",
+            ));
+        }
+        dumped_name(ruby, s.as_value(), Category::IpProto, "unexpected protocol")?
+    };
+    let opt_str = |v: Value| -> Result<Option<Value>, Error> {
+        if v.is_nil() {
+            Ok(None)
+        } else {
+            Ok(Some(string_value(v)?.as_value()))
+        }
+    };
+    let canonname = opt_str(ary.entry(5)?)?;
+    let inspectname = opt_str(ary.entry(6)?)?;
+    let v: Value = ary.entry(1)?;
+    let sa = if afamily == libc::AF_UNIX {
+        let path = string_value(v)?;
+        // SAFETY: copied at once.
+        let path = unsafe { path.as_slice() }.to_vec();
+        if path.len() > sockaddr::SUN_PATH_LEN {
+            return Err(errors::socket_error(
+                ruby,
+                format!(
+                    "too long AF_UNIX path ({} bytes given but {} bytes max)",
+                    path.len(),
+                    sockaddr::SUN_PATH_LEN
+                ),
+            ));
+        }
+        let mut sa = vec![0u8; sockaddr::SOCKADDR_UN_LEN];
+        sa[..2].copy_from_slice(&(libc::AF_UNIX as u16).to_ne_bytes());
+        sa[2..2 + path.len()].copy_from_slice(&path);
+        sa
+    } else {
+        let pair = RArray::to_ary(v)?;
+        let hints = Hints {
+            family: pfamily,
+            socktype,
+            protocol,
+            flags: libc::AI_NUMERICHOST | libc::AI_NUMERICSERV,
+        };
+        let list = getaddrinfo(ruby, pair.entry(0)?, pair.entry(1)?, hints, true, None)?;
+        list[0].addr.clone()
+    };
+    let rai = rai_from(
+        ruby,
+        &sa,
+        pfamily,
+        socktype,
+        protocol,
+        canonname,
+        inspectname,
+    )?;
+    *obj.0.borrow_mut() = Some(rai);
+    Ok(rb_self)
 }

@@ -1,0 +1,448 @@
+//! Name resolution: the numeric fast path (stock's numeric_getaddrinfo,
+//! answered without getaddrinfo(3)), getaddrinfo(3)/getnameinfo(3) wrappers
+//! that return plain Rust values, and a worker-thread runner the caller can
+//! wait on through a descriptor and abandon (so a Ruby thread waiting for a
+//! slow resolver stays interruptible).
+
+use crate::core::sockaddr;
+use std::ffi::{CStr, CString};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::{Arc, Mutex};
+
+/// One getaddrinfo result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddrInfo {
+    pub family: i32,
+    pub socktype: i32,
+    pub protocol: i32,
+    pub addr: Vec<u8>,
+    pub canonname: Option<Vec<u8>>,
+}
+
+/// struct addrinfo hints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Hints {
+    pub family: i32,
+    pub socktype: i32,
+    pub protocol: i32,
+    pub flags: i32,
+}
+
+/// A getaddrinfo/getnameinfo failure: the EAI_* code and, for EAI_SYSTEM,
+/// the errno seen right after the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GaiError {
+    pub code: i32,
+    pub errno: i32,
+}
+
+impl GaiError {
+    pub fn new(code: i32) -> Self {
+        GaiError { code, errno: 0 }
+    }
+}
+
+/// gai_strerror(3).
+pub fn gai_strerror(code: i32) -> String {
+    // SAFETY: gai_strerror returns a pointer to a static string.
+    let p = unsafe { libc::gai_strerror(code) };
+    if p.is_null() {
+        return format!("Unknown error {code}");
+    }
+    // SAFETY: non-null, NUL-terminated, static.
+    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+/// stock's parse_numeric_port: no service is port 0; otherwise only ASCII
+/// digits (the empty string too) with a value below 65536.
+pub fn parse_numeric_port(service: Option<&[u8]>) -> Option<u16> {
+    let Some(s) = service else { return Some(0) };
+    if !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &d in s {
+        v = v * 10 + (d - b'0') as u32;
+        if v >= 0x10000 {
+            return None;
+        }
+    }
+    Some(v as u16)
+}
+
+/// stock's str_is_number (strtoul consumes the whole non-empty string): used
+/// by the "socktype hack" that asks for SOCK_DGRAM when the port is numeric.
+pub fn str_is_number(service: Option<&[u8]>) -> bool {
+    let Some(s) = service else { return false };
+    let s = match s.iter().position(|&b| !b" \t\n\x0b\x0c\r".contains(&b)) {
+        Some(i) => &s[i..],
+        None => return false,
+    };
+    let s = s
+        .strip_prefix(b"+")
+        .or_else(|| s.strip_prefix(b"-"))
+        .unwrap_or(s);
+    !s.is_empty() && s.iter().all(u8::is_ascii_digit)
+}
+
+extern "C" {
+    // libc's inet_pton(3); the libc crate does not bind it on this target.
+    fn inet_pton(af: libc::c_int, src: *const libc::c_char, dst: *mut libc::c_void) -> libc::c_int;
+}
+
+/// inet_pton(3) of `af` on a string without NUL bytes.
+fn pton<const N: usize>(af: i32, node: &[u8]) -> Option<[u8; N]> {
+    let mut buf = [0u8; 64];
+    if node.len() >= buf.len() {
+        return None;
+    }
+    buf[..node.len()].copy_from_slice(node);
+    let mut out = [0u8; N];
+    // SAFETY: buf is NUL-terminated; out has room for the address of `af`
+    // (4 bytes for AF_INET, 16 for AF_INET6).
+    let ok = unsafe { inet_pton(af, buf.as_ptr().cast(), out.as_mut_ptr().cast()) };
+    (ok == 1).then_some(out)
+}
+
+/// stock's numeric_getaddrinfo: a numeric IPv4/IPv6 host with a numeric (or
+/// no) port, answered without getaddrinfo(3). The flags are ignored and the
+/// socktype/protocol sets are stock's, in its order. None when the input is
+/// not numeric: the caller then asks getaddrinfo(3).
+pub fn numeric_getaddrinfo(
+    node: Option<&[u8]>,
+    service: Option<&[u8]>,
+    hints: &Hints,
+) -> Option<Vec<AddrInfo>> {
+    let node = node?;
+    let port = parse_numeric_port(service)?;
+    const LIST: [(i32, i32); 3] = [
+        (libc::SOCK_STREAM, libc::IPPROTO_TCP),
+        (libc::SOCK_DGRAM, libc::IPPROTO_UDP),
+        (libc::SOCK_RAW, 0),
+    ];
+    let is = |set: &[u8]| node.iter().all(|b| set.contains(b));
+    let addr = if (hints.family == libc::AF_UNSPEC || hints.family == libc::AF_INET6)
+        && is(b"0123456789abcdefABCDEF.:")
+    {
+        pton::<16>(libc::AF_INET6, node).map(|a| {
+            (
+                libc::AF_INET6,
+                sockaddr::sockaddr_in6(Ipv6Addr::from(a), port, 0),
+            )
+        })
+    } else {
+        None
+    };
+    let addr = addr.or_else(|| {
+        if (hints.family == libc::AF_UNSPEC || hints.family == libc::AF_INET) && is(b"0123456789.")
+        {
+            pton::<4>(libc::AF_INET, node).map(|a| {
+                (
+                    libc::AF_INET,
+                    sockaddr::sockaddr_in(Ipv4Addr::from(a), port),
+                )
+            })
+        } else {
+            None
+        }
+    });
+    let (family, sa) = addr?;
+    let out: Vec<AddrInfo> = LIST
+        .iter()
+        .filter(|&&(st, pr)| {
+            (hints.socktype == 0 || hints.socktype == st)
+                && (hints.protocol == 0 || pr == 0 || hints.protocol == pr)
+        })
+        .map(|&(st, pr)| AddrInfo {
+            family,
+            socktype: st,
+            protocol: if hints.protocol != 0 {
+                hints.protocol
+            } else {
+                pr
+            },
+            addr: sa.clone(),
+            canonname: None,
+        })
+        .collect();
+    (!out.is_empty()).then_some(out)
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// getaddrinfo(3). Blocks: call it off the Ruby thread (see [`Background`])
+/// unless the input is numeric.
+pub fn getaddrinfo(
+    node: Option<&CStr>,
+    service: Option<&CStr>,
+    hints: &Hints,
+) -> Result<Vec<AddrInfo>, GaiError> {
+    // SAFETY: addrinfo is plain old data; all-zero is a valid hints value.
+    let mut h: libc::addrinfo = unsafe { std::mem::zeroed() };
+    h.ai_family = hints.family;
+    h.ai_socktype = hints.socktype;
+    h.ai_protocol = hints.protocol;
+    h.ai_flags = hints.flags;
+    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: the strings are NUL-terminated or null; res receives a list we
+    // free below.
+    let code = unsafe {
+        libc::getaddrinfo(
+            node.map_or(std::ptr::null(), CStr::as_ptr),
+            service.map_or(std::ptr::null(), CStr::as_ptr),
+            &h,
+            &mut res,
+        )
+    };
+    if code != 0 {
+        return Err(GaiError {
+            code,
+            errno: errno(),
+        });
+    }
+    let mut out = Vec::new();
+    let mut p = res;
+    while !p.is_null() {
+        // SAFETY: p walks the list getaddrinfo returned, not yet freed.
+        let ai = unsafe { &*p };
+        let addr = if ai.ai_addr.is_null() {
+            Vec::new()
+        } else {
+            // SAFETY: ai_addr points to ai_addrlen bytes.
+            unsafe { std::slice::from_raw_parts(ai.ai_addr.cast::<u8>(), ai.ai_addrlen as usize) }
+                .to_vec()
+        };
+        let canonname = (!ai.ai_canonname.is_null())
+            // SAFETY: a non-null canonname is a NUL-terminated string.
+            .then(|| {
+                unsafe { CStr::from_ptr(ai.ai_canonname) }
+                    .to_bytes()
+                    .to_vec()
+            });
+        out.push(AddrInfo {
+            family: ai.ai_family,
+            socktype: ai.ai_socktype,
+            protocol: ai.ai_protocol,
+            addr,
+            canonname,
+        });
+        p = ai.ai_next;
+    }
+    // SAFETY: res came from a successful getaddrinfo and is freed once.
+    unsafe { libc::freeaddrinfo(res) };
+    Ok(out)
+}
+
+/// Numeric getnameinfo flags: with both, getnameinfo(3) never blocks.
+pub const NUMERIC: i32 = libc::NI_NUMERICHOST | libc::NI_NUMERICSERV;
+
+/// Whether getnameinfo(sa, flags) can be answered on the calling thread.
+pub fn getnameinfo_is_quick(sa: &[u8], flags: i32) -> bool {
+    let fam = sockaddr::family(sa);
+    flags & NUMERIC == NUMERIC || (fam != libc::AF_INET && fam != libc::AF_INET6)
+}
+
+/// getnameinfo(3) asking for host and service, as stock calls it (1024-byte
+/// buffers). Blocks unless [`getnameinfo_is_quick`].
+pub fn getnameinfo(sa: &[u8], flags: i32) -> Result<(Vec<u8>, Vec<u8>), GaiError> {
+    // Fast and exact for the numeric IP case, which Addrinfo#inspect-like
+    // helpers hit constantly.
+    if flags & NUMERIC == NUMERIC && flags & !(NUMERIC | libc::NI_DGRAM) == 0 {
+        if let (Ok(host), Some(port)) = (sockaddr::numeric_host(sa), sockaddr::port(sa)) {
+            return Ok((host.into_bytes(), port.to_string().into_bytes()));
+        }
+    }
+    let mut storage = [0u8; sockaddr::STORAGE_LEN];
+    let len = sa.len().min(storage.len());
+    storage[..len].copy_from_slice(&sa[..len]);
+    let mut host = [0u8; 1024];
+    let mut serv = [0u8; 1024];
+    // SAFETY: storage holds `len` bytes of the sockaddr; the buffers are
+    // writable for their full lengths.
+    let code = unsafe {
+        libc::getnameinfo(
+            storage.as_ptr().cast(),
+            len as libc::socklen_t,
+            host.as_mut_ptr().cast(),
+            host.len() as libc::socklen_t,
+            serv.as_mut_ptr().cast(),
+            serv.len() as libc::socklen_t,
+            flags,
+        )
+    };
+    if code != 0 {
+        return Err(GaiError {
+            code,
+            errno: errno(),
+        });
+    }
+    let cut = |b: &[u8]| b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())].to_vec();
+    Ok((cut(&host), cut(&serv)))
+}
+
+/// Owned C strings for a getaddrinfo call made on another thread.
+#[derive(Clone, Debug)]
+pub struct Query {
+    pub node: Option<CString>,
+    pub service: Option<CString>,
+    pub hints: Hints,
+}
+
+impl Query {
+    pub fn run(&self) -> Result<Vec<AddrInfo>, GaiError> {
+        getaddrinfo(self.node.as_deref(), self.service.as_deref(), &self.hints)
+    }
+}
+
+struct Shared<T> {
+    ready: OwnedFd,
+    slot: Mutex<Option<T>>,
+}
+
+/// A computation running on its own thread. [`Background::fd`] becomes
+/// readable when the result is in; dropping the handle abandons it (the
+/// thread finishes on its own and frees everything).
+pub struct Background<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T: Send + 'static> Background<T> {
+    /// Starts `f` on a new thread. Err when no eventfd or thread could be had.
+    pub fn spawn(f: impl FnOnce() -> T + Send + 'static) -> std::io::Result<Self> {
+        // SAFETY: eventfd takes plain integers; a valid fd is owned below.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fd is a fresh descriptor nobody else owns.
+        let ready = unsafe { OwnedFd::from_raw_fd(fd) };
+        let shared = Arc::new(Shared {
+            ready,
+            slot: Mutex::new(None),
+        });
+        let theirs = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("socket_rs-resolver".into())
+            .spawn(move || {
+                let v = f();
+                if let Ok(mut slot) = theirs.slot.lock() {
+                    *slot = Some(v);
+                }
+                let one: u64 = 1;
+                // SAFETY: writes 8 bytes from a live u64 to our eventfd; an
+                // eventfd write cannot raise SIGPIPE.
+                unsafe { libc::write(theirs.ready.as_raw_fd(), (&one as *const u64).cast(), 8) };
+            })?;
+        Ok(Background { shared })
+    }
+
+    /// The descriptor to wait on for readability.
+    pub fn fd(&self) -> RawFd {
+        self.shared.ready.as_raw_fd()
+    }
+
+    /// The result, once the thread has stored it.
+    pub fn take(&self) -> Option<T> {
+        self.shared.slot.lock().ok()?.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hints(family: i32, socktype: i32, protocol: i32) -> Hints {
+        Hints {
+            family,
+            socktype,
+            protocol,
+            flags: 0,
+        }
+    }
+
+    #[test]
+    fn ports() {
+        assert_eq!(parse_numeric_port(None), Some(0));
+        assert_eq!(parse_numeric_port(Some(b"")), Some(0));
+        assert_eq!(parse_numeric_port(Some(b"0080")), Some(80));
+        assert_eq!(parse_numeric_port(Some(b"65535")), Some(65535));
+        assert_eq!(parse_numeric_port(Some(b"65536")), None);
+        assert_eq!(parse_numeric_port(Some(b"99999999999999999999999")), None);
+        assert_eq!(parse_numeric_port(Some(b"-1")), None);
+        assert_eq!(parse_numeric_port(Some(b"http")), None);
+        assert!(str_is_number(Some(b" -12")));
+        assert!(!str_is_number(Some(b"")));
+        assert!(!str_is_number(Some(b"1x")));
+        assert!(!str_is_number(None));
+    }
+
+    #[test]
+    fn numeric_sets_and_order() {
+        let r = numeric_getaddrinfo(Some(b"127.0.0.1"), Some(b"80"), &Hints::default()).unwrap();
+        let triples: Vec<_> = r
+            .iter()
+            .map(|a| (a.family, a.socktype, a.protocol))
+            .collect();
+        assert_eq!(triples, vec![(2, 1, 6), (2, 2, 17), (2, 3, 0)]);
+        let r = numeric_getaddrinfo(Some(b"::1"), None, &hints(0, 0, 99)).unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].socktype, r[0].protocol), (3, 99));
+        assert!(numeric_getaddrinfo(Some(b"::1"), None, &hints(2, 0, 0)).is_none());
+        assert!(numeric_getaddrinfo(Some(b"127.0.0.1"), None, &hints(10, 0, 0)).is_none());
+        assert!(numeric_getaddrinfo(Some(b"localhost"), None, &Hints::default()).is_none());
+        assert!(numeric_getaddrinfo(None, Some(b"80"), &Hints::default()).is_none());
+        assert!(numeric_getaddrinfo(Some(b"fe80::1%1"), None, &Hints::default()).is_none());
+        assert!(numeric_getaddrinfo(Some(b"1.2.3.4"), Some(b"http"), &Hints::default()).is_none());
+        let r = numeric_getaddrinfo(Some(b"::ffff:1.2.3.4"), Some(b"1"), &hints(0, 2, 0)).unwrap();
+        assert_eq!(
+            r[0].addr,
+            sockaddr::sockaddr_in6("::ffff:1.2.3.4".parse().unwrap(), 1, 0)
+        );
+    }
+
+    #[test]
+    fn real_resolver_and_background() {
+        let q = Query {
+            node: Some(CString::new("127.0.0.1").unwrap()),
+            service: Some(CString::new("80").unwrap()),
+            hints: Hints::default(),
+        };
+        let want = q.run().unwrap();
+        let bg = Background::spawn(move || q.run()).unwrap();
+        let mut pfd = libc::pollfd {
+            fd: bg.fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd we own.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+        assert_eq!(bg.take().unwrap().unwrap(), want);
+        assert!(!gai_strerror(libc::EAI_NONAME).is_empty());
+        let (h, s) = getnameinfo(&want[0].addr, NUMERIC).unwrap();
+        assert_eq!(
+            (h.as_slice(), s.as_slice()),
+            (&b"127.0.0.1"[..], &b"80"[..])
+        );
+    }
+
+    #[test]
+    fn random_input_never_panics() {
+        let mut st = 0x1234_5678_9abc_def1u64;
+        let alphabet = b"0123456789abcdefABCDEF.:%x -";
+        for _ in 0..5_000 {
+            st ^= st << 13;
+            st ^= st >> 7;
+            st ^= st << 17;
+            let len = (st % 70) as usize;
+            let node: Vec<u8> = (0..len)
+                .map(|i| alphabet[((st >> (i % 50)) as usize + i) % alphabet.len()])
+                .collect();
+            let _ = numeric_getaddrinfo(Some(&node), Some(&node[..len / 2]), &Hints::default());
+            let _ = parse_numeric_port(Some(&node));
+            let _ = str_is_number(Some(&node));
+        }
+    }
+}
