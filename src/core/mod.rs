@@ -1,3 +1,5 @@
 //! Pure Rust: no Ruby types. Everything here is tested by `cargo test`.
 
 pub mod constants;
+pub mod option_inspect;
+pub mod sockaddr_message;
