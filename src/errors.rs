@@ -90,6 +90,22 @@ pub fn syserr_bytes(ruby: &Ruby, errno: i32, what: &[u8]) -> Error {
     exception_from_raw(exc)
 }
 
+/// The Errno::* exception with stock's address suffix:
+/// "<strerror> - connect(2) for 127.0.0.1:1" (rsock_syserr_fail_sockaddr).
+pub fn syserr_sockaddr(ruby: &Ruby, errno: i32, call: &str, addr: &[u8]) -> Error {
+    let mut what = format!("{call} for ").into_bytes();
+    what.extend_from_slice(&crate::core::sockaddr_message::describe(addr));
+    syserr_bytes(ruby, errno, &what)
+}
+
+/// The Errno::* exception with the bare strerror message, as
+/// rb_syserr_fail_path with a nil path raises it.
+pub fn syserr_plain(errno: i32) -> Error {
+    // SAFETY: rb_syserr_new only allocates; a null message means none.
+    let exc = unsafe { rb_sys::rb_syserr_new(errno, std::ptr::null()) };
+    exception_from_raw(exc)
+}
+
 /// The Errno::* exception from an `io::Error` returned by a system call.
 pub fn io_error(ruby: &Ruby, err: &std::io::Error, what: &str) -> Error {
     syserr(ruby, err.raw_os_error().unwrap_or(libc::EIO), what)

@@ -96,6 +96,41 @@ pub fn read_pending(io: Value) -> bool {
     fptr(io).is_some_and(|p| unsafe { (*p).rbuf.len > 0 })
 }
 
+/// Moves up to `len` bytes of the IO's read buffer to `dst` (stock's
+/// read_buffered_data for BasicSocket#read_nonblock); returns how many.
+pub fn take_buffered(io: Value, dst: *mut u8, len: usize) -> usize {
+    let Some(p) = fptr(io) else { return 0 };
+    // SAFETY: p is the live rb_io_t; rbuf holds rbuf.len bytes at ptr+off;
+    // dst has room for len bytes (the caller's string buffer); GVL held.
+    unsafe {
+        let rbuf = &mut (*p).rbuf;
+        let n = (rbuf.len.max(0) as usize).min(len);
+        if n == 0 {
+            return 0;
+        }
+        std::ptr::copy_nonoverlapping(rbuf.ptr.add(rbuf.off as usize).cast::<u8>(), dst, n);
+        rbuf.off += n as i32;
+        rbuf.len -= n as i32;
+        n
+    }
+}
+
+/// rb_io_check_writable, then a flush of pending buffered writes (a socket
+/// is sync, so normally there are none), as write_nonblock does.
+pub fn prepare_write(ruby: &Ruby, io: Value) -> Result<RawFd, Error> {
+    fd(ruby, io)?;
+    let p = fptr(io).expect("checked by fd");
+    // SAFETY: rb_io_check_writable raises IOError when not writable;
+    // protect catches it.
+    protect(|| unsafe { rb_sys::rb_io_check_writable(p) })?;
+    // SAFETY: as above; wbuf is read with the GVL held.
+    if unsafe { (*p).wbuf.len } > 0 {
+        // SAFETY: rb_io_flush may raise; protect catches it.
+        protect(|| unsafe { rb_sys::rb_io_flush(io.as_raw()) })?;
+    }
+    fd(ruby, io)
+}
+
 /// Makes `obj` (an allocated BasicSocket) own `fd`, set up as stock's
 /// rsock_init_sock does: read-write, duplex, binmode, sync, with the
 /// do_not_reverse_lookup default. On error the fd is closed.
@@ -240,7 +275,6 @@ pub fn new_socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(
 /// rb_io_wait with both readable and writable bits, as stock waits for a
 /// pending connect; `timeout` in seconds, None to wait forever. Ok(false)
 /// when the timeout passed first.
-#[allow(dead_code)] // used by the Socket core issue
 pub fn wait_connectable(io: Value, timeout: Option<f64>) -> Result<bool, Error> {
     let events = (Wait::Readable as i64) | (Wait::Writable as i64);
     // SAFETY: rb_io_wait may raise; protect catches it. rb_float_new and
@@ -277,12 +311,23 @@ fn pending_error(fd: RawFd) -> io::Result<i32> {
 /// still pending when it passes is Err(ETIMEDOUT).
 pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Outcome<()> {
     let fd = fd(ruby, io)?;
-    // SAFETY: addr is a live byte slice holding a sockaddr of addr.len() bytes.
-    let ret = unsafe { libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
-    if ret == 0 {
-        return Ok(Ok(()));
-    }
-    let err = last_error();
+    let try_connect = || {
+        // SAFETY: addr is a live byte slice holding a sockaddr of addr.len() bytes.
+        let ret = unsafe { libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
+        cvt(ret).map(drop)
+    };
+    let result = if is_nonblocking(fd) {
+        try_connect()
+    } else {
+        // A blocking socket (BasicSocket.for_fd) blocks in connect itself.
+        let mut result = None;
+        without_gvl(fd, &mut || result = Some(try_connect()))?;
+        result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)))
+    };
+    let err = match result {
+        Ok(()) => return Ok(Ok(())),
+        Err(e) => e,
+    };
     match err.raw_os_error() {
         Some(libc::EINTR | libc::EAGAIN | libc::EINPROGRESS) => {}
         _ => return Ok(Err(err)),
@@ -309,29 +354,25 @@ pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Out
     }
 }
 
-/// One accept4(2) try: the new fd (close-on-exec, non-blocking) and the
-/// peer's packed sockaddr. Does not wait: EAGAIN is returned as is.
-pub fn try_accept(fd: RawFd) -> io::Result<(RawFd, Vec<u8>)> {
+/// accept4(2) once, the new fd close-on-exec and non-blocking. Plain libc:
+/// safe to run without the GVL. Returns the fd and the peer's sockaddr.
+fn accept4_raw(fd: RawFd) -> io::Result<(RawFd, Vec<u8>)> {
     // SAFETY: sockaddr_storage is plain old data, valid when zeroed.
     let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
-    let new_fd = with_gc_retry(|| {
-        // SAFETY: accept4 writes at most `len` bytes into storage.
-        cvt(unsafe {
-            libc::accept4(
-                fd,
-                (&mut storage as *mut libc::sockaddr_storage).cast(),
-                &mut len,
-                flags,
-            )
-        })
+    // SAFETY: accept4 writes at most `len` bytes into storage.
+    let new_fd = cvt(unsafe {
+        libc::accept4(
+            fd,
+            (&mut storage as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+            flags,
+        )
     })?;
-    // SAFETY: recording a new fd number does not raise.
-    unsafe { rb_sys::rb_update_max_fd(new_fd) };
     // The kernel reports the full length even when it truncated the address.
     let len = (len as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
-    // SAFETY: storage is a live local of at least `len` bytes.
+    // SAFETY: storage is at least len bytes long.
     let bytes = unsafe {
         std::slice::from_raw_parts(
             (&storage as *const libc::sockaddr_storage).cast::<u8>(),
@@ -341,9 +382,113 @@ pub fn try_accept(fd: RawFd) -> io::Result<(RawFd, Vec<u8>)> {
     Ok((new_fd, bytes.to_vec()))
 }
 
-/// accept4(2), waiting while the listener has nothing pending.
+/// accept4(2) once with the GVL held (for non-blocking fds), with the GC
+/// retry on descriptor exhaustion.
+pub fn accept_once(fd: RawFd) -> io::Result<(RawFd, Vec<u8>)> {
+    let (new_fd, addr) = with_gc_retry(|| accept4_raw(fd))?;
+    // SAFETY: recording a new fd number does not raise.
+    unsafe { rb_sys::rb_update_max_fd(new_fd) };
+    Ok((new_fd, addr))
+}
+
+/// Whether the fd has O_NONBLOCK set. A socket from BasicSocket.for_fd (or
+/// one the user made blocking) may not.
+pub fn is_nonblocking(fd: RawFd) -> bool {
+    // SAFETY: F_GETFL on any fd number is harmless.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    flags >= 0 && flags & libc::O_NONBLOCK != 0
+}
+
+/// rb_io_set_nonblock: the *_nonblock methods switch the fd to non-blocking
+/// mode for good, as stock does.
+pub fn set_nonblock(ruby: &Ruby, io: Value) -> Result<RawFd, Error> {
+    let fd = fd(ruby, io)?;
+    // SAFETY: F_GETFL/F_SETFL on an open fd only change its status flags.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags >= 0 && flags & libc::O_NONBLOCK == 0 {
+            libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+        }
+    }
+    Ok(fd)
+}
+
+extern "C" {
+    // Exported by libruby but declared only in its internal headers: the
+    // blocking region stock's socket extension uses. It releases the GVL,
+    // interrupts the call with a signal on Thread#kill/raise, and raises
+    // IOError in the waiter when another thread closes `fd`.
+    fn rb_thread_io_blocking_region(
+        func: unsafe extern "C" fn(*mut libc::c_void) -> rb_sys::VALUE,
+        data: *mut libc::c_void,
+        fd: libc::c_int,
+    ) -> rb_sys::VALUE;
+}
+
+unsafe extern "C" fn run_blocking(data: *mut libc::c_void) -> rb_sys::VALUE {
+    // SAFETY: `data` is the `&mut &mut dyn FnMut()` passed by
+    // `without_gvl`, alive for the whole call.
+    let call = unsafe { &mut *(data as *mut &mut dyn FnMut()) };
+    call();
+    rb_sys::Qnil as rb_sys::VALUE
+}
+
+/// Runs `call` (plain libc, no Ruby calls) with the GVL released, as
+/// stock's BLOCKING_REGION_FD does for a call that may block on `fd`. The
+/// closure keeps its own result, so a result obtained right before an
+/// interrupt raises is still seen by the caller (a new fd can be closed).
+fn without_gvl(fd: RawFd, mut call: &mut dyn FnMut()) -> Result<(), Error> {
+    let data = (&mut call as *mut &mut dyn FnMut()).cast::<libc::c_void>();
+    // SAFETY: rb_thread_io_blocking_region may raise (interrupt, close from
+    // another thread); protect catches that, and the closure lives in our
+    // caller's frame, outside the protected one.
+    protect(|| unsafe { rb_thread_io_blocking_region(run_blocking, data, fd) })?;
+    Ok(())
+}
+
+/// accept4(2), the new fd close-on-exec and non-blocking; waits while the
+/// listener has nothing pending. Returns the fd and the peer's packed sockaddr.
+/// A blocking listener (BasicSocket.for_fd of a blocking fd) cannot be tried
+/// with the GVL held: there accept4 runs in a blocking region instead.
 pub fn accept(ruby: &Ruby, io: Value) -> Outcome<(RawFd, Vec<u8>)> {
-    retry(ruby, io, Wait::Readable, try_accept)
+    let mut collected = false;
+    loop {
+        let fd = fd(ruby, io)?;
+        if is_nonblocking(fd) {
+            match accept_once(fd) {
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => wait(io, Wait::Readable)?,
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => check_ints()?,
+                other => return Ok(other),
+            }
+            continue;
+        }
+        let mut result: Option<io::Result<(RawFd, Vec<u8>)>> = None;
+        let raised = without_gvl(fd, &mut || result = Some(accept4_raw(fd)));
+        let result = result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)));
+        if let Err(e) = raised {
+            if let Ok((new_fd, _)) = result {
+                close_fd(new_fd);
+            }
+            return Err(e);
+        }
+        match result {
+            Ok((new_fd, addr)) => {
+                // SAFETY: recording a new fd number does not raise.
+                unsafe { rb_sys::rb_update_max_fd(new_fd) };
+                return Ok(Ok((new_fd, addr)));
+            }
+            Err(e) => match e.raw_os_error() {
+                Some(libc::EINTR) => check_ints()?,
+                Some(libc::EAGAIN) => wait(io, Wait::Readable)?,
+                Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM) if !collected => {
+                    collected = true;
+                    // SAFETY: rb_gc runs a full collection; it does not raise.
+                    unsafe { rb_sys::rb_gc() };
+                }
+                _ => return Ok(Err(e)),
+            },
+        }
+    }
 }
 
 /// errno of the last failed libc call.

@@ -20,6 +20,29 @@ values.each_value.select { |v| v.is_a?(Integer) }.uniq.each do |v|
   preferred << :"AF_#{fam}" if fam && values.key?(:"AF_#{fam}") && values[:"AF_#{fam}"] == v
 end
 
+# Names stock prints for levels, option names and socket types, probed the
+# same way: "#<Socket::Option: INET IP MULTICAST_TTL ...>" prints the level
+# and option name without prefix, "... SOCKET TYPE SOCK_STREAM>" the type.
+def option_words(family, level, optname, data = "")
+  Socket::Option.new(family, level, optname, data).inspect.split[1..]
+rescue StandardError
+  nil
+end
+
+ints = values.values.select { |v| v.is_a?(Integer) && v.between?(-1, 65_535) }.uniq
+ints.each do |v|
+  if (w = option_words(:INET, v, 0)) && w[1] !~ /\Alevel:/
+    preferred << :"IPPROTO_#{w[1]}" if values[:"IPPROTO_#{w[1]}"] == v
+  end
+  { Socket::SOL_SOCKET => "SO_", Socket::IPPROTO_IP => "IP_", Socket::IPPROTO_IPV6 => "IPV6_",
+    Socket::IPPROTO_TCP => "TCP_", Socket::IPPROTO_UDP => "UDP_" }.each do |level, prefix|
+    w = option_words(:INET, level, v) or next
+    preferred << :"#{prefix}#{w[2]}" if values[:"#{prefix}#{w[2]}"] == v
+  end
+  w = option_words(:INET, :SOCKET, :TYPE, [v].pack("i"))
+  preferred << w[3].to_sym if w && w[3] =~ /\ASOCK_/ && values[w[3].to_sym] == v
+end
+
 # Within each remaining group, stock's mkconstants keeps the first name of its
 # list; the shorter, classic names come first there (AF_UNIX, SO_TIMESTAMP).
 order = preferred.uniq + (names - preferred)

@@ -1,8 +1,14 @@
 //! BasicSocket: the IO subclass every socket class derives from.
 
-use crate::convert::{num2int, sockaddr_arg, string_value};
+use crate::convert::{
+    level_arg, num2int, optname_arg, shutdown_how_arg, sockaddr_arg, string_value,
+};
+use crate::core::sockaddr_message;
+use crate::errors::WouldBlock;
 use crate::errors::{self, protect};
 use crate::io_bridge::{self, Wait};
+use crate::ruby::{addrinfo, option};
+use magnus::scan_args::{get_kwargs, ScanArgsOpt, ScanArgsRequired};
 use magnus::{
     function, method,
     prelude::*,
@@ -10,6 +16,8 @@ use magnus::{
     scan_args::scan_args,
     Error, RClass, RString, Ruby, Value,
 };
+use magnus::{IntoValue, RHash};
+use std::os::fd::RawFd;
 
 pub fn init(ruby: &Ruby) -> Result<RClass, Error> {
     let class = ruby.define_class("BasicSocket", ruby.class_io())?;
@@ -28,6 +36,18 @@ pub fn init(ruby: &Ruby) -> Result<RClass, Error> {
     class.define_method("recv", method!(recv, -1))?;
     class.define_method("close_read", method!(close_read, 0))?;
     class.define_method("close_write", method!(close_write, 0))?;
+    class.define_method("recv_nonblock", method!(recv_nonblock, -1))?;
+    class.define_method("read_nonblock", method!(read_nonblock, -1))?;
+    class.define_method("write_nonblock", method!(write_nonblock, -1))?;
+    class.define_method("shutdown", method!(shutdown, -1))?;
+    class.define_method("getsockname", method!(getsockname, 0))?;
+    class.define_method("getpeername", method!(getpeername, 0))?;
+    class.define_method("local_address", method!(local_address, 0))?;
+    class.define_method("remote_address", method!(remote_address, 0))?;
+    class.define_method("connect_address", method!(connect_address, 0))?;
+    class.define_method("getpeereid", method!(getpeereid, 0))?;
+    class.define_method("getsockopt", method!(getsockopt, 2))?;
+    class.define_method("setsockopt", method!(setsockopt, -1))?;
     Ok(class)
 }
 
@@ -240,14 +260,377 @@ pub fn listen(ruby: &Ruby, rb_self: Value, backlog: Value) -> Result<i32, Error>
     Ok(0)
 }
 
-/// The `exception:` keyword of the *_nonblock methods (default true), with
-/// stock's errors for extra positional arguments and unknown keywords.
-pub fn exception_kwarg(args: &[Value]) -> Result<bool, Error> {
-    let args = scan_args::<(), (), (), (), magnus::RHash, ()>(args)?;
-    let kw = magnus::scan_args::get_kwargs::<_, (), (Option<Value>,), ()>(
-        args.keywords,
-        &[],
-        &["exception"],
+/// Splits `args` of a `*_nonblock` method: positional arguments, and the
+/// `exception:` keyword (raise unless it is exactly false, as stock).
+pub fn exception_kwarg<Req: ScanArgsRequired, Opt: ScanArgsOpt>(
+    args: &[Value],
+) -> Result<(Req, Opt, bool), Error> {
+    let args = scan_args::<Req, Opt, (), (), RHash, ()>(args)?;
+    let kw = get_kwargs::<_, (), (Option<Value>,), ()>(args.keywords, &[], &["exception"])?;
+    let raise = !matches!(kw.optional.0, Some(v) if v.as_raw() == rb_sys::Qfalse as rb_sys::VALUE);
+    Ok((args.required, args.optional, raise))
+}
+
+/// The body of recv_nonblock/recvfrom_nonblock (stock's
+/// rsock_s_recvfrom_nonblock): one try with MSG_DONTWAIT. None when it would
+/// block and `raise` is false.
+pub fn recv_nonblock_into(
+    ruby: &Ruby,
+    io: Value,
+    len: Value,
+    flags: Option<Value>,
+    outbuf: Option<Value>,
+    raise: bool,
+    mut call: impl FnMut(RawFd, *mut u8, usize, i32) -> std::io::Result<usize>,
+) -> Result<Option<RString>, Error> {
+    let flags = match flags {
+        Some(v) => num2int(v)?,
+        None => 0,
+    };
+    let fd = io_bridge::fd(ruby, io)?;
+    if io_bridge::read_pending(io) {
+        return Err(Error::new(
+            ruby.exception_io_error(),
+            "recvfrom for buffered IO",
+        ));
+    }
+    let buflen = num2int(len)?;
+    let buf = recv_buffer(outbuf, buflen)?;
+    // SAFETY: recv_buffer made room for buflen bytes; the GVL is held and no
+    // Ruby code runs before the length is set.
+    let ptr = unsafe { rb_sys::RSTRING_PTR(buf.as_raw()) } as *mut u8;
+    match call(fd, ptr, buflen as usize, flags | libc::MSG_DONTWAIT) {
+        Ok(n) => {
+            // SAFETY: n <= buflen bytes were written.
+            unsafe { rb_sys::rb_str_set_len(buf.as_raw(), n as _) };
+            Ok(Some(buf))
+        }
+        Err(e) => {
+            let errno = e.raw_os_error().unwrap_or(libc::EIO);
+            if errno == libc::EAGAIN {
+                if !raise {
+                    return Ok(None);
+                }
+                return Err(errors::would_block(
+                    ruby,
+                    WouldBlock::Read,
+                    errno,
+                    "recvfrom(2) would block",
+                ));
+            }
+            Err(errors::syserr(ruby, errno, "recvfrom(2)"))
+        }
+    }
+}
+
+/// BasicSocket#recv_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
+fn recv_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
+    let ((len,), (flags, outbuf), raise) =
+        exception_kwarg::<(Value,), (Option<Value>, Option<Value>)>(args)?;
+    let got = recv_nonblock_into(
+        ruby,
+        rb_self,
+        len,
+        flags,
+        outbuf,
+        raise,
+        |fd, ptr, len, flags| {
+            // SAFETY: ptr has room for len bytes.
+            io_bridge::cvt(unsafe { libc::recv(fd, ptr.cast(), len, flags) }).map(|n| n as usize)
+        },
     )?;
-    Ok(kw.optional.0.is_none_or(|v| v.to_bool()))
+    Ok(match got {
+        Some(s) => s.as_value(),
+        None => ruby.to_symbol("wait_readable").as_value(),
+    })
+}
+
+/// BasicSocket#read_nonblock(maxlen, outbuf = nil, exception: true): IO's,
+/// done with recv(MSG_DONTWAIT) as stock does on Linux.
+fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
+    let ((len,), (outbuf,), raise) = exception_kwarg::<(Value,), (Option<Value>,)>(args)?;
+    let len = crate::convert::num2long(len)?;
+    let caller_buf = outbuf.filter(|v| !v.is_nil());
+    let buf = recv_buffer(outbuf, i32::try_from(len).unwrap_or(i32::MAX))?;
+    let fd = io_bridge::fd(ruby, rb_self)?;
+    if len == 0 {
+        // SAFETY: truncating a string we may modify (checked by recv_buffer).
+        unsafe { rb_sys::rb_str_set_len(buf.as_raw(), 0) };
+        return Ok(buf.as_value());
+    }
+    let len = len as usize;
+    // SAFETY: recv_buffer made room for len bytes; the GVL is held.
+    let ptr = unsafe { rb_sys::RSTRING_PTR(buf.as_raw()) } as *mut u8;
+    let mut n = io_bridge::take_buffered(rb_self, ptr, len);
+    if n == 0 {
+        // SAFETY: ptr has room for len bytes.
+        let ret = unsafe { libc::recv(fd, ptr.cast(), len, libc::MSG_DONTWAIT) };
+        match io_bridge::cvt(ret) {
+            Ok(got) => n = got as usize,
+            Err(e) => {
+                // SAFETY: nothing was received: the string becomes empty
+                // rather than exposing its uninitialized room.
+                unsafe { rb_sys::rb_str_set_len(buf.as_raw(), 0) };
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                if errno == libc::EAGAIN {
+                    if !raise {
+                        return Ok(ruby.to_symbol("wait_readable").as_value());
+                    }
+                    return Err(errors::would_block(
+                        ruby,
+                        WouldBlock::Read,
+                        errno,
+                        "read would block",
+                    ));
+                }
+                return Err(errors::syserr_plain(errno));
+            }
+        }
+    }
+    // SAFETY: n <= len bytes were written into the buffer.
+    unsafe { rb_sys::rb_str_set_len(buf.as_raw(), n as _) };
+    if caller_buf.is_none() {
+        // SAFETY: shrinking a fresh string we own does not raise.
+        unsafe { rb_sys::rb_str_resize(buf.as_raw(), n as _) };
+    }
+    if n == 0 {
+        if !raise {
+            return Ok(ruby.qnil().as_value());
+        }
+        return Err(Error::new(
+            ruby.exception_eof_error(),
+            "end of file reached",
+        ));
+    }
+    Ok(buf.as_value())
+}
+
+/// BasicSocket#write_nonblock(string, exception: true): IO's, done with
+/// send(MSG_DONTWAIT) as stock does on Linux.
+fn write_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
+    let ((data,), (), raise) = exception_kwarg::<(Value,), ()>(args)?;
+    let data = match RString::from_value(data) {
+        Some(s) => s,
+        None => {
+            // SAFETY: rb_obj_as_string calls to_s, which may raise; protect
+            // catches it.
+            let raw = protect(|| unsafe { rb_sys::rb_obj_as_string(data.as_raw()) })?;
+            // SAFETY: rb_obj_as_string returns a String.
+            RString::from_value(unsafe { Value::from_raw(raw) }).expect("a String")
+        }
+    };
+    let fd = io_bridge::prepare_write(ruby, rb_self)?;
+    // SAFETY: the slice is read by a non-blocking send with the GVL held.
+    let bytes = unsafe { data.as_slice() };
+    // SAFETY: pointer and length come from a live slice.
+    let ret = unsafe { libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_DONTWAIT) };
+    match io_bridge::cvt(ret) {
+        Ok(n) => Ok((n as i64).into_value_with(ruby)),
+        Err(e) => {
+            let errno = e.raw_os_error().unwrap_or(libc::EIO);
+            if errno == libc::EAGAIN {
+                if !raise {
+                    return Ok(ruby.to_symbol("wait_writable").as_value());
+                }
+                return Err(errors::would_block(
+                    ruby,
+                    WouldBlock::Write,
+                    errno,
+                    "write would block",
+                ));
+            }
+            Err(errors::syserr_plain(errno))
+        }
+    }
+}
+
+/// BasicSocket#shutdown([how]) -> 0; `how` defaults to SHUT_RDWR.
+fn shutdown(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error> {
+    let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
+    let how = match args.optional.0 {
+        Some(v) if !v.is_nil() => {
+            let how = shutdown_how_arg(ruby, v)?;
+            if ![libc::SHUT_RD, libc::SHUT_WR, libc::SHUT_RDWR].contains(&how) {
+                return Err(Error::new(
+                    ruby.exception_arg_error(),
+                    "`how' should be either :SHUT_RD, :SHUT_WR, :SHUT_RDWR",
+                ));
+            }
+            how
+        }
+        _ => libc::SHUT_RDWR,
+    };
+    let fd = io_bridge::fd(ruby, rb_self)?;
+    // SAFETY: shutdown takes plain integers.
+    io_bridge::cvt(unsafe { libc::shutdown(fd, how) })
+        .map_err(|e| errors::io_error(ruby, &e, "shutdown(2)"))
+}
+
+fn local_sockaddr(ruby: &Ruby, io: Value) -> Result<(RawFd, Vec<u8>), Error> {
+    let fd = io_bridge::fd(ruby, io)?;
+    let addr =
+        io_bridge::sock_name(fd).map_err(|e| errors::io_error(ruby, &e, "getsockname(2)"))?;
+    Ok((fd, addr))
+}
+
+fn remote_sockaddr(ruby: &Ruby, io: Value) -> Result<(RawFd, Vec<u8>), Error> {
+    let fd = io_bridge::fd(ruby, io)?;
+    let addr =
+        io_bridge::peer_name(fd).map_err(|e| errors::io_error(ruby, &e, "getpeername(2)"))?;
+    Ok((fd, addr))
+}
+
+/// BasicSocket#getsockname -> packed sockaddr String
+fn getsockname(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
+    let (_, addr) = local_sockaddr(ruby, rb_self)?;
+    Ok(ruby.str_from_slice(&addr))
+}
+
+/// BasicSocket#getpeername -> packed sockaddr String
+fn getpeername(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
+    let (_, addr) = remote_sockaddr(ruby, rb_self)?;
+    Ok(ruby.str_from_slice(&addr))
+}
+
+/// SO_TYPE of a socket.
+fn socktype_of(fd: RawFd) -> std::io::Result<i32> {
+    let mut v: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most len bytes into v.
+    io_bridge::cvt(unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut v as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(v)
+}
+
+/// stock's rsock_fd_socket_addrinfo: an Addrinfo for an address of the
+/// socket `fd`, its family taken from the address, its socktype from SO_TYPE.
+pub fn socket_addrinfo(ruby: &Ruby, fd: RawFd, addr: &[u8]) -> Result<Value, Error> {
+    let family = sockaddr_message::family_of(addr);
+    let socktype =
+        socktype_of(fd).map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_TYPE)"))?;
+    addrinfo::from_sockaddr(ruby, addr, family, socktype, 0)
+}
+
+/// BasicSocket#local_address -> Addrinfo
+fn local_address(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
+    let (fd, addr) = local_sockaddr(ruby, rb_self)?;
+    socket_addrinfo(ruby, fd, &addr)
+}
+
+/// BasicSocket#remote_address -> Addrinfo
+fn remote_address(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
+    let (fd, addr) = remote_sockaddr(ruby, rb_self)?;
+    socket_addrinfo(ruby, fd, &addr)
+}
+
+/// BasicSocket#connect_address: local_address with an unspecified address
+/// replaced by loopback; SocketError when the socket is unbound.
+fn connect_address(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
+    let (fd, addr) = local_sockaddr(ruby, rb_self)?;
+    let addr =
+        sockaddr_message::connect_address(&addr).map_err(|msg| errors::socket_error(ruby, msg))?;
+    socket_addrinfo(ruby, fd, &addr)
+}
+
+/// BasicSocket#getpeereid -> [euid, egid], from SO_PEERCRED on Linux.
+fn getpeereid(ruby: &Ruby, rb_self: Value) -> Result<(u32, u32), Error> {
+    let fd = io_bridge::fd(ruby, rb_self)?;
+    // SAFETY: ucred is plain old data, valid when zeroed.
+    let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most len bytes into cred.
+    io_bridge::cvt(unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    })
+    .map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_PEERCRED)"))?;
+    Ok((cred.uid, cred.gid))
+}
+
+/// stock's rsock_getfamily: the family of the socket's local address,
+/// AF_UNSPEC when it cannot be read.
+fn socket_family(fd: RawFd) -> i32 {
+    match io_bridge::sock_name(fd) {
+        Ok(addr) if addr.len() >= 2 => sockaddr_message::family_of(&addr),
+        _ => libc::AF_UNSPEC,
+    }
+}
+
+/// BasicSocket#getsockopt(level, optname) -> Socket::Option
+fn getsockopt(ruby: &Ruby, rb_self: Value, level: Value, optname: Value) -> Result<Value, Error> {
+    let fd = io_bridge::fd(ruby, rb_self)?;
+    let family = socket_family(fd);
+    let level = level_arg(ruby, family, level)?;
+    let optname = optname_arg(ruby, family, level, optname)?;
+    let fd = io_bridge::fd(ruby, rb_self)?;
+    let mut buf = [0u8; 256];
+    let mut len = buf.len() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most len bytes into buf.
+    io_bridge::cvt(unsafe {
+        libc::getsockopt(fd, level, optname, buf.as_mut_ptr().cast(), &mut len)
+    })
+    .map_err(|e| errors::io_error(ruby, &e, "getsockopt(2)"))?;
+    let len = (len as usize).min(buf.len());
+    option::new_option(
+        ruby,
+        family,
+        level,
+        optname,
+        ruby.str_from_slice(&buf[..len]),
+    )
+}
+
+/// BasicSocket#setsockopt(level, optname, optval) or setsockopt(option) -> 0
+fn setsockopt(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error> {
+    let (level, optname, value) = if args.len() == 1 {
+        let opt = args[0];
+        (
+            opt.funcall::<_, _, Value>("level", ())?,
+            opt.funcall::<_, _, Value>("optname", ())?,
+            opt.funcall::<_, _, Value>("data", ())?,
+        )
+    } else {
+        let a = scan_args::<(Value, Value, Value), (), (), (), (), ()>(args)?;
+        a.required
+    };
+    let fd = io_bridge::fd(ruby, rb_self)?;
+    let family = socket_family(fd);
+    let level = level_arg(ruby, family, level)?;
+    let optname = optname_arg(ruby, family, level, optname)?;
+    let data: Vec<u8> = if let Some(fixnum) = magnus::Fixnum::from_value(value) {
+        // FIX2INT: a Fixnum beyond int raises RangeError.
+        (num2int(fixnum.as_value())?).to_ne_bytes().to_vec()
+    } else if value.as_raw() == rb_sys::Qfalse as rb_sys::VALUE {
+        0i32.to_ne_bytes().to_vec()
+    } else if value.as_raw() == rb_sys::Qtrue as rb_sys::VALUE {
+        1i32.to_ne_bytes().to_vec()
+    } else {
+        let s = string_value(value)?;
+        // SAFETY: copied out before any other Ruby call.
+        unsafe { s.as_slice() }.to_vec()
+    };
+    let fd = io_bridge::fd(ruby, rb_self)?;
+    // SAFETY: data is a live buffer of data.len() bytes.
+    io_bridge::cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            optname,
+            data.as_ptr().cast(),
+            data.len() as libc::socklen_t,
+        )
+    })
+    .map_err(|e| errors::io_error(ruby, &e, "setsockopt(2)"))
 }

@@ -42,9 +42,9 @@ fn sysaccept(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
 
 /// UNIXServer#accept_nonblock(exception: true)
 fn accept_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let exception = exception_kwarg(args)?;
+    let ((), (), exception) = exception_kwarg::<(), ()>(args)?;
     let fd = io_bridge::fd(ruby, rb_self)?;
-    match io_bridge::try_accept(fd) {
+    match io_bridge::accept_once(fd) {
         Ok((new_fd, _)) => io_bridge::wrap_fd(ruby, ruby.get_inner(&UNIX_SOCKET), new_fd),
         Err(e) => {
             let errno = e.raw_os_error().unwrap_or(libc::EIO);
