@@ -175,3 +175,20 @@ pub fn syserr_path(ruby: &Ruby, errno: i32, what: &str, path: Option<magnus::RSt
     let shown = crate::core::unix_addr::escape_for_message(unsafe { path.as_slice() }, utf8);
     syserr(ruby, errno, &format!("{what} for {shown}"))
 }
+
+/// The Errno::* exception for a call about a host and port given by the
+/// caller, as stock's rsock_syserr_fail_host_port: `connect(2) for
+/// "localhost" port 80` (the host inspected, the port as its to_s).
+pub fn syserr_host_port(ruby: &Ruby, errno: i32, what: &str, host: Value, port: Value) -> Error {
+    let host = host.inspect();
+    let port: String = if port.is_nil() {
+        String::new()
+    } else {
+        match port.to_r_string() {
+            // SAFETY: the bytes are copied before any other Ruby call.
+            Ok(s) => String::from_utf8_lossy(unsafe { s.as_slice() }).into_owned(),
+            Err(e) => return e,
+        }
+    };
+    syserr(ruby, errno, &format!("{what} for {host} port {port}"))
+}

@@ -622,3 +622,22 @@ pub fn wait_fd_readable(fd: RawFd, timeout: Option<f64>) -> Result<bool, Error> 
         }
     }
 }
+
+/// Forgets the IO's fd without closing it (the caller closes or reuses it):
+/// for a setup that failed after the IO took the fd.
+pub fn detach_fd(io: Value) {
+    if let Some(ptr) = fptr(io) {
+        // SAFETY: the rb_io_t is live; fd -1 marks it closed, so neither
+        // close nor the finalizer touches the descriptor again.
+        unsafe { (*ptr).fd = -1 };
+    }
+}
+
+/// Moves the fd of `from` (an open socket IO) into `to`, set up as a new
+/// socket; `from` is left closed. For sockets made by Ruby code (Happy
+/// Eyeballs) that a native class adopts.
+pub fn adopt_fd(ruby: &Ruby, to: Value, from: Value) -> Result<Value, Error> {
+    let fd = fd(ruby, from)?;
+    detach_fd(from);
+    init_sock(ruby, to, fd)
+}

@@ -5,8 +5,10 @@ module SocketRs
   # addresses, as RFC 8305 (Happy Eyeballs Version 2) describes it and Ruby 3.4
   # does it for Socket.tcp and TCPSocket.new:
   #
-  # - IPv6 and IPv4 are resolved at the same time, each on its own thread;
-  # - when IPv4 answers first, IPv6 gets RESOLUTION_DELAY more to answer;
+  # - names are resolved on a thread while the caller waits, interruptibly;
+  #   when the answers of the two families arrive apart (an injected
+  #   per-family resolver), IPv4 answering first gives IPv6
+  #   RESOLUTION_DELAY more to answer;
   # - addresses are tried alternating families, IPv6 first; a new attempt
   #   starts when the previous one has not finished within
   #   CONNECTION_ATTEMPT_DELAY, earlier attempts keep running;
@@ -21,12 +23,17 @@ module SocketRs
 
     class << self
       # Replaces name resolution, for tests: a callable taking
-      # (host, port, family, timeout) and returning Addrinfos (or raising).
+      # (host, port, family, timeout) and returning Addrinfos (or raising),
+      # called once per family on its own thread.
       attr_accessor :resolver
     end
 
-    def self.default_resolve(host, port, family, timeout)
-      Addrinfo.getaddrinfo(host, port, family, :STREAM, nil, 0, timeout: timeout)
+    # The default resolution is one AF_UNSPEC getaddrinfo(3): glibc sends the
+    # A and AAAA queries of a DNS name in parallel itself, and a name that
+    # /etc/hosts answers (localhost) never reaches DNS for the other family,
+    # as a separate AF_INET6 query would.
+    def self.default_resolve(host, port, timeout)
+      Addrinfo.getaddrinfo(host, port, nil, :STREAM, nil, 0, timeout: timeout)
     end
 
     # A connected Socket. `on_error` turns a connect error into what the
@@ -85,20 +92,28 @@ module SocketRs
     end
 
     def start_resolvers
-      resolve = self.class.resolver || self.class.method(:default_resolve)
       wanted = families
       (FAMILIES - wanted).each { |f| @answers << [f, []] }
-      wanted.map do |family|
-        Thread.new do
-          Thread.current.report_on_exception = false
-          answer = begin
-            resolve.call(@host, @port, family, @resolv_timeout)
-          rescue StandardError => e
-            e
-          end
-          @answers << [family, answer]
-          @wakeup_w.write_nonblock(".", exception: false)
+      if (resolver = self.class.resolver)
+        return wanted.map { |f| resolver_thread([f]) { resolver.call(@host, @port, f, @resolv_timeout) } }
+      end
+
+      [resolver_thread(wanted) { self.class.default_resolve(@host, @port, @resolv_timeout) }]
+    end
+
+    # A thread that resolves with the block and posts its answer (the
+    # Addrinfos, or the exception) for each family given; take_answers keeps
+    # each family's own addresses.
+    def resolver_thread(families)
+      Thread.new do
+        Thread.current.report_on_exception = false
+        answer = begin
+          yield
+        rescue StandardError => e
+          e
         end
+        families.each { |family| @answers << [family, answer] }
+        @wakeup_w.write_nonblock(".", exception: false)
       end
     end
 

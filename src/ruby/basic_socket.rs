@@ -72,7 +72,7 @@ fn for_fd(ruby: &Ruby, class: RClass, fd: Value) -> Result<Value, Error> {
 }
 
 /// BasicSocket#send(mesg, flags [, dest_sockaddr]) -> numbytes_sent
-fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
+pub fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
     let args = scan_args::<(Value, Value), (Option<Value>,), (), (), (), ()>(args)?;
     let (mesg, flags) = args.required;
     let mesg = string_value(mesg)?;

@@ -1,7 +1,357 @@
-//! IPSocket < BasicSocket.
+//! IPSocket < BasicSocket: what TCP and UDP sockets share (addresses as
+//! stock's 4-element arrays, inspect, recvfrom) and the connect/bind logic
+//! of TCPSocket.new and TCPServer.new (stock's ipsocket.c).
 
-use magnus::{Error, RClass, Ruby};
+use crate::convert::num2int;
+use crate::core::constants::{self, Category};
+use crate::core::{resolve, sockaddr};
+use crate::errors::{self, protect};
+use crate::io_bridge;
+use crate::ruby::addrinfo::{self as addrinfo_rb, getnameinfo_blocking};
+use crate::ruby::basic_socket::{recv_buffer, recv_into};
+use magnus::{
+    method,
+    prelude::*,
+    rb_sys::{AsRawValue, FromRawValue},
+    scan_args::scan_args,
+    Error, RArray, RClass, RString, Ruby, Symbol, Value,
+};
+use std::os::fd::RawFd;
 
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
-    ruby.define_class("IPSocket", superclass)
+    let class = ruby.define_class("IPSocket", superclass)?;
+    class.define_method("addr", method!(addr, -1))?;
+    class.define_method("peeraddr", method!(peeraddr, -1))?;
+    class.define_method("inspect", method!(inspect, 0))?;
+    class.define_method("recvfrom", method!(recvfrom, -1))?;
+    Ok(class)
+}
+
+/// rsock_revlookup_flag: Some(no reverse lookup?) for true/false/:hostname/
+/// :numeric, None for nil (use the socket's do_not_reverse_lookup).
+fn revlookup_flag(ruby: &Ruby, value: Value) -> Result<Option<bool>, Error> {
+    if value.is_nil() {
+        return Ok(None);
+    }
+    if value.as_raw() == rb_sys::Qtrue as rb_sys::VALUE {
+        return Ok(Some(false));
+    }
+    if value.as_raw() == rb_sys::Qfalse as rb_sys::VALUE {
+        return Ok(Some(true));
+    }
+    let Some(sym) = Symbol::from_value(value) else {
+        let class = value.class().inspect();
+        return Err(Error::new(
+            ruby.exception_type_error(),
+            format!("wrong argument type {class} (expected Symbol)"),
+        ));
+    };
+    match sym.name()?.as_ref() {
+        "numeric" => Ok(Some(true)),
+        "hostname" => Ok(Some(false)),
+        other => Err(Error::new(
+            ruby.exception_arg_error(),
+            format!("invalid reverse_lookup flag: :{other}"),
+        )),
+    }
+}
+
+/// rsock_ipaddr: ["AF_INET", port, hostname, numeric address]; the hostname
+/// is looked up unless `no_revlookup` (and falls back to the number).
+pub fn ipaddr(ruby: &Ruby, sa: &[u8], no_revlookup: bool) -> Result<RArray, Error> {
+    let fam = sockaddr::family(sa);
+    let family = match constants::int_to_name(Category::Family, fam as i64) {
+        Some(name) => ruby.str_new(name),
+        None => ruby.str_new(&format!("unknown:{fam}")),
+    };
+    let numeric = match sockaddr::numeric_host(sa) {
+        Ok(host) => ruby.str_new(&host),
+        Err(_) => {
+            let (host, _) = getnameinfo_blocking(ruby, sa, resolve::NUMERIC)?;
+            ruby.str_from_slice(&host)
+        }
+    };
+    let name = if no_revlookup {
+        numeric
+    } else {
+        match getnameinfo_blocking(ruby, sa, 0) {
+            Ok((host, _)) => ruby.str_from_slice(&host),
+            Err(_) => numeric,
+        }
+    };
+    let port = sockaddr::port(sa).unwrap_or(0) as i64;
+    Ok(ruby.ary_new_from_values(&[
+        family.as_value(),
+        ruby.integer_from_i64(port).as_value(),
+        name.as_value(),
+        numeric.as_value(),
+    ]))
+}
+
+/// The reverse-lookup choice of addr/peeraddr: stock reads the first
+/// argument and ignores any others.
+fn no_revlookup_for(ruby: &Ruby, io: Value, args: &[Value]) -> Result<bool, Error> {
+    if let Some(&flag) = args.first() {
+        if let Some(no) = revlookup_flag(ruby, flag)? {
+            return Ok(no);
+        }
+    }
+    Ok(io_bridge::mode(ruby, io)? & io_bridge::FMODE_NOREVLOOKUP != 0)
+}
+
+/// IPSocket#addr([reverse_lookup]) -> [family, port, host, address]
+fn addr(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
+    let fd = io_bridge::fd(ruby, rb_self)?;
+    let no = no_revlookup_for(ruby, rb_self, args)?;
+    let sa = io_bridge::sock_name(fd).map_err(|e| errors::io_error(ruby, &e, "getsockname(2)"))?;
+    ipaddr(ruby, &sa, no)
+}
+
+/// IPSocket#peeraddr([reverse_lookup]) -> [family, port, host, address]
+fn peeraddr(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
+    let fd = io_bridge::fd(ruby, rb_self)?;
+    let no = no_revlookup_for(ruby, rb_self, args)?;
+    let sa = io_bridge::peer_name(fd).map_err(|e| errors::io_error(ruby, &e, "getpeername(2)"))?;
+    ipaddr(ruby, &sa, no)
+}
+
+/// IPSocket#inspect: IO#inspect with ", AF_INET, 127.0.0.1, 36712" added.
+fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
+    // SAFETY: rb_call_super runs IO#inspect for this method's frame; it may
+    // raise, which protect catches.
+    let raw = protect(|| unsafe { rb_sys::rb_call_super(0, std::ptr::null()) })?;
+    // SAFETY: IO#inspect returns a String.
+    let base = RString::from_value(unsafe { Value::from_raw(raw) }).expect("a String");
+    let Ok(fd) = io_bridge::fd(ruby, rb_self) else {
+        return Ok(base);
+    };
+    let Ok(sa) = io_bridge::sock_name(fd) else {
+        return Ok(base);
+    };
+    let Some(family) = constants::int_to_name(Category::Family, sockaddr::family(&sa) as i64)
+    else {
+        return Ok(base);
+    };
+    // SAFETY: copied before any other Ruby call.
+    let mut text = unsafe { base.as_slice() }.to_vec();
+    let closing = text.len() > 1 && text.last() == Some(&b'>');
+    if closing {
+        text.pop();
+    }
+    text.extend_from_slice(b", ");
+    text.extend_from_slice(family.as_bytes());
+    if let (Ok(host), Some(port)) = (sockaddr::numeric_host(&sa), sockaddr::port(&sa)) {
+        text.extend_from_slice(format!(", {host}, {port}").as_bytes());
+    }
+    if closing {
+        text.push(b'>');
+    }
+    let out = ruby.str_from_slice(&text);
+    out.enc_associate(base.enc_get())?;
+    Ok(out)
+}
+
+/// IPSocket#recvfrom(maxlen [, flags [, outbuf]]) -> [mesg, address or nil]
+fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
+    let args = scan_args::<(Value,), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
+    let flags = crate::convert::opt_int(args.optional.0, 0)?;
+    let buflen = num2int(args.required.0)?;
+    let buf = recv_buffer(args.optional.1, buflen)?;
+    io_bridge::fd(ruby, rb_self)?;
+    if io_bridge::read_pending(rb_self) {
+        return Err(Error::new(
+            ruby.exception_io_error(),
+            "recv for buffered IO",
+        ));
+    }
+    let mut from = Vec::new();
+    let outcome = recv_into(ruby, rb_self, buf, buflen as usize, |fd, ptr, len| {
+        let (n, addr) = io_bridge::recv_from(fd, ptr, len, flags)?;
+        from = addr;
+        Ok(n)
+    })?;
+    outcome.map_err(|e| errors::io_error(ruby, &e, "recvfrom(2)"))?;
+    recvfrom_result(ruby, rb_self, buf, &from)
+}
+
+/// [mesg, ipaddr] for a received datagram; nil as the address when the
+/// kernel gave none (connected stream sockets), as stock.
+pub fn recvfrom_result(ruby: &Ruby, io: Value, buf: RString, from: &[u8]) -> Result<RArray, Error> {
+    let storage = std::mem::size_of::<libc::sockaddr_storage>();
+    let addr = if from.is_empty() || from.len() == storage {
+        ruby.qnil().as_value()
+    } else {
+        let no = io_bridge::mode(ruby, io)? & io_bridge::FMODE_NOREVLOOKUP != 0;
+        ipaddr(ruby, from, no)?.as_value()
+    };
+    Ok(ruby.ary_new_from_values(&[buf.as_value(), addr]))
+}
+
+/// What rsock_init_inetsock makes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum InetRole {
+    Client,
+    Server,
+}
+
+/// The address family of a socket (rsock_fd_family), AF_UNSPEC if unknown.
+pub fn fd_family(fd: RawFd) -> i32 {
+    io_bridge::sock_name(fd)
+        .map(|sa| {
+            if sa.len() >= 2 {
+                sockaddr::family(&sa)
+            } else {
+                libc::AF_UNSPEC
+            }
+        })
+        .unwrap_or(libc::AF_UNSPEC)
+}
+
+/// The arguments of stock's rsock_init_inetsock.
+pub struct InetArgs {
+    pub remote_host: Value,
+    pub remote_serv: Value,
+    pub local_host: Value,
+    pub local_serv: Value,
+    pub role: InetRole,
+    pub resolv_timeout: Option<f64>,
+    pub connect_timeout: Option<f64>,
+}
+
+/// rsock_init_inetsock, one address after another in resolver order: a
+/// server binds (SO_REUSEADDR) and listens; a client binds the local
+/// address of the same family if one was given, then connects. The first
+/// address that works is kept; otherwise the last error is raised, naming
+/// the host and port (the local ones when the local bind failed).
+pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, Error> {
+    let server = args.role == InetRole::Server;
+    let hints = resolve::Hints {
+        socktype: libc::SOCK_STREAM,
+        flags: if server { libc::AI_PASSIVE } else { 0 },
+        ..Default::default()
+    };
+    let remote = addrinfo_rb::getaddrinfo(
+        ruby,
+        args.remote_host,
+        args.remote_serv,
+        hints,
+        false,
+        args.resolv_timeout,
+    )?;
+    let local = if !server && (!args.local_host.is_nil() || !args.local_serv.is_nil()) {
+        let hints = resolve::Hints {
+            socktype: libc::SOCK_STREAM,
+            ..Default::default()
+        };
+        Some(addrinfo_rb::getaddrinfo(
+            ruby,
+            args.local_host,
+            args.local_serv,
+            hints,
+            false,
+            args.resolv_timeout,
+        )?)
+    } else {
+        None
+    };
+
+    let mut last: Option<(i32, &'static str, bool)> = None;
+    for (i, res) in remote.iter().enumerate() {
+        let bind_to = match &local {
+            None => None,
+            Some(list) => match list.iter().find(|l| l.family == res.family) {
+                Some(l) => Some(l),
+                // Another family as the last resort: it fails as stock's does.
+                None if i + 1 == remote.len() && last.is_none() => list.first(),
+                None => continue,
+            },
+        };
+        let fd = match io_bridge::new_socket(res.family, res.socktype, res.protocol) {
+            Ok(fd) => fd,
+            Err(e) => {
+                last = Some((e.raw_os_error().unwrap_or(libc::EIO), "socket(2)", false));
+                continue;
+            }
+        };
+        let step = if server {
+            set_reuseaddr(fd);
+            bind_fd(fd, &res.addr).map_err(|e| (e, "bind(2)", false))
+        } else {
+            let bound = match bind_to {
+                Some(l) => {
+                    set_reuseaddr(fd);
+                    bind_fd(fd, &l.addr).map_err(|e| (e, "bind(2)", true))
+                }
+                None => Ok(()),
+            };
+            match bound {
+                Err(e) => Err(e),
+                Ok(()) => {
+                    io_bridge::init_sock(ruby, obj, fd)?;
+                    match io_bridge::connect(ruby, obj, &res.addr, args.connect_timeout) {
+                        Ok(Ok(())) => return Ok(obj),
+                        Ok(Err(e)) => {
+                            io_bridge::detach_fd(obj);
+                            Err((e.raw_os_error().unwrap_or(libc::EIO), "connect(2)", false))
+                        }
+                        Err(e) => {
+                            io_bridge::detach_fd(obj);
+                            io_bridge::close_fd(fd);
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+        };
+        match step {
+            Ok(()) => {
+                // SAFETY: listen takes plain integers.
+                if unsafe { libc::listen(fd, libc::SOMAXCONN) } < 0 {
+                    let errno = io_bridge::last_errno();
+                    io_bridge::close_fd(fd);
+                    return Err(errors::syserr(ruby, errno, "listen(2)"));
+                }
+                return io_bridge::init_sock(ruby, obj, fd);
+            }
+            Err(failure) => {
+                io_bridge::close_fd(fd);
+                last = Some(failure);
+            }
+        }
+    }
+    let (errno, what, at_local) = last.unwrap_or((libc::EADDRNOTAVAIL, "connect(2)", false));
+    if errno == libc::ETIMEDOUT && args.connect_timeout.is_some() && what == "connect(2)" {
+        return Err(errors::syserr(ruby, errno, "user specified timeout"));
+    }
+    let (host, port) = if at_local {
+        (args.local_host, args.local_serv)
+    } else {
+        (args.remote_host, args.remote_serv)
+    };
+    Err(errors::syserr_host_port(ruby, errno, what, host, port))
+}
+
+fn set_reuseaddr(fd: RawFd) {
+    let on: libc::c_int = 1;
+    // SAFETY: setsockopt reads an int we own; failure is ignored as stock does.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+}
+
+/// bind(2) of a raw fd to a packed sockaddr; the errno on failure.
+pub fn bind_fd(fd: RawFd, sa: &[u8]) -> Result<(), i32> {
+    // SAFETY: sa is a live sockaddr of sa.len() bytes.
+    let ret = unsafe { libc::bind(fd, sa.as_ptr().cast(), sa.len() as libc::socklen_t) };
+    if ret < 0 {
+        Err(io_bridge::last_errno())
+    } else {
+        Ok(())
+    }
 }

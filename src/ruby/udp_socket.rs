@@ -1,7 +1,142 @@
-//! UDPSocket < IPSocket.
+//! UDPSocket < IPSocket: datagrams over IPv4 or IPv6.
 
-use magnus::{Error, RClass, Ruby};
+use crate::convert::{family_arg, string_value};
+use crate::core::resolve::Hints;
+use crate::errors;
+use crate::io_bridge::{self, Wait};
+use crate::ruby::addrinfo::getaddrinfo;
+use crate::ruby::basic_socket::{exception_kwarg, recv_nonblock_into};
+use crate::ruby::ip_socket::{bind_fd, fd_family, recvfrom_result};
+use magnus::{method, prelude::*, scan_args::scan_args, Error, RClass, Ruby, Value};
 
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
-    ruby.define_class("UDPSocket", superclass)
+    let class = ruby.define_class("UDPSocket", superclass)?;
+    class.define_method("initialize", method!(initialize, -1))?;
+    class.define_method("bind", method!(bind, 2))?;
+    class.define_method("connect", method!(connect, 2))?;
+    class.define_method("send", method!(send, -1))?;
+    class.define_method("recvfrom_nonblock", method!(recvfrom_nonblock, -1))?;
+    Ok(class)
+}
+
+/// UDPSocket.new(address_family = Socket::AF_INET)
+fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
+    let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
+    let family = match args.optional.0 {
+        Some(f) => family_arg(ruby, f)?,
+        None => libc::AF_INET,
+    };
+    let fd = io_bridge::new_socket(family, libc::SOCK_DGRAM, 0)
+        .map_err(|e| errors::io_error(ruby, &e, "socket(2) - udp"))?;
+    io_bridge::init_sock(ruby, rb_self, fd)
+}
+
+/// The addresses of host/port in the socket's own family (stock resolves
+/// with socktype 0, numeric ports as datagram services).
+fn resolve_for(ruby: &Ruby, io: Value, host: Value, port: Value) -> Result<Vec<Vec<u8>>, Error> {
+    let fd = io_bridge::fd(ruby, io)?;
+    let hints = Hints {
+        family: fd_family(fd),
+        ..Default::default()
+    };
+    Ok(getaddrinfo(ruby, host, port, hints, true, None)?
+        .into_iter()
+        .map(|ai| ai.addr)
+        .collect())
+}
+
+/// UDPSocket#bind(host, port) -> 0
+fn bind(ruby: &Ruby, rb_self: Value, host: Value, port: Value) -> Result<i32, Error> {
+    let mut errno = libc::EADDRNOTAVAIL;
+    for sa in resolve_for(ruby, rb_self, host, port)? {
+        match bind_fd(io_bridge::fd(ruby, rb_self)?, &sa) {
+            Ok(()) => return Ok(0),
+            Err(e) => errno = e,
+        }
+    }
+    Err(errors::syserr_host_port(ruby, errno, "bind(2)", host, port))
+}
+
+/// UDPSocket#connect(host, port) -> 0
+fn connect(ruby: &Ruby, rb_self: Value, host: Value, port: Value) -> Result<i32, Error> {
+    let mut errno = libc::EADDRNOTAVAIL;
+    for sa in resolve_for(ruby, rb_self, host, port)? {
+        match io_bridge::connect(ruby, rb_self, &sa, None)? {
+            Ok(()) => return Ok(0),
+            Err(e) => errno = e.raw_os_error().unwrap_or(libc::EIO),
+        }
+    }
+    Err(errors::syserr_host_port(
+        ruby,
+        errno,
+        "connect(2)",
+        host,
+        port,
+    ))
+}
+
+/// UDPSocket#send(mesg, flags, host, port); with 2 or 3 arguments it is
+/// BasicSocket#send.
+fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
+    if args.len() == 2 || args.len() == 3 {
+        return crate::ruby::basic_socket::send(ruby, rb_self, args);
+    }
+    let args = scan_args::<(Value, Value, Value, Value), (), (), (), (), ()>(args)?;
+    let (mesg, flags, host, port) = args.required;
+    let mesg = string_value(mesg)?;
+    let flags = crate::convert::num2int(flags)?;
+    let mut errno = libc::EADDRNOTAVAIL;
+    for sa in resolve_for(ruby, rb_self, host, port)? {
+        let outcome = io_bridge::retry(ruby, rb_self, Wait::Writable, |fd| {
+            // SAFETY: the message and address are read during a non-blocking
+            // call made with the GVL held; no Ruby code runs meanwhile.
+            let bytes = unsafe { mesg.as_slice() };
+            // SAFETY: pointers and lengths come from live slices.
+            io_bridge::cvt(unsafe {
+                libc::sendto(
+                    fd,
+                    bytes.as_ptr().cast(),
+                    bytes.len(),
+                    flags | libc::MSG_DONTWAIT,
+                    sa.as_ptr().cast(),
+                    sa.len() as libc::socklen_t,
+                )
+            })
+        })?;
+        match outcome {
+            Ok(n) => return Ok(n as usize),
+            Err(e) => errno = e.raw_os_error().unwrap_or(libc::EIO),
+        }
+    }
+    Err(errors::syserr_host_port(
+        ruby,
+        errno,
+        "sendto(2)",
+        host,
+        port,
+    ))
+}
+
+/// UDPSocket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
+fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
+    let ((len,), (flags, outbuf), raise) =
+        exception_kwarg::<(Value,), (Option<Value>, Option<Value>)>(args)?;
+    let mut from = Vec::new();
+    let got = recv_nonblock_into(
+        ruby,
+        rb_self,
+        len,
+        flags,
+        outbuf,
+        raise,
+        |fd, ptr, len, flags| {
+            let (n, addr) = io_bridge::recv_from(fd, ptr, len, flags)?;
+            from = addr;
+            Ok(n)
+        },
+    )?;
+    match got {
+        Some(buf) => Ok(recvfrom_result(ruby, rb_self, buf, &from)?.as_value()),
+        None => Ok(ruby.to_symbol("wait_readable").as_value()),
+    }
 }
