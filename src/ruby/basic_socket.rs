@@ -80,6 +80,8 @@ fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
         Some(to) if !to.is_nil() => Some(unsafe { sockaddr_arg(ruby, to)?.as_slice() }.to_vec()),
         _ => None,
     };
+    // As stock: the stream is checked before the flags are converted.
+    io_bridge::fd(ruby, rb_self)?;
     let flags = num2int(flags)?;
     let what = if dest.is_some() {
         "sendto(2)"

@@ -322,4 +322,34 @@ class SocketCoreDifferentialTest < Minitest::Test
       show { %i[getsockopt getsockname getpeername getpeereid shutdown].map { |m| BasicSocket.instance_method(m).arity } }
     RUBY
   end
+
+  def test_send_and_recv_edge_cases
+    same(<<~'RUBY')
+      u = Socket.new(:INET, :DGRAM)
+      show { u.send("x", 0) }
+      show { u.send("x", 0, "") }
+      show { u.send("x", 0, "\x02\x00") }
+      show { u.send("x", 2**31, sin(9)) }
+      show { u.send("x", -1, sin(9)) }
+      show { u.send("x" * 70000, 0, sin(9)) }
+      show { u.send("x", nil, sin(9)) }
+      show { u.send("x", 0, nil) }
+      show { u.send("x", 0, sin(9), 5) }
+      show { u.send }
+      a, b = Socket.pair(:UNIX, :STREAM)
+      show { a.send("x", 0, "\x01\x00/tmp/nonexist") }
+      show { a.send("x", Socket::MSG_DONTWAIT) }
+      show { a.send("\u00e9", 0) }
+      show { a.send(Object.new, 0) }
+      show { b.recv(10, 2**40) }
+      show { b.recv(10, -1) }
+      show { b.recv(2**31) }
+      show { b.recv(10, Socket::MSG_DONTWAIT) }
+      u.close
+      show { u.send("x", 0, sin(9)) }
+      show { u.send(5, 0, sin(9)) }
+      show { u.send("x", "y", sin(9)) }
+      show { u.send("x", 0, 5) }
+    RUBY
+  end
 end
