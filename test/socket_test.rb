@@ -269,4 +269,47 @@ class SocketTest < Minitest::Test
     assert_raises(IOError) { s.recvfrom(1) }
     assert_raises(IOError) { s.recvfrom_nonblock(1) }
   end
+
+  # A listener with a zero backlog and one queued connection drops further
+  # SYNs: a connect to it stays pending, on loopback only.
+  def full_listener
+    serv = Socket.new(:INET, :STREAM)
+    serv.bind(sin(0))
+    serv.listen(0)
+    first = Socket.new(:INET, :STREAM)
+    first.connect(serv.getsockname)
+    [serv, first]
+  end
+
+  def test_pending_connect_is_interruptible
+    serv, first = full_listener
+    c = Socket.new(:INET, :STREAM)
+    assert_raises(Timeout::Error) { Timeout.timeout(0.3) { c.connect(serv.getsockname) } }
+    c2 = Socket.new(:INET, :STREAM)
+    assert_equal :wait_writable, c2.connect_nonblock(serv.getsockname, exception: false)
+    c3 = Socket.new(:INET, :STREAM)
+    q = Queue.new
+    th = Thread.new do
+      c3.connect(serv.getsockname)
+    rescue IOError => e
+      q << e
+    end
+    sleep 0.05 until th.status == "sleep"
+    c3.close
+    assert_equal "stream closed in another thread", q.pop.message
+    th.join
+    [serv, first, c, c2].each(&:close)
+  end
+
+  def test_pending_connect_on_a_blocking_descriptor
+    serv, first = full_listener
+    c = Socket.new(:INET, :STREAM)
+    c.fcntl(Fcntl::F_SETFL, c.fcntl(Fcntl::F_GETFL) & ~File::NONBLOCK)
+    ticks = 0
+    ticker = Thread.new { loop { ticks += 1; sleep 0.01 } }
+    assert_raises(Timeout::Error) { Timeout.timeout(0.3) { c.connect(serv.getsockname) } }
+    ticker.kill
+    assert_operator ticks, :>, 5
+    [serv, first, c].each(&:close)
+  end
 end
