@@ -24,7 +24,6 @@ pub fn num2int(value: Value) -> Result<i32, Error> {
 }
 
 /// NUM2LONG, for lengths and sizes.
-#[allow(dead_code)] // used by the Socket/BasicSocket issue
 pub fn num2long(value: Value) -> Result<i64, Error> {
     if let Some(fixnum) = magnus::Fixnum::from_value(value) {
         return Ok(fixnum.to_isize() as i64);
@@ -97,13 +96,11 @@ pub fn socktype_arg(ruby: &Ruby, value: Value) -> Result<i32, Error> {
     constant_arg(ruby, value, Category::SockType, "unknown socket type")
 }
 
-#[allow(dead_code)] // used by the Socket/BasicSocket issue
 fn is_ip_family(family: i32) -> bool {
     family == libc::AF_INET || family == libc::AF_INET6
 }
 
 /// A level for getsockopt/setsockopt/ancillary data, as rsock_level_arg.
-#[allow(dead_code)] // used by the Socket/BasicSocket issue
 pub fn level_arg(ruby: &Ruby, family: i32, value: Value) -> Result<i32, Error> {
     let category = if is_ip_family(family) {
         Category::IpLevel
@@ -114,7 +111,6 @@ pub fn level_arg(ruby: &Ruby, family: i32, value: Value) -> Result<i32, Error> {
 }
 
 /// An option name within a level, as rsock_optname_arg.
-#[allow(dead_code)] // used by the Socket/BasicSocket issue
 pub fn optname_arg(ruby: &Ruby, family: i32, level: i32, value: Value) -> Result<i32, Error> {
     let (category, what) = if is_ip_family(family) {
         match level {
@@ -134,7 +130,6 @@ pub fn optname_arg(ruby: &Ruby, family: i32, level: i32, value: Value) -> Result
 }
 
 /// The `how` of BasicSocket#shutdown, as rsock_shutdown_how_arg.
-#[allow(dead_code)] // used by the Socket/BasicSocket issue
 pub fn shutdown_how_arg(ruby: &Ruby, value: Value) -> Result<i32, Error> {
     constant_arg(
         ruby,

@@ -393,7 +393,7 @@ pub fn accept_once(fd: RawFd) -> io::Result<(RawFd, Vec<u8>)> {
 
 /// Whether the fd has O_NONBLOCK set. A socket from BasicSocket.for_fd (or
 /// one the user made blocking) may not.
-pub fn is_nonblocking(fd: RawFd) -> bool {
+fn is_nonblocking(fd: RawFd) -> bool {
     // SAFETY: F_GETFL on any fd number is harmless.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     flags >= 0 && flags & libc::O_NONBLOCK != 0

@@ -80,6 +80,8 @@ pub fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error>
         Some(to) if !to.is_nil() => Some(unsafe { sockaddr_arg(ruby, to)?.as_slice() }.to_vec()),
         _ => None,
     };
+    // As stock: the stream is checked before the flags are converted.
+    io_bridge::fd(ruby, rb_self)?;
     let flags = num2int(flags)?;
     let what = if dest.is_some() {
         "sendto(2)"
@@ -368,9 +370,7 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
         match io_bridge::cvt(ret) {
             Ok(got) => n = got as usize,
             Err(e) => {
-                // SAFETY: nothing was received: the string becomes empty
-                // rather than exposing its uninitialized room.
-                unsafe { rb_sys::rb_str_set_len(buf.as_raw(), 0) };
+                // As stock, a caller's buffer keeps its contents.
                 let errno = e.raw_os_error().unwrap_or(libc::EIO);
                 if errno == libc::EAGAIN {
                     if !raise {
