@@ -482,7 +482,11 @@ module Bench
         out << %(<text x="#{label_w - 6}" y="#{y + 14}" text-anchor="end">#{esc(r.case.name)}</text>)
         case r.status
         when :ok
-          color = r.ratio >= 1.0 ? "#3a7d44" : "#c0392b"
+          # Green at or above stock, amber within the 0.95 target, red below.
+          color = if r.ratio >= 1.0 then "#3a7d44"
+                  elsif r.ratio >= 0.95 then "#e0a800"
+                  else "#c0392b"
+                  end
           out << %(<rect x="#{label_w}" y="#{y + 3}" width="#{(x.call(r.ratio) - label_w).round(1)}" ) +
                  %(height="#{row_h - 6}" fill="#{color}"/>)
           out << %(<text x="#{(x.call(r.ratio) + 4).round(1)}" y="#{y + 14}">#{format("%.2f", r.ratio)}</text>)
