@@ -6,7 +6,8 @@
 # and driven over stdin/stdout, one line each way:
 #   child: "ready PORT" | "missing MSG" | "fail MSG" | "error MSG"
 #   driver "sample"  -> child: "N SECONDS"   (N operations took SECONDS)
-#   driver "memory"  -> child: "HWM_KB BASE_KB" (kind: :memory)
+#   driver "memory"  -> child: "HWM_KB BASE_KB COUNT" (kind: :memory)
+#   driver "trace N" -> child: "traced N" (N operations between two markers)
 #   driver "quit"
 # "missing" means the implementation raised NameError/NoMethodError: the
 # feature is not there yet. "fail" means a correctness check failed.
@@ -122,6 +123,14 @@ while (cmd = $stdin.gets)
     count = ENV["BENCH_QUICK"] == "1" ? kase[:count] / 10 : kase[:count]
     kept = Array.new(count) { ctx.__op }
     reply "#{vm_kb("VmHWM")} #{base} #{kept.size}"
+  when /\Atrace (\d+)\z/
+    # For BENCH_SYSCALLS: the driver runs this child under strace and counts
+    # the system calls between the two marker stat(2) calls.
+    n = Regexp.last_match(1).to_i
+    File.exist?("/socket_rs_bench_mark_begin")
+    n.times { ctx.__op }
+    File.exist?("/socket_rs_bench_mark_end")
+    reply "traced #{n}"
   when "quit"
     break
   end

@@ -9,6 +9,9 @@
 #   BENCH_OUT=dir         where RESULTS.md and ratios.svg go (default: bench/ for
 #                         a full run, a temp dir for a quick or partial one)
 #   BENCH_CASES=a.rb:b.rb extra case files (used by test/bench_test.rb)
+#   BENCH_SYSCALLS=1      instead of timing, count the system calls per operation
+#                         of each case under strace (both implementations) and
+#                         write SYSCALLS.md: the "why" behind a ratio
 #   BENCH_AA=1            A/A run: the socket_rs column runs stock too, to check
 #                         every case against stock and to see the noise floor
 #
@@ -47,9 +50,10 @@ module Bench
       @only = env["BENCH_ONLY"] && Regexp.new(env["BENCH_ONLY"], Regexp::IGNORECASE)
       (env["BENCH_CASES"] || "").split(File::PATH_SEPARATOR).each { |f| load File.expand_path(f) }
       @cases = CASES.select { |c| !@only || c.name.match?(@only) }
-      partial = @quick || @only || env["BENCH_CASES"] || env["BENCH_AA"]
+      partial = @quick || @only || env["BENCH_CASES"] || @aa
       @out = env["BENCH_OUT"] || (partial ? File.join(Dir.tmpdir, "socket_rs_bench") : BENCH_DIR)
       @aa = env["BENCH_AA"] == "1"
+      @syscalls = env["BENCH_SYSCALLS"] == "1"
       @pin = system("taskset", "-c", "0", "true", out: File::NULL, err: File::NULL)
       @results = []
       @memory = []
@@ -57,6 +61,8 @@ module Bench
 
     def run
       abort "no case matches BENCH_ONLY=#{@only.source}" if @cases.empty?
+      return count_syscalls if @syscalls
+
       started = Time.now
       puts "A/A run: both columns are stock" if @aa
       puts "socket_rs benchmark: #{@cases.size} cases, #{@pairs} pairs of ~#{@seconds}s samples" \
@@ -85,10 +91,11 @@ module Bench
       [RbConfig.ruby, *args, File.join(BENCH_DIR, "child.rb"), impl]
     end
 
-    def spawn_child(impl, kase, pin: nil)
+    def spawn_child(impl, kase, pin: nil, wrap: [])
       err_path = File.join(Dir.tmpdir, "socket_rs_bench_#{impl}_#{Process.pid}.err")
       pin = !kase[:threads] if pin.nil?
-      cmd = [*(pin && @pin ? %w[taskset -c 0] : []), *ruby_cmd(@aa ? "stock" : impl), kase.name, @seconds.to_s]
+      cmd = [*(pin && @pin ? %w[taskset -c 0] : []), *wrap, *ruby_cmd(@aa ? "stock" : impl), kase.name,
+             @seconds.to_s]
       io = IO.popen(cmd, "r+", err: [err_path, "w"], chdir: ROOT)
       Child.new(impl, io, io.pid, err_path)
     end
@@ -350,6 +357,75 @@ module Bench
            else "#{m[:status].upcase}: #{m[:note]}"
            end
       m
+    end
+
+    # ------------------------------------------------------------------
+    # System calls per operation (BENCH_SYSCALLS=1)
+
+    TRACE_OPS = 200
+
+    def count_syscalls
+      abort "BENCH_SYSCALLS needs strace" unless system("strace", "-V", out: File::NULL, err: File::NULL)
+      rows = @cases.select { |c| c[:kind] == :ops }.map do |kase|
+        progress(kase)
+        per = %w[stock socket_rs].to_h { |impl| [impl, trace(impl, kase)] }
+        puts per.values.map { |v| v.is_a?(Hash) ? format("%.2f", v.values.sum) : v }.join("  |  ")
+        [kase, per]
+      end
+      lines = ["| case | stock syscalls/op | socket_rs syscalls/op |", "|---|---|---|"]
+      rows.each do |kase, per|
+        lines << "| #{kase.name} | #{per.values.map { |v| syscall_cell(v) }.join(" | ")} |"
+      end
+      FileUtils.mkdir_p(@out)
+      path = File.join(@out, "SYSCALLS.md")
+      File.write(path, <<~MD)
+        # System calls per operation
+
+        Counted with `strace -f` between two markers around #{TRACE_OPS} operations of each
+        case (BENCH_SYSCALLS=1 ruby bench/run.rb), #{Time.now.utc.strftime("%Y-%m-%d %H:%M UTC")}.
+        Fractions are calls that happen on only some operations.
+
+        #{lines.join("\n")}
+      MD
+      puts
+      puts lines
+      puts
+      puts "wrote #{path}"
+      0
+    end
+
+    # {"sendto" => 1.0, ...} per operation, or a String saying why not.
+    def trace(impl, kase)
+      log = File.join(Dir.tmpdir, "socket_rs_bench_strace_#{impl}_#{Process.pid}.txt")
+      child = spawn_child(impl, kase, wrap: ["strace", "-f", "-qq", "-o", log])
+      start(child)
+      return(child.status == "missing" ? NA : "#{child.status}: #{child.note}") unless child.ready
+
+      child.io.puts("trace #{TRACE_OPS}")
+      return "no answer" unless read_line(child, 60) == "traced #{TRACE_OPS}"
+
+      stop(child)
+      child = nil
+      counts = Hash.new(0)
+      inside = false
+      File.foreach(log) do |line|
+        if line.include?("socket_rs_bench_mark_begin") then inside = true
+        elsif line.include?("socket_rs_bench_mark_end") then inside = false
+        elsif inside && (name = line[/\A(?:\d+\s+)?(?:<\.\.\. )?(\w+)[( ]/, 1])
+          counts[name] += 1 unless line.include?("resumed>") && line.match?(/\A(?:\d+\s+)?<\.\.\./)
+        end
+      end
+      counts.transform_values { |n| n.to_f / TRACE_OPS }
+    ensure
+      stop(child)
+      File.delete(log) if log && File.exist?(log)
+    end
+
+    def syscall_cell(value)
+      return value.to_s.gsub("|", "\\|") unless value.is_a?(Hash)
+
+      parts = value.sort_by { |k, v| [-v, k] }.map { |k, v| "#{k} #{format("%.2f", v).sub(/\.?0+\z/, "")}" }
+      "**#{format("%.2f", value.values.sum)}**: #{parts.join(", ")}"
     end
 
     # ------------------------------------------------------------------

@@ -76,6 +76,22 @@ class BenchTest < Minitest::Test
     end
   end
 
+  def test_syscall_counts
+    skip "strace is not installed" unless system("strace", "-V", out: File::NULL, err: File::NULL)
+
+    out, err, status = Open3.capture3({ "BENCH_SYSCALLS" => "1", "BENCH_ONLY" => '\ASocket\.new\+close\z',
+                                        "BENCH_OUT" => Dir.tmpdir }, RbConfig.ruby, RUN, chdir: ROOT)
+    assert status.success?, "#{out}\n#{err}"
+    row = out.lines.find { |l| l.start_with?("| Socket.new+close |") }
+    _, stock, rs = row.split("|").map(&:strip).drop(1)
+    # Both make exactly one socket(2) and one close(2) per operation.
+    [stock, rs].each do |cell|
+      assert_match(/\A\*\*\d+\.\d\d\*\*: /, cell)
+      assert_match(/\bsocket 1\b/, cell)
+      assert_match(/\bclose 1\b/, cell)
+    end
+  end
+
   def test_checks_fail_loudly_and_missing_methods_are_na
     run_bench("bench-test", extra: EXTRA_CASES) do |out, err, status, results, _svg|
       assert_equal 1, status.exitstatus, "a failed check must fail the run:\n#{out}\n#{err}"
