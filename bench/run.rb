@@ -44,8 +44,9 @@ module Bench
   class Runner
     def initialize(env = ENV)
       @quick = env["BENCH_QUICK"] == "1"
-      @pairs = Integer(env["BENCH_PAIRS"] || (@quick ? 2 : 5))
-      @seconds = Float(env["BENCH_SECONDS"] || (@quick ? 0.05 : 0.2))
+      # Many short pairs: the median shrugs off bursts from other processes.
+      @pairs = Integer(env["BENCH_PAIRS"] || (@quick ? 2 : 8))
+      @seconds = Float(env["BENCH_SECONDS"] || (@quick ? 0.05 : 0.15))
       @wrk_seconds = @quick ? 1 : 2
       @only = env["BENCH_ONLY"] && Regexp.new(env["BENCH_ONLY"], Regexp::IGNORECASE)
       (env["BENCH_CASES"] || "").split(File::PATH_SEPARATOR).each { |f| load File.expand_path(f) }
@@ -100,16 +101,18 @@ module Bench
       Child.new(impl, io, io.pid, err_path)
     end
 
-    # One line from the child, or nil if it did not answer in time.
+    # One line from the child; nil if it did not answer in time, :eof if it
+    # exited (crashed) instead.
     def read_line(child, timeout)
       return nil unless child.io.wait_readable(timeout)
 
-      child.io.gets&.chomp
+      child.io.gets&.chomp || :eof
     end
 
     def start(child)
       line = read_line(child, 30)
-      child.status, rest = line ? line.split(" ", 2) : ["error", "no answer within 30 s#{stderr_tail(child)}"]
+      line = nil if line == :eof && (why = "exited without answering")
+      child.status, rest = line ? line.split(" ", 2) : ["error", "#{why || "no answer within 30 s"}#{stderr_tail(child)}"]
       child.status = "error" unless %w[ready missing fail error].include?(child.status)
       child.note = rest.to_s
       child.port = rest.to_i if child.status == "ready"
@@ -144,6 +147,7 @@ module Bench
       child.io.puts("sample")
       line = read_line(child, [@seconds * 50, 30].max)
       raise "#{child.impl}: no answer to a sample#{stderr_tail(child)}" unless line
+      raise "#{child.impl}: exited during a sample#{stderr_tail(child)}" if line == :eof
       raise "#{child.impl}: #{line.sub(/\Aerror /, "")}" unless line.match?(/\A\d+ [\d.e-]+\z/)
 
       n, secs = line.split
@@ -334,7 +338,7 @@ module Bench
         end
         child.io.puts("memory")
         line = read_line(child, 120)
-        got[impl] = line&.match?(/\A\d+ \d+ \d+\z/) ? line.split.map(&:to_i) : ["error", line.to_s + stderr_tail(child)]
+        got[impl] = line.is_a?(String) && line.match?(/\A\d+ \d+ \d+\z/) ? line.split.map(&:to_i) : ["error", line.to_s + stderr_tail(child)]
       ensure
         stop(child)
       end

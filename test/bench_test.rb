@@ -15,7 +15,8 @@ class BenchTest < Minitest::Test
 
   # Extra cases: one whose expected value is wrong only for socket_rs (what a
   # fast but wrong implementation looks like), one wrong for both (a broken
-  # harness), one that calls a method socket_rs lacks.
+  # harness), one that dies under socket_rs, one that calls a method
+  # socket_rs lacks.
   EXTRA_CASES = <<~RUBY
     module Bench
       bench "bench-test wrong for socket_rs" do
@@ -26,6 +27,11 @@ class BenchTest < Minitest::Test
       bench "bench-test wrong for both" do
         expect :wrong_on_purpose
         run { Socket.new(Socket::AF_INET, Socket::SOCK_STREAM, 0).close }
+      end
+
+      bench "bench-test crash in socket_rs" do
+        expect nil
+        run { defined?(SocketRs::NATIVE_LOADED) ? Process.kill(:KILL, Process.pid) : nil }
       end
 
       bench "bench-test missing in socket_rs" do
@@ -101,7 +107,9 @@ class BenchTest < Minitest::Test
       assert_match(/\*\*ERROR\*\*: harness problem, stock fail: result: expected :wrong_on_purpose, got nil/, both)
       missing = out.lines.find { |l| l.start_with?("| bench-test missing in socket_rs |") }
       assert_includes missing, "| n/a in socket_rs yet |"
-      assert_equal "no case measured; 1 n/a in socket_rs yet, 2 failed\n", out.lines.last
+      crash = out.lines.find { |l| l.start_with?("| bench-test crash in socket_rs |") }
+      assert_match(/\*\*FAIL\*\*: socket_rs error: exited without answering/, crash)
+      assert_equal "no case measured; 1 n/a in socket_rs yet, 3 failed\n", out.lines.last
       assert_includes results, "**FAIL**"
     end
   end
