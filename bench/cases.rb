@@ -251,6 +251,20 @@ module Bench
     end
   end
 
+  # The echo side in a second thread: recv usually finds nothing yet, so
+  # this measures the wait path (EAGAIN, wait, retry) and the GVL handoff.
+  bench "Socket.pair 1B ping-pong, echo thread", threads: true, raw: "socketpair_thread" do
+    setup do
+      @a, @b = Socket.pair(:UNIX, :STREAM)
+      @echo = Thread.new { loop { @b.send(@b.recv(1), 0) } }
+    end
+    expect "x"
+    run do
+      @a.send("x", 0)
+      @a.recv(1)
+    end
+  end
+
   bench "Socket.pair(:UNIX) 64B write/read", raw: "unix64" do
     setup { @a, @b = Socket.pair(:UNIX, :STREAM) }
     expect MSG64

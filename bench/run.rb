@@ -111,8 +111,11 @@ module Bench
 
     def start(child)
       line = read_line(child, 30)
-      line = nil if line == :eof && (why = "exited without answering")
-      child.status, rest = line ? line.split(" ", 2) : ["error", "#{why || "no answer within 30 s"}#{stderr_tail(child)}"]
+      if line.nil? || line == :eof
+        why = line ? "exited without answering" : "no answer within 30 s"
+        line = "error #{why}#{stderr_tail(child)}"
+      end
+      child.status, rest = line.split(" ", 2)
       child.status = "error" unless %w[ready missing fail error].include?(child.status)
       child.note = rest.to_s
       child.port = rest.to_i if child.status == "ready"
@@ -187,7 +190,7 @@ module Bench
                  stock: median(pairs.map(&:first)) * kase[:scale],
                  rs: median(pairs.map(&:last)) * kase[:scale],
                  ratio: median(ratios), ratio_min: ratios.first, ratio_max: ratios.last,
-                 raw: kase[:raw] && raw_rate(kase[:raw]))
+                 raw: kase[:raw] && raw_rate(kase[:raw], pin: !kase[:threads]))
     end
 
     def median(values)
@@ -237,11 +240,11 @@ module Bench
       @raw_cache = {}
     end
 
-    def raw_rate(name)
+    def raw_rate(name, pin:)
       return nil unless @raw_ok
 
       @raw_cache[name] ||= begin
-        cmd = [*(@pin ? %w[taskset -c 0] : []), RAW_BIN, name, @seconds.to_s, [@pairs, 3].max.to_s]
+        cmd = [*(pin && @pin ? %w[taskset -c 0] : []), RAW_BIN, name, @seconds.to_s, [@pairs, 3].max.to_s]
         out, status = Open3.capture2(*cmd)
         status.success? ? median(out.split.map(&:to_f)) : nil
       end

@@ -7,6 +7,7 @@
 //! could approach.
 //!
 //! Cases: socketpair (1-byte ping-pong over a UNIX stream socketpair),
+//! socketpair_thread (the same with the echo side in a second thread),
 //! unix64 (64-byte write/read over a socketpair), udp (1-byte sendto/recvfrom
 //! ping-pong on 127.0.0.1), tcp (64-byte ping-pong on 127.0.0.1),
 //! connect (connect + accept + close both on 127.0.0.1), socket (socket + close).
@@ -138,6 +139,23 @@ fn case(name: &str) -> Result<Box<dyn FnMut() -> Result<()>>> {
                 send(a, b"x")?;
                 recv_exact(b, &mut buf)?;
                 send(b, b"y")?;
+                recv_exact(a, &mut buf)
+            })
+        }
+        "socketpair_thread" => {
+            let (a, b) = socketpair()?;
+            // The echo side runs in its own thread, so the main thread's recv
+            // usually finds nothing yet and sleeps in the kernel.
+            std::thread::spawn(move || -> Result<()> {
+                let mut buf = [0u8; 1];
+                loop {
+                    recv_exact(b, &mut buf)?;
+                    send(b, &buf)?;
+                }
+            });
+            let mut buf = [0u8; 1];
+            Box::new(move || {
+                send(a, b"x")?;
                 recv_exact(a, &mut buf)
             })
         }
