@@ -8,6 +8,7 @@
 #   driver "sample"  -> child: "N SECONDS"   (N operations took SECONDS)
 #   driver "memory"  -> child: "HWM_KB BASE_KB COUNT" (kind: :memory)
 #   driver "trace N" -> child: "traced N" (N operations between two markers)
+#   driver "ctxsw N" -> child: "ctxsw N SWITCHES" (context switches over N operations)
 #   driver "quit"
 # "missing" means the implementation raised NameError/NoMethodError: the
 # feature is not there yet. "fail" means a correctness check failed.
@@ -27,6 +28,14 @@ end
 
 def vm_kb(field)
   File.read("/proc/self/status")[/^#{field}:\s+(\d+)/, 1].to_i
+end
+
+def ctx_switches
+  Dir.glob("/proc/self/task/*/status").sum do |f|
+    File.read(f).scan(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/).sum { |(n)| n.to_i }
+  rescue Errno::ENOENT # a thread that just ended
+    0
+  end
 end
 
 require_relative "cases"
@@ -131,6 +140,12 @@ while (cmd = $stdin.gets)
     n.times { ctx.__op }
     File.exist?("/socket_rs_bench_mark_end")
     reply "traced #{n}"
+  when /\Actxsw (\d+)\z/
+    # Context switches of all this process's threads over N operations.
+    n = Regexp.last_match(1).to_i
+    before = ctx_switches
+    n.times { ctx.__op }
+    reply "ctxsw #{n} #{ctx_switches - before}"
   when "quit"
     break
   end

@@ -376,12 +376,15 @@ module Bench
       rows = @cases.select { |c| c[:kind] == :ops }.map do |kase|
         progress(kase)
         per = %w[stock socket_rs].to_h { |impl| [impl, trace(impl, kase)] }
+        switches = %w[stock socket_rs].to_h { |impl| [impl, per[impl].is_a?(Hash) ? ctx_switches(impl, kase) : nil] }
         puts per.values.map { |v| v.is_a?(Hash) ? format("%.2f", v.values.sum) : v }.join("  |  ")
-        [kase, per]
+        [kase, per, switches]
       end
-      lines = ["| case | stock syscalls/op | socket_rs syscalls/op |", "|---|---|---|"]
-      rows.each do |kase, per|
-        lines << "| #{kase.name} | #{per.values.map { |v| syscall_cell(v) }.join(" | ")} |"
+      lines = ["| case | stock syscalls/op | socket_rs syscalls/op | context switches/op stock, socket_rs |",
+               "|---|---|---|---|"]
+      rows.each do |kase, per, switches|
+        sw = switches.values.map { |v| v ? format("%.2f", v) : "-" }.join(", ")
+        lines << "| #{kase.name} | #{per.values.map { |v| syscall_cell(v) }.join(" | ")} | #{sw} |"
       end
       FileUtils.mkdir_p(@out)
       path = File.join(@out, "SYSCALLS.md")
@@ -390,7 +393,9 @@ module Bench
 
         Counted with `strace -f` between two markers around #{TRACE_OPS} operations of each
         case (BENCH_SYSCALLS=1 ruby bench/run.rb), #{Time.now.utc.strftime("%Y-%m-%d %H:%M UTC")}.
-        Fractions are calls that happen on only some operations.
+        Fractions are calls that happen on only some operations. Context switches
+        (voluntary and involuntary, all threads, from /proc) are counted without
+        strace over #{CTXSW_OPS} operations, pinned as in the timed run.
 
         #{lines.join("\n")}
       MD
@@ -426,6 +431,21 @@ module Bench
     ensure
       stop(child)
       File.delete(log) if log && File.exist?(log)
+    end
+
+    CTXSW_OPS = 5000
+
+    # Context switches per operation in a plain (untraced) child.
+    def ctx_switches(impl, kase)
+      child = spawn_child(impl, kase)
+      start(child)
+      return nil unless child.ready
+
+      child.io.puts("ctxsw #{CTXSW_OPS}")
+      line = read_line(child, 60)
+      line.is_a?(String) && line.start_with?("ctxsw ") ? line.split.last.to_f / CTXSW_OPS : nil
+    ensure
+      stop(child)
     end
 
     def syscall_cell(value)
