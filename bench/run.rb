@@ -544,8 +544,9 @@ module Bench
           stock/raw and socket_rs/raw are the fractions of it each reaches.
         - The HTTP cases run the server on CPU 0 and `wrk -t1 -c8` on CPU 1.
         - Noise: this machine is shared (2 CPUs, other developers compiling at
-          the same time) and runs under a sandboxed kernel; treat differences
-          under ~10% as noise.
+          the same time): the pairs min-max spread shows how much; an A/A run
+          (`BENCH_AA=1`, stock against stock) gives medians within about ±5% on
+          most cases, so treat smaller differences as noise.
         - "#{NA}": socket_rs raised NameError/NoMethodError for that case; it
           lights up with no harness change once the feature lands.
 
