@@ -581,6 +581,10 @@ module Bench
              %(font-family="sans-serif" font-size="12">),
              %(<rect width="100%" height="100%" fill="white"/>),
              %(<text x="10" y="20" font-size="14" font-weight="bold">socket_rs / stock ops/s (above 1.0: socket_rs faster)</text>)]
+      bottom = top + rows.size * row_h
+      # The 1.0 line first, so bars and labels are drawn over it.
+      out << %(<line x1="#{x.call(1.0)}" y1="#{top - 4}" x2="#{x.call(1.0)}" y2="#{bottom}" ) +
+             %(stroke="black" stroke-width="1.5" stroke-dasharray="4 3"/>)
       rows.each_with_index do |r, i|
         y = top + i * row_h
         out << %(<text x="#{label_w - 6}" y="#{y + 14}" text-anchor="end">#{esc(r.case.name)}</text>)
@@ -593,20 +597,18 @@ module Bench
                   end
           out << %(<rect x="#{label_w}" y="#{y + 3}" width="#{(x.call(r.ratio) - label_w).round(1)}" ) +
                  %(height="#{row_h - 6}" fill="#{color}"/>)
-          out << %(<text x="#{(x.call(r.ratio) + 4).round(1)}" y="#{y + 14}">#{format("%.2f", r.ratio)}</text>)
+          out << %(<text x="#{(x.call(r.ratio) + 4).round(1)}" y="#{y + 14}" stroke="white" stroke-width="3" ) +
+                 %(paint-order="stroke">#{format("%.2f", r.ratio)}</text>)
         when :na
           out << %(<text x="#{label_w + 4}" y="#{y + 14}" fill="#888">#{NA}</text>)
         else
           out << %(<text x="#{label_w + 4}" y="#{y + 14}" fill="#c0392b">#{esc(r.status.to_s.upcase)}</text>)
         end
       end
-      bottom = top + rows.size * row_h
       (0..(max * 2).to_i).each do |k|
         v = k / 2.0
         out << %(<text x="#{x.call(v).round(1)}" y="#{bottom + 16}" text-anchor="middle" fill="#555">#{v}</text>)
       end
-      out << %(<line x1="#{x.call(1.0)}" y1="#{top - 4}" x2="#{x.call(1.0)}" y2="#{bottom}" ) +
-             %(stroke="black" stroke-width="1.5" stroke-dasharray="4 3"/>)
       out << "</svg>"
       "#{out.join("\n")}\n"
     end
