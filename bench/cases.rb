@@ -15,6 +15,7 @@
 #
 # Options:
 #   threads: true     the case uses several threads (not pinned to one CPU)
+#   pin: true/false   override: pin (or not) whatever threads: says
 #   unit:, scale:     ops/s by default; e.g. MB/s with scale: bytes/op / 1e6
 #   raw: NAME         the bench/raw case doing the same exchange with libc
 #   kind: :wrk        an HTTP server driven by wrk (see bench/run.rb)
@@ -254,6 +255,20 @@ module Bench
   # The echo side in a second thread: recv usually finds nothing yet, so
   # this measures the wait path (EAGAIN, wait, retry) and the GVL handoff.
   bench "Socket.pair 1B ping-pong, echo thread", threads: true, raw: "socketpair_thread" do
+    setup do
+      @a, @b = Socket.pair(:UNIX, :STREAM)
+      @echo = Thread.new { loop { @b.send(@b.recv(1), 0) } }
+    end
+    expect "x"
+    run do
+      @a.send("x", 0)
+      @a.recv(1)
+    end
+  end
+
+  # The same with both threads on one CPU: scheduling no longer hides how
+  # often a woken thread finds the GVL taken (context switches per op).
+  bench "Socket.pair 1B ping-pong, echo thread, one CPU", threads: true, pin: true, raw: "socketpair_thread" do
     setup do
       @a, @b = Socket.pair(:UNIX, :STREAM)
       @echo = Thread.new { loop { @b.send(@b.recv(1), 0) } }

@@ -94,7 +94,7 @@ module Bench
 
     def spawn_child(impl, kase, pin: nil, wrap: [])
       err_path = File.join(Dir.tmpdir, "socket_rs_bench_#{impl}_#{Process.pid}.err")
-      pin = !kase[:threads] if pin.nil?
+      pin = kase[:pin].nil? ? !kase[:threads] : kase[:pin] if pin.nil?
       cmd = [*(pin && @pin ? %w[taskset -c 0] : []), *wrap, *ruby_cmd(@aa ? "stock" : impl), kase.name,
              @seconds.to_s]
       io = IO.popen(cmd, "r+", err: [err_path, "w"], chdir: ROOT)
@@ -190,7 +190,7 @@ module Bench
                  stock: median(pairs.map(&:first)) * kase[:scale],
                  rs: median(pairs.map(&:last)) * kase[:scale],
                  ratio: median(ratios), ratio_min: ratios.first, ratio_max: ratios.last,
-                 raw: kase[:raw] && raw_rate(kase[:raw], pin: !kase[:threads]))
+                 raw: kase[:raw] && raw_rate(kase[:raw], pin: kase[:pin].nil? ? !kase[:threads] : kase[:pin]))
     end
 
     def median(values)
@@ -243,7 +243,7 @@ module Bench
     def raw_rate(name, pin:)
       return nil unless @raw_ok
 
-      @raw_cache[name] ||= begin
+      @raw_cache[[name, pin]] ||= begin
         cmd = [*(pin && @pin ? %w[taskset -c 0] : []), RAW_BIN, name, @seconds.to_s, [@pairs, 3].max.to_s]
         out, status = Open3.capture2(*cmd)
         status.success? ? median(out.split.map(&:to_f)) : nil
