@@ -22,7 +22,7 @@ server_thread = Thread.new do
 end
 
 2.times do
-  ExampleLocal.retry_refused do
+  ExampleLocal.retry_refused(server_thread) do
     # --- the document's client ---
     require 'socket'
 

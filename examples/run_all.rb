@@ -152,6 +152,12 @@ module ExampleRunner
     shown.join("\n")
   end
 
+  # The first uncaught exception reported on stderr, for the FAIL line.
+  def error_summary(err)
+    line = err.lines.find { |l| l =~ /:in [`'].*': .*\([A-Z]\w*(?:::\w+)*\)\s*\z/ }
+    line ? ": #{line[/:in [`'][^']*': (.*)/, 1]}" : ""
+  end
+
   def check(mode, script, timeout)
     name = File.basename(script, ".rb")
     expected = File.join(DIR, "expected", "#{name}.txt")
@@ -160,9 +166,9 @@ module ExampleRunner
     status, out, err = run_script(mode, script, timeout)
     problems = []
     if status == :timeout
-      problems << "timed out after #{timeout} s"
+      problems << "timed out after #{timeout} s#{error_summary(err)}"
     elsif !status.success?
-      problems << "exited with #{status.exitstatus || "signal #{status.termsig}"}"
+      problems << "exited with #{status.exitstatus || "signal #{status.termsig}"}#{error_summary(err)}"
     end
     patterns = load_patterns(expected)
     lines = out.lines.map(&:chomp)

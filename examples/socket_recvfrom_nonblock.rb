@@ -45,5 +45,5 @@ second.join
 p client.recvfrom_nonblock(20)&.first
 IO.select([client])
 p client.recvfrom_nonblock(20)&.first
-a, b = Socket.pair(:UNIX, :STREAM)
+a, _b = Socket.pair(:UNIX, :STREAM)
 p a.recvfrom_nonblock(20, exception: false)

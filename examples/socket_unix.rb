@@ -5,7 +5,8 @@
 # where a small line server runs in a thread (the document expects one to
 # exist); standard input comes from examples/input/socket_unix.txt. The
 # server closes the connection after the line "quit", which ends the copy to
-# STDOUT.
+# STDOUT. By hand: ruby -rsocket examples/socket_unix.rb < examples/input/socket_unix.txt
+# (without a "quit" line on standard input it waits, like the document's).
 require_relative "support/local"
 path = File.join(ExampleLocal.tmpdir, "sock")
 listener = UNIXServer.new(path)

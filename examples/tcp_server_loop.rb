@@ -7,9 +7,9 @@
 require_relative "support/local"
 require 'socket'
 
-def echo_clients(port, tag)
+def echo_clients(port, tag, server)
   2.times do |i|
-    ExampleLocal.retry_refused do
+    ExampleLocal.retry_refused(server) do
       TCPSocket.open("localhost", port) do |c|
         c.write "#{tag} client #{i}"
         c.close_write
@@ -31,7 +31,7 @@ server = Thread.new do
     end
   }
 end
-echo_clients(PORT, "sequential")
+echo_clients(PORT, "sequential", server)
 server.kill.join
 
 PORT2 = ExampleLocal.free_port
@@ -49,7 +49,7 @@ server = Thread.new do
     }
   }
 end
-echo_clients(PORT2, "threaded")
+echo_clients(PORT2, "threaded", server)
 server.kill.join
 
 # Check: the listening sockets were closed when the loop ended.

@@ -14,6 +14,6 @@ server = Thread.new do
   }
 end
 
-ExampleLocal.udp_ask("127.0.0.1", PORT, "hello over IPv4")
-ExampleLocal.udp_ask("::1", PORT, "hello over IPv6")
+ExampleLocal.udp_ask("127.0.0.1", PORT, "hello over IPv4", server: server)
+ExampleLocal.udp_ask("::1", PORT, "hello over IPv6", server: server)
 server.kill.join

@@ -16,7 +16,7 @@ server = Thread.new do
   }
 end
 
-ExampleLocal.udp_ask("127.0.0.1", port, "first")
-ExampleLocal.udp_ask("127.0.0.1", port, "second")
+ExampleLocal.udp_ask("127.0.0.1", port, "first", server: server)
+ExampleLocal.udp_ask("127.0.0.1", port, "second", server: server)
 server.kill.join
 sockets.each(&:close)

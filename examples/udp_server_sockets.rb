@@ -19,7 +19,7 @@ server = Thread.new do
   }
 end
 
-port = port_queue.pop
-ExampleLocal.udp_ask("127.0.0.1", port, "hello over IPv4")
-ExampleLocal.udp_ask("::1", port, "hello over IPv6")
+port = ExampleLocal.await(port_queue, server)
+ExampleLocal.udp_ask("127.0.0.1", port, "hello over IPv4", server: server)
+ExampleLocal.udp_ask("::1", port, "hello over IPv6", server: server)
 server.kill.join

@@ -19,7 +19,7 @@ server = Thread.new do
 end
 
 2.times do |i|
-  ExampleLocal.retry_refused do
+  ExampleLocal.retry_refused(server) do
     Socket.unix(PATH) do |c|
       c.write "client #{i}"
       c.close_write

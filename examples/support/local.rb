@@ -86,15 +86,26 @@ module ExampleLocal
   end
 
   # Connects with retries while the server half (started in another thread,
-  # standing in for "another script") is not listening yet.
-  def retry_refused(tries = 100)
+  # standing in for "another script") is not listening yet. Given the server
+  # thread, stops waiting (re-raising its exception) as soon as it died.
+  def retry_refused(server = nil, tries = 100)
     yield
   rescue Errno::ECONNREFUSED, Errno::ENOENT
     tries -= 1
     raise if tries.zero?
+    raise "the server thread ended" if server && server.join(0)
 
     sleep 0.05
     retry
+  end
+
+  # Queue#pop that gives up when the thread that should push died (its
+  # exception is re-raised here) instead of hanging until the runner's timeout.
+  def await(queue, thread)
+    loop do
+      return queue.pop unless queue.empty?
+      raise "the server thread ended" if thread.join(0.02)
+    end
   end
 end
 
