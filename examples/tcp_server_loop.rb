@@ -10,7 +10,7 @@ require 'socket'
 def echo_clients(port, tag, server)
   2.times do |i|
     ExampleLocal.retry_refused(server) do
-      TCPSocket.open("localhost", port) do |c|
+      TCPSocket.open("127.0.0.1", port) do |c|
         c.write "#{tag} client #{i}"
         c.close_write
         puts "echoed: #{c.read}"
@@ -54,7 +54,7 @@ server.kill.join
 
 # Check: the listening sockets were closed when the loop ended.
 begin
-  TCPSocket.new("localhost", PORT2)
+  TCPSocket.new("127.0.0.1", PORT2)
   puts "still listening"
 rescue Errno::ECONNREFUSED
   puts "closed"
