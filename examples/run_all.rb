@@ -21,6 +21,7 @@
 #   {{re}}  a raw Ruby regexp fragment
 # and these line prefixes:
 #   <MANY>  the rest of the line matches one or more consecutive output lines
+#   <SOME>  the rest of the line matches zero or more consecutive output lines
 #   <OPT>   the rest of the line matches zero or one output line
 #   <#>     a comment line, ignored
 # If examples/input/<name>.txt exists it is the script's standard input.
@@ -47,7 +48,7 @@ module ExampleRunner
   }.freeze
   TOKEN = /\{\{(.*?)\}\}|<(?:ANY|PORT|FD|NUM|HOST|PATH|IP4|IP6|IP|TIME)>/
 
-  Pattern = Struct.new(:source, :regexp, :repeat) # repeat: :one, :many, :opt
+  Pattern = Struct.new(:source, :regexp, :repeat) # repeat: :one, :many, :some, :opt
 
   module_function
 
@@ -56,6 +57,9 @@ module ExampleRunner
     if line.start_with?("<MANY>")
       repeat = :many
       line = line.delete_prefix("<MANY>")
+    elsif line.start_with?("<SOME>")
+      repeat = :some
+      line = line.delete_prefix("<SOME>")
     elsif line.start_with?("<OPT>")
       repeat = :opt
       line = line.delete_prefix("<OPT>")
@@ -95,10 +99,11 @@ module ExampleRunner
     when :opt
       (li < lines.size && pat.regexp.match?(lines[li]) && match_at(patterns, pi + 1, lines, li + 1, best)) ||
         match_at(patterns, pi + 1, lines, li, best)
-    when :many
+    when :many, :some
       j = li
       j += 1 while j < lines.size && pat.regexp.match?(lines[j])
-      j.downto(li + 1).any? { |k| match_at(patterns, pi + 1, lines, k, best) }
+      least = pat.repeat == :many ? li + 1 : li
+      j.downto(least).any? { |k| match_at(patterns, pi + 1, lines, k, best) }
     end
   end
 

@@ -15,7 +15,8 @@ sockets.each {|s| p s.local_address }
 #=> #<Addrinfo: [::]:1296 TCP>
 #   #<Addrinfo: 0.0.0.0:1296 TCP>
 
-# Check: both on the requested port.
+# Checks: one IPv4 and one IPv6 socket, both on the requested port.
+p sockets.map {|s| s.local_address.afamily }.sort == [Socket::AF_INET, Socket::AF_INET6]
 p sockets.map {|s| s.local_address.ip_port } == [PORT, PORT]
 sockets.each(&:close)
 
@@ -25,7 +26,8 @@ sockets.each {|s| p s.local_address }
 #=> #<Addrinfo: [::]:53114 TCP>
 #   #<Addrinfo: 0.0.0.0:53114 TCP>
 
-# Check: the same port.
+# Checks: one IPv4 and one IPv6 socket, on the same port.
+p sockets.map {|s| s.local_address.afamily }.sort == [Socket::AF_INET, Socket::AF_INET6]
 p sockets.map {|s| s.local_address.ip_port }.uniq.size
 sockets.each(&:close)
 
