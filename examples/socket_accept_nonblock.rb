@@ -1,0 +1,49 @@
+# Reference document, Socket#accept_nonblock.
+#
+# Adapted: port 2200 is replaced by a free port; the "another script" part
+# runs in a thread of this script (retrying until the first part listens).
+require_relative "support/local"
+PORT = ExampleLocal.free_port
+
+second = Thread.new do
+  ExampleLocal.retry_refused do
+    # In another script, start this second
+    require 'socket'
+    include Socket::Constants
+    socket = Socket.new(AF_INET, SOCK_STREAM, 0)
+    sockaddr = Socket.sockaddr_in(PORT, 'localhost') # was 2200
+    socket.connect(sockaddr)
+    socket.puts "Hello from script 2."
+    puts "The server said, '#{socket.readline.chomp}'"
+    socket.close
+  end
+end
+
+# In one script, start this first
+require 'socket'
+include Socket::Constants
+socket = Socket.new(AF_INET, SOCK_STREAM, 0)
+sockaddr = Socket.sockaddr_in(PORT, 'localhost') # was 2200
+socket.bind(sockaddr)
+socket.listen(5)
+begin # emulate blocking accept
+  client_socket, client_addrinfo = socket.accept_nonblock
+rescue IO::WaitReadable, Errno::EINTR
+  IO.select([socket])
+  retry
+end
+puts "The client said, '#{client_socket.readline.chomp}'"
+client_socket.puts "Hello from script one!"
+socket.close
+
+second.join
+
+# Check: with exception: false it returns :wait_readable instead of raising.
+serv = Socket.new(AF_INET, SOCK_STREAM, 0)
+serv.listen(1)
+p serv.accept_nonblock(exception: false)
+begin
+  serv.accept_nonblock
+rescue IO::WaitReadable => e
+  p e.class.ancestors.include?(IO::WaitReadable)
+end
