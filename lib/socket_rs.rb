@@ -25,6 +25,8 @@ end
 
 require_relative "socket_rs/addrinfo"
 require_relative "socket_rs/tcp"
+require_relative "socket_rs/servers"
+require_relative "socket_rs/udp"
 
 # From here `require 'socket'` (and 'socket.so') is already satisfied.
 $LOADED_FEATURES << "socket.rb" << "socket.so"
