@@ -505,7 +505,7 @@ mod tests {
         for _ in 0..20_000 {
             let len = (next(&mut st) % 140) as usize;
             let mut v: Vec<u8> = (0..len).map(|_| next(&mut st) as u8).collect();
-            if len >= 2 && next(&mut st) % 4 != 0 {
+            if len >= 2 && !next(&mut st).is_multiple_of(4) {
                 let f = families[(next(&mut st) % families.len() as u64) as usize];
                 v[..2].copy_from_slice(&f.to_ne_bytes());
             }

@@ -478,13 +478,10 @@ fn make_inspectname(
             }
         }
     }
-    let mut name: Option<RString> = match node {
-        // SAFETY: rb_str_dup copies a String; it does not raise.
-        Some(n) => Some(unsafe {
-            RString::from_value(Value::from_raw(rb_sys::rb_str_dup(n.as_raw()))).expect("a String")
-        }),
-        None => None,
-    };
+    // SAFETY: rb_str_dup copies a String; it does not raise.
+    let mut name: Option<RString> = node.map(|n| unsafe {
+        RString::from_value(Value::from_raw(rb_sys::rb_str_dup(n.as_raw()))).expect("a String")
+    });
     let suffix = if let Some(s) = service_str {
         let s = string_value_cstr(s.as_value())?;
         // SAFETY: copied at once.
