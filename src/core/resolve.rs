@@ -255,7 +255,9 @@ pub fn getnameinfo(sa: &[u8], flags: i32) -> Result<(Vec<u8>, Vec<u8>), GaiError
             return Ok((host.into_bytes(), port.to_string().into_bytes()));
         }
     }
-    let mut storage = [0u8; sockaddr::STORAGE_LEN];
+    // glibc reads sun_path up to a NUL whatever the length: give it stock's
+    // zero-filled union_sockaddr.
+    let mut storage = [0u8; sockaddr::ADDRINFO_MAX];
     let len = sa.len().min(storage.len());
     storage[..len].copy_from_slice(&sa[..len]);
     let mut host = [0u8; 1024];

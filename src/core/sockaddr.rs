@@ -264,12 +264,13 @@ pub fn inspect(sa: &[u8], out: &mut Vec<u8>) -> Result<(), i32> {
                     }
                 }
             }
+            // Stock prints the port only when the sockaddr runs past it.
             match port(sa) {
-                Some(0) => {}
-                Some(p) => {
+                Some(0) if len > 4 => {}
+                Some(p) if len > 4 => {
                     let _ = write!(s, ":{p}");
                 }
-                None => s.push_str(":?"),
+                _ => s.push_str(":?"),
             }
             if len != SOCKADDR_IN_LEN {
                 let _ = write!(s, " ({len} bytes for {SOCKADDR_IN_LEN} bytes sockaddr_in)");

@@ -256,7 +256,14 @@ pub fn host_str(ruby: &Ruby, host: Value) -> Result<HostArg, Error> {
     // SAFETY: copied out before any other Ruby call.
     let name = unsafe { s.as_slice() };
     let (node, flags): (&[u8], i32) = match name {
-        b"" | b"*" => (b"0.0.0.0", libc::AI_NUMERICHOST),
+        b"" => (b"0.0.0.0", libc::AI_NUMERICHOST),
+        // Ruby 3.1 passes "*" on as no host at all (the wildcard/loopback).
+        b"*" => {
+            return Ok(HostArg {
+                node: None,
+                flags: 0,
+            })
+        }
         b"<any>" => (b"0.0.0.0", 0),
         b"<broadcast>" => (b"255.255.255.255", 0),
         n if n.len() >= libc::NI_MAXHOST as usize => {
@@ -650,6 +657,25 @@ fn check_array(v: Value) -> Result<Option<RArray>, Error> {
     let raw = protect(|| unsafe { rb_sys::rb_check_array_type(v.as_raw()) })?;
     // SAFETY: nil or an Array.
     Ok(RArray::from_value(unsafe { Value::from_raw(raw) }))
+}
+
+/// rb_convert_type(v, T_ARRAY, "Array", "to_ary"), with its TypeError.
+fn convert_ary(v: Value) -> Result<RArray, Error> {
+    if let Some(a) = RArray::from_value(v) {
+        return Ok(a);
+    }
+    // SAFETY: rb_convert_type raises TypeError when there is no to_ary (or
+    // to_ary raises); protect catches it.
+    let raw = protect(|| unsafe {
+        rb_sys::rb_convert_type(
+            v.as_raw(),
+            rb_sys::ruby_value_type::RUBY_T_ARRAY as _,
+            c"Array".as_ptr(),
+            c"to_ary".as_ptr(),
+        )
+    })?;
+    // SAFETY: on success the result is an Array.
+    Ok(RArray::from_value(unsafe { Value::from_raw(raw) }).expect("an Array"))
 }
 
 /// init_unix_addrinfo.
@@ -1205,7 +1231,7 @@ fn marshal_load(ruby: &Ruby, rb_self: Value, ary: Value) -> Result<Value, Error>
             "already initialized socket address",
         ));
     }
-    let ary = RArray::to_ary(ary)?;
+    let ary = convert_ary(ary)?;
     let afamily = dumped_name(
         ruby,
         ary.entry(0)?,
@@ -1267,7 +1293,7 @@ fn marshal_load(ruby: &Ruby, rb_self: Value, ary: Value) -> Result<Value, Error>
         sa[2..2 + path.len()].copy_from_slice(&path);
         sa
     } else {
-        let pair = RArray::to_ary(v)?;
+        let pair = convert_ary(v)?;
         let hints = Hints {
             family: pfamily,
             socktype,
