@@ -431,6 +431,31 @@ mod tests {
     }
 
     #[test]
+    fn abandoned_background_cleans_up() {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let bg = Background::spawn(move || {
+            let _ = rx.recv_timeout(std::time::Duration::from_secs(5));
+            42
+        })
+        .unwrap();
+        assert_eq!(bg.take(), None);
+        let fd = bg.fd();
+        // The caller gives up; the worker still holds the eventfd.
+        drop(bg);
+        // SAFETY: F_GETFD only queries the descriptor.
+        assert!(unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0);
+        tx.send(()).unwrap();
+        for _ in 0..500 {
+            // SAFETY: as above.
+            if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        panic!("the worker did not close its eventfd");
+    }
+
+    #[test]
     fn random_input_never_panics() {
         let mut st = 0x1234_5678_9abc_def1u64;
         let alphabet = b"0123456789abcdefABCDEF.:%x -";
