@@ -105,6 +105,42 @@ fn pton<const N: usize>(af: i32, node: &[u8]) -> Option<[u8; N]> {
     (ok == 1).then_some(out)
 }
 
+/// glibc's inet_pton4, step for step: four decimal octets, none above 255,
+/// no leading zeros.
+pub fn inet_pton4(src: &[u8]) -> Option<[u8; 4]> {
+    let mut tmp = [0u8; 4];
+    let (mut tp, mut octets, mut saw_digit) = (0usize, 0, false);
+    for &ch in src {
+        if ch.is_ascii_digit() {
+            let new = tmp[tp] as u32 * 10 + (ch - b'0') as u32;
+            if saw_digit && tmp[tp] == 0 {
+                return None;
+            }
+            if new > 255 {
+                return None;
+            }
+            tmp[tp] = new as u8;
+            if !saw_digit {
+                octets += 1;
+                if octets > 4 {
+                    return None;
+                }
+                saw_digit = true;
+            }
+        } else if ch == b'.' && saw_digit {
+            if octets == 4 {
+                return None;
+            }
+            tp += 1;
+            tmp[tp] = 0;
+            saw_digit = false;
+        } else {
+            return None;
+        }
+    }
+    (octets == 4).then_some(tmp)
+}
+
 /// stock's numeric_getaddrinfo: a numeric IPv4/IPv6 host with a numeric (or
 /// no) port, answered without getaddrinfo(3). The flags are ignored and the
 /// socktype/protocol sets are stock's, in its order. None when the input is
@@ -121,28 +157,23 @@ pub fn numeric_getaddrinfo(
         (libc::SOCK_DGRAM, libc::IPPROTO_UDP),
         (libc::SOCK_RAW, 0),
     ];
-    let is = |set: &[u8]| node.iter().all(|b| set.contains(b));
+    let hexish = |b: &u8| b.is_ascii_hexdigit() || *b == b'.' || *b == b':';
+    let dotted = |b: &u8| b.is_ascii_digit() || *b == b'.';
+    // inet_pton(AF_INET6) needs a ':'; skipping it otherwise only saves time.
     let addr = if (hints.family == libc::AF_UNSPEC || hints.family == libc::AF_INET6)
-        && is(b"0123456789abcdefABCDEF.:")
+        && node.iter().all(hexish)
+        && node.contains(&b':')
     {
-        pton::<16>(libc::AF_INET6, node).map(|a| {
-            (
-                libc::AF_INET6,
-                sockaddr::sockaddr_in6(Ipv6Addr::from(a), port, 0),
-            )
-        })
+        pton::<16>(libc::AF_INET6, node)
+            .map(|a| (libc::AF_INET6, sockaddr::sockaddr_in6(Ipv6Addr::from(a), port, 0)))
     } else {
         None
     };
     let addr = addr.or_else(|| {
-        if (hints.family == libc::AF_UNSPEC || hints.family == libc::AF_INET) && is(b"0123456789.")
+        if (hints.family == libc::AF_UNSPEC || hints.family == libc::AF_INET)
+            && node.iter().all(dotted)
         {
-            pton::<4>(libc::AF_INET, node).map(|a| {
-                (
-                    libc::AF_INET,
-                    sockaddr::sockaddr_in(Ipv4Addr::from(a), port),
-                )
-            })
+            inet_pton4(node).map(|a| (libc::AF_INET, sockaddr::sockaddr_in(Ipv4Addr::from(a), port)))
         } else {
             None
         }
@@ -362,6 +393,27 @@ mod tests {
             socktype,
             protocol,
             flags: 0,
+        }
+    }
+
+    #[test]
+    fn ipv4_like_glibc() {
+        for (text, want) in [
+            ("127.0.0.1", Some([127, 0, 0, 1])),
+            ("0.0.0.0", Some([0, 0, 0, 0])),
+            ("255.255.255.255", Some([255; 4])),
+            ("256.1.1.1", None),
+            ("01.2.3.4", None),
+            ("1.2.3", None),
+            ("1.2.3.4.", None),
+            ("1.2.3.4.5", None),
+            (".1.2.3", None),
+            ("1..2.3", None),
+            ("", None),
+            ("1.2.3.04", None),
+        ] {
+            assert_eq!(inet_pton4(text.as_bytes()), want, "{text}");
+            assert_eq!(pton::<4>(libc::AF_INET, text.as_bytes()), want, "{text}");
         }
     }
 

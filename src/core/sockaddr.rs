@@ -142,6 +142,22 @@ pub fn if_name(index: u32) -> Option<String> {
     Some(String::from_utf8_lossy(&buf[..end]).into_owned())
 }
 
+/// Dotted-quad text, without the formatting machinery (a hot path).
+pub fn format_ipv4(o: [u8; 4], out: &mut String) {
+    for (i, b) in o.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        if *b >= 100 {
+            out.push((b'0' + b / 100) as char);
+        }
+        if *b >= 10 {
+            out.push((b'0' + (b / 10) % 10) as char);
+        }
+        out.push((b'0' + b % 10) as char);
+    }
+}
+
 /// inet_ntop(AF_INET6) as glibc formats it: RFC 5952 zero compression, and
 /// the dotted tail for v4-mapped and v4-compatible addresses.
 pub fn format_ipv6(ip: &Ipv6Addr, out: &mut String) {
@@ -200,7 +216,9 @@ pub fn format_ipv6(ip: &Ipv6Addr, out: &mut String) {
 pub fn numeric_host(sa: &[u8]) -> Result<String, i32> {
     match family(sa) {
         libc::AF_INET if sa.len() >= SOCKADDR_IN_LEN => {
-            Ok(ipv4(sa).ok_or(libc::EAI_FAMILY)?.to_string())
+            let mut s = String::with_capacity(15);
+            format_ipv4(ipv4(sa).ok_or(libc::EAI_FAMILY)?.octets(), &mut s);
+            Ok(s)
         }
         libc::AF_INET6 if sa.len() >= SOCKADDR_IN6_LEN => {
             let ip = ipv6(sa).ok_or(libc::EAI_FAMILY)?;
@@ -245,9 +263,7 @@ pub fn inspect(sa: &[u8], out: &mut Vec<u8>) -> Result<(), i32> {
         libc::AF_UNSPEC => s.push_str("UNSPEC"),
         libc::AF_INET => {
             match ipv4(sa) {
-                Some(ip) => {
-                    let _ = write!(s, "{ip}");
-                }
+                Some(ip) => format_ipv4(ip.octets(), &mut s),
                 None => {
                     // A truncated address: the octets present, "?" for the rest.
                     let have = &sa[4.min(len)..len.min(8)];

@@ -3,7 +3,7 @@
 //! class methods share (stock's host_str/port_str/rsock_getaddrinfo), so
 //! both resolve exactly alike.
 
-use crate::convert::{
+use crate::convert::{check_arity, 
     family_arg, num2int, num2uint, socktype_arg, string_value, string_value_cstr,
 };
 use crate::core::constants::{self, Category};
@@ -46,6 +46,19 @@ impl Rai {
             protocol: 0,
             canonname: None,
             inspectname: None,
+        }
+    }
+
+    /// Everything but the address (cheap to copy).
+    fn clone_fields(&self) -> Rai {
+        Rai {
+            addr: Vec::new(),
+            len: 0,
+            pfamily: self.pfamily,
+            socktype: self.socktype,
+            protocol: self.protocol,
+            canonname: self.canonname,
+            inspectname: self.inspectname,
         }
     }
 
@@ -559,7 +572,6 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
         scan_args::<(Value,), (Option<Value>, Option<Value>, Option<Value>), (), (), (), ()>(args)?;
     let sockaddr_arg = args.required.0;
     let (pf, st, pr) = args.optional;
-    let nil = ruby.qnil().as_value();
     let pfamily = match pf {
         Some(v) if !v.is_nil() => family_arg(ruby, v)?,
         _ => 0,
@@ -642,7 +654,6 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
         let sa = unsafe { s.as_slice() }.to_vec();
         rai_from(ruby, &sa, pfamily, socktype, protocol, None, None)?
     };
-    let _ = nil;
     *obj.0.borrow_mut() = Some(rai);
     Ok(rb_self)
 }
@@ -693,46 +704,50 @@ fn unix_rai(ruby: &Ruby, path: RString, socktype: i32) -> Result<Rai, Error> {
     rai_from(ruby, &sa, libc::AF_UNIX, socktype, 0, None, None)
 }
 
-/// The `timeout:` keyword of Addrinfo.getaddrinfo (Ruby 3.3+).
-fn timeout_kwarg(kw: RHash) -> Result<Option<f64>, Error> {
-    let kw = get_kwargs::<_, (), (Option<Value>,), ()>(kw, &[], &["timeout"])?;
-    match kw.optional.0 {
-        Some(v) if !v.is_nil() => Ok(Some(f64::try_convert(v)?)),
-        _ => Ok(None),
-    }
+/// Splits off the keyword hash when the caller passed keywords, and reads
+/// `timeout:` (Ruby 3.3+) from it; other keywords are rejected as Ruby does.
+fn timeout_kwarg(args: &[Value]) -> Result<(&[Value], Option<f64>), Error> {
+    // SAFETY: rb_keyword_given_p only reads the current frame's flags.
+    let given = unsafe { rb_sys::rb_keyword_given_p() } != 0;
+    let hash = match args.last() {
+        Some(&last) if given => RHash::from_value(last),
+        _ => None,
+    };
+    let Some(hash) = hash else {
+        return Ok((args, None));
+    };
+    let kw = get_kwargs::<_, (), (Option<Value>,), ()>(hash, &[], &["timeout"])?;
+    let timeout = match kw.optional.0 {
+        Some(v) if !v.is_nil() => Some(f64::try_convert(v)?),
+        _ => None,
+    };
+    Ok((&args[..args.len() - 1], timeout))
 }
 
 /// Addrinfo.getaddrinfo(node, service [, family, socktype, protocol, flags], timeout: nil)
 fn s_getaddrinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
-    let args = scan_args::<
-        (Value, Value),
-        (Option<Value>, Option<Value>, Option<Value>, Option<Value>),
-        (),
-        (),
-        RHash,
-        (),
-    >(args)?;
-    let (node, service) = args.required;
+    let (args, timeout) = timeout_kwarg(args)?;
+    check_arity(ruby, args.len(), 2, 6)?;
     let nil = ruby.qnil().as_value();
-    let (f, st, pr, fl) = args.optional;
-    let timeout = timeout_kwarg(args.keywords)?;
+    let arg = |i: usize| args.get(i).copied().unwrap_or(nil);
+    let (node, service) = (args[0], args[1]);
     let (_, list) = call_getaddrinfo(
         ruby,
         node,
         service,
-        f.unwrap_or(nil),
-        st.unwrap_or(nil),
-        pr.unwrap_or(nil),
-        fl.unwrap_or(nil),
+        arg(2),
+        arg(3),
+        arg(4),
+        arg(5),
         false,
         timeout,
     )?;
     let inspectname = make_inspectname(ruby, node, service, list.first())?;
-    let out = ruby.ary_new_capa(list.len());
+    let mut values = Vec::with_capacity(list.len());
     for ai in &list {
-        out.push(from_ai(ruby, ai, inspectname)?)?;
+        values.push(from_ai(ruby, ai, inspectname)?);
     }
-    Ok(out)
+    Ok(ruby.ary_new_from_values(&values))
 }
 
 /// addrinfo_firstonly_new.
@@ -786,12 +801,12 @@ fn s_ip(ruby: &Ruby, host: Value) -> Result<Value, Error> {
 
 /// Addrinfo.unix(path [, socktype])
 fn s_unix(ruby: &Ruby, args: &[Value]) -> Result<Value, Error> {
-    let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
-    let socktype = match args.optional.0 {
-        Some(v) if !v.is_nil() => socktype_arg(ruby, v)?,
+    check_arity(ruby, args.len(), 1, 2)?;
+    let socktype = match args.get(1) {
+        Some(v) if !v.is_nil() => socktype_arg(ruby, *v)?,
         _ => libc::SOCK_STREAM,
     };
-    let path = string_value(args.required.0)?;
+    let path = string_value(args[0])?;
     let rai = unix_rai(ruby, path, socktype)?;
     Ok(new_object(ruby, rai))
 }
@@ -816,17 +831,22 @@ fn inspect_into(ruby: &Ruby, rai: &Rai, out: &mut Vec<u8>) -> Result<(), Error> 
 
 /// Addrinfo#inspect, as stock's addrinfo_inspect.
 fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
-    let rai = with_rai(ruby, rb_self, Rai::clone)?;
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(b"#<");
     // SAFETY: rb_obj_classname returns the class path as a C string.
     let cname = unsafe { std::ffi::CStr::from_ptr(rb_sys::rb_obj_classname(rb_self.as_raw())) };
     out.extend_from_slice(cname.to_bytes());
     out.extend_from_slice(b": ");
-    inspect_into(ruby, &rai, &mut out)?;
+    // The address is formatted under the borrow (pure Rust); what follows
+    // may call Ruby, so it works on a copy of the few fields it needs.
+    let rai = with_rai(ruby, rb_self, |r| {
+        (sockaddr::inspect(r.sa(), &mut out), r.clone_fields(), r.afamily())
+    })?;
+    let (formatted, rai, afamily) = rai;
+    formatted.map_err(|code| gai_error(ruby, "getnameinfo", GaiError::new(code)))?;
     let mut s = String::new();
     use std::fmt::Write as _;
-    if rai.pfamily != 0 && rai.afamily() != rai.pfamily {
+    if rai.pfamily != 0 && afamily != rai.pfamily {
         match protocol_family_name(rai.pfamily) {
             Some(n) => {
                 let _ = write!(s, " {n}");
@@ -963,10 +983,8 @@ fn ip_unpack(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
         return Err(need_ip(ruby));
     }
     let (h, p) = nameinfo(ruby, &rai, resolve::NUMERIC)?;
-    let out = ruby.ary_new_capa(2);
-    out.push(ruby.str_from_slice(&h))?;
-    out.push(atoi(&p))?;
-    Ok(out)
+    let port = ruby.integer_from_i64(atoi(&p) as i64).as_value();
+    Ok(ruby.ary_new_from_values(&[ruby.str_from_slice(&h).as_value(), port]))
 }
 
 /// Addrinfo#ip_address
@@ -1135,17 +1153,14 @@ fn to_sockaddr(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
 
 /// Addrinfo#getnameinfo([flags]) -> [host, service]
 fn getnameinfo(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
-    let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
+    check_arity(ruby, args.len(), 0, 1)?;
     let rai = with_rai(ruby, rb_self, Rai::clone)?;
-    let flags = match args.optional.0 {
-        Some(v) if !v.is_nil() => num2int(v)?,
+    let flags = match args.first() {
+        Some(v) if !v.is_nil() => num2int(*v)?,
         _ => 0,
     };
     let (h, p) = nameinfo(ruby, &rai, flags)?;
-    let out = ruby.ary_new_capa(2);
-    out.push(ruby.str_from_slice(&h))?;
-    out.push(ruby.str_from_slice(&p))?;
-    Ok(out)
+    Ok(ruby.ary_new_from_values(&[ruby.str_from_slice(&h), ruby.str_from_slice(&p)]))
 }
 
 // ---------------------------------------------------------------------------

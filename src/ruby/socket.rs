@@ -74,7 +74,7 @@ pub fn pair_of(
 // Name resolution and sockaddr class methods (the Addrinfo issue). Kept in
 // one block with its own init so it merges apart from the socket methods.
 
-use crate::convert::{num2long, sockaddr_arg, string_value, string_value_cstr};
+use crate::convert::{check_arity, num2long, sockaddr_arg, string_value, string_value_cstr};
 use crate::core::resolve::{self as resolve_core, AddrInfo, Hints};
 use crate::core::sockaddr;
 use crate::errors::protect;
@@ -148,9 +148,16 @@ fn family_name(ruby: &Ruby, family: i32) -> RString {
     }
 }
 
-/// stock's rsock_ipaddr: [family, port, host, numeric_host], reverse
-/// looking up the host unless `norevlookup`.
-pub(crate) fn ipaddr(ruby: &Ruby, sa: &[u8], norevlookup: bool) -> Result<RArray, Error> {
+/// stock's rsock_ipaddr as an Array: [family, port, host, numeric_host].
+#[allow(dead_code)] // for IPSocket#addr/peeraddr (Socket core issue)
+pub(crate) fn ipaddr_ary(ruby: &Ruby, sa: &[u8], norevlookup: bool) -> Result<RArray, Error> {
+    Ok(ruby.ary_new_from_values(&ipaddr(ruby, sa, norevlookup)?[..4]))
+}
+
+/// stock's rsock_ipaddr: [family, port, host, numeric_host] (plus three
+/// nil slots for getaddrinfo rows), reverse looking up the host unless
+/// `norevlookup`.
+fn ipaddr(ruby: &Ruby, sa: &[u8], norevlookup: bool) -> Result<[Value; 7], Error> {
     let family = family_name(ruby, sockaddr::family(sa));
     let mut name = None;
     if !norevlookup {
@@ -164,57 +171,42 @@ pub(crate) fn ipaddr(ruby: &Ruby, sa: &[u8], norevlookup: bool) -> Result<RArray
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
-    let out = ruby.ary_new_capa(7);
-    out.push(family)?;
-    out.push(port)?;
-    out.push(name.unwrap_or(numeric))?;
-    out.push(numeric)?;
-    Ok(out)
+    let nil = ruby.qnil().as_value();
+    Ok([
+        family.as_value(),
+        ruby.integer_from_i64(port).as_value(),
+        name.unwrap_or(numeric).as_value(),
+        numeric.as_value(),
+        nil,
+        nil,
+        nil,
+    ])
 }
 
 /// Socket.getaddrinfo(host, port [, family, socktype, protocol, flags, reverse_lookup])
 fn s_getaddrinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
-    let args = scan_args::<
-        (Value, Value),
-        (
-            Option<Value>,
-            Option<Value>,
-            Option<Value>,
-            Option<Value>,
-            Option<Value>,
-        ),
-        (),
-        (),
-        (),
-        (),
-    >(args)?;
-    let (host, port) = args.required;
+    check_arity(ruby, args.len(), 2, 7)?;
     let nil = ruby.qnil().as_value();
-    let (f, st, pr, fl, rev) = args.optional;
-    let hints = addrinfo::hints_from(
-        ruby,
-        f.unwrap_or(nil),
-        st.unwrap_or(nil),
-        pr.unwrap_or(nil),
-        fl.unwrap_or(nil),
-    )?;
-    let norevlookup = match revlookup_flag(ruby, rev.unwrap_or(nil))? {
+    let arg = |i: usize| args.get(i).copied().unwrap_or(nil);
+    let (host, port) = (args[0], args[1]);
+    let hints = addrinfo::hints_from(ruby, arg(2), arg(3), arg(4), arg(5))?;
+    let norevlookup = match revlookup_flag(ruby, arg(6))? {
         Some(v) => v,
         None => io_bridge::default_do_not_reverse_lookup(),
     };
     let list = addrinfo::getaddrinfo(ruby, host, port, hints, false, None)?;
-    let out = ruby.ary_new_capa(list.len());
+    let mut rows = Vec::with_capacity(list.len());
     for ai in &list {
-        let ary = ipaddr(ruby, &ai.addr, norevlookup)?;
+        let mut row = ipaddr(ruby, &ai.addr, norevlookup)?;
         if let Some(c) = &ai.canonname {
-            ary.store(2, ruby.str_from_slice(c))?;
+            row[2] = ruby.str_from_slice(c).as_value();
         }
-        ary.push(ai.family)?;
-        ary.push(ai.socktype)?;
-        ary.push(ai.protocol)?;
-        out.push(ary)?;
+        row[4] = ruby.integer_from_i64(ai.family as i64).as_value();
+        row[5] = ruby.integer_from_i64(ai.socktype as i64).as_value();
+        row[6] = ruby.integer_from_i64(ai.protocol as i64).as_value();
+        rows.push(ruby.ary_new_from_values(&row));
     }
-    Ok(out)
+    Ok(ruby.ary_new_from_values(&rows))
 }
 
 /// Socket.getnameinfo(sockaddr [, flags]) -> [host, service]
@@ -457,25 +449,11 @@ pub(crate) fn tcp_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Erro
 /// stock's rsock_make_ipaddr: the numeric host of a sockaddr.
 pub(crate) fn make_ipaddr(ruby: &Ruby, sa: &[u8]) -> Result<RString, Error> {
     match sockaddr::numeric_host(sa) {
-        Ok(h) => Ok(ruby.str_new(&h).tap_binary(ruby)),
+        Ok(h) => Ok(ruby.str_from_slice(h.as_bytes())),
         Err(_) => {
             let (h, _) = addrinfo::getnameinfo_blocking(ruby, sa, libc::NI_NUMERICHOST)?;
             Ok(ruby.str_from_slice(&h))
         }
-    }
-}
-
-trait TapBinary {
-    fn tap_binary(self, ruby: &Ruby) -> Self;
-}
-
-impl TapBinary for RString {
-    /// rb_str_new2 gives ASCII-8BIT strings.
-    fn tap_binary(self, ruby: &Ruby) -> Self {
-        // SAFETY: the bytes are ASCII; only the encoding index changes.
-        let _ = ruby;
-        unsafe { rb_sys::rb_enc_associate_index(self.as_raw(), rb_sys::rb_ascii8bit_encindex()) };
-        self
     }
 }
 
@@ -619,7 +597,10 @@ fn too_short(ruby: &Ruby) -> Error {
 
 /// Socket.unpack_sockaddr_in(sockaddr) -> [port, ip_address]
 fn s_unpack_sockaddr_in(ruby: &Ruby, addr: Value) -> Result<RArray, Error> {
-    let s = sockaddr_arg(ruby, addr)?;
+    let s = match RString::from_value(addr) {
+        Some(s) => s,
+        None => sockaddr_arg(ruby, addr)?,
+    };
     // SAFETY: the slice is used before any other Ruby call.
     let sa = unsafe { s.as_slice() };
     if sa.len() < 2 {
@@ -642,11 +623,8 @@ fn s_unpack_sockaddr_in(ruby: &Ruby, addr: Value) -> Result<RArray, Error> {
             ))
         }
     };
-    let port = sockaddr::port(sa).unwrap_or(0);
-    let out = ruby.ary_new_capa(2);
-    out.push(port)?;
-    out.push(ruby.str_new(&host).tap_binary(ruby))?;
-    Ok(out)
+    let port = ruby.integer_from_i64(sockaddr::port(sa).unwrap_or(0) as i64);
+    Ok(ruby.ary_new_from_values(&[port.as_value(), ruby.str_from_slice(host.as_bytes()).as_value()]))
 }
 
 /// Socket.sockaddr_un(path) / pack_sockaddr_un
