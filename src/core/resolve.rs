@@ -16,7 +16,7 @@ pub struct AddrInfo {
     pub family: i32,
     pub socktype: i32,
     pub protocol: i32,
-    pub addr: Vec<u8>,
+    pub addr: SmallBytes,
     pub canonname: Option<Vec<u8>>,
 }
 
@@ -40,6 +40,57 @@ pub struct GaiError {
 impl GaiError {
     pub fn new(code: i32) -> Self {
         GaiError { code, errno: 0 }
+    }
+}
+
+/// Bytes kept inline when short, as hosts and services usually are: spares
+/// an allocation per call on the numeric fast path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SmallBytes {
+    Inline([u8; 47], u8),
+    Heap(Vec<u8>),
+}
+
+impl SmallBytes {
+    pub fn new(b: &[u8]) -> Self {
+        if b.len() <= 47 {
+            let mut buf = [0u8; 47];
+            buf[..b.len()].copy_from_slice(b);
+            SmallBytes::Inline(buf, b.len() as u8)
+        } else {
+            SmallBytes::Heap(b.to_vec())
+        }
+    }
+
+    /// The decimal text of `v` (what "%ld" prints).
+    pub fn decimal(v: i64) -> Self {
+        let mut buf = [0u8; 47];
+        let mut i = buf.len();
+        let mut u = v.unsigned_abs();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (u % 10) as u8;
+            u /= 10;
+            if u == 0 {
+                break;
+            }
+        }
+        if v < 0 {
+            i -= 1;
+            buf[i] = b'-';
+        }
+        SmallBytes::new(&buf[i..])
+    }
+}
+
+impl std::ops::Deref for SmallBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            SmallBytes::Inline(buf, len) => &buf[..*len as usize],
+            SmallBytes::Heap(v) => v,
+        }
     }
 }
 
@@ -164,8 +215,12 @@ pub fn numeric_getaddrinfo(
         && node.iter().all(hexish)
         && node.contains(&b':')
     {
-        pton::<16>(libc::AF_INET6, node)
-            .map(|a| (libc::AF_INET6, sockaddr::sockaddr_in6(Ipv6Addr::from(a), port, 0)))
+        pton::<16>(libc::AF_INET6, node).map(|a| {
+            (
+                libc::AF_INET6,
+                sockaddr::sockaddr_in6(Ipv6Addr::from(a), port, 0),
+            )
+        })
     } else {
         None
     };
@@ -173,12 +228,18 @@ pub fn numeric_getaddrinfo(
         if (hints.family == libc::AF_UNSPEC || hints.family == libc::AF_INET)
             && node.iter().all(dotted)
         {
-            inet_pton4(node).map(|a| (libc::AF_INET, sockaddr::sockaddr_in(Ipv4Addr::from(a), port)))
+            inet_pton4(node).map(|a| {
+                (
+                    libc::AF_INET,
+                    sockaddr::sockaddr_in(Ipv4Addr::from(a), port),
+                )
+            })
         } else {
             None
         }
     });
     let (family, sa) = addr?;
+    let sa = SmallBytes::new(&sa);
     let out: Vec<AddrInfo> = LIST
         .iter()
         .filter(|&&(st, pr)| {
@@ -240,11 +301,12 @@ pub fn getaddrinfo(
         // SAFETY: p walks the list getaddrinfo returned, not yet freed.
         let ai = unsafe { &*p };
         let addr = if ai.ai_addr.is_null() {
-            Vec::new()
+            SmallBytes::new(&[])
         } else {
             // SAFETY: ai_addr points to ai_addrlen bytes.
-            unsafe { std::slice::from_raw_parts(ai.ai_addr.cast::<u8>(), ai.ai_addrlen as usize) }
-                .to_vec()
+            SmallBytes::new(unsafe {
+                std::slice::from_raw_parts(ai.ai_addr.cast::<u8>(), ai.ai_addrlen as usize)
+            })
         };
         let canonname = (!ai.ai_canonname.is_null())
             // SAFETY: a non-null canonname is a NUL-terminated string.
@@ -283,7 +345,9 @@ pub fn getnameinfo(sa: &[u8], flags: i32) -> Result<(Vec<u8>, Vec<u8>), GaiError
     // helpers hit constantly.
     if flags & NUMERIC == NUMERIC && flags & !(NUMERIC | libc::NI_DGRAM) == 0 {
         if let (Ok(host), Some(port)) = (sockaddr::numeric_host(sa), sockaddr::port(sa)) {
-            return Ok((host.into_bytes(), port.to_string().into_bytes()));
+            let mut serv = String::with_capacity(5);
+            sockaddr::push_u32(&mut serv, port as u32);
+            return Ok((host.into_bytes(), serv.into_bytes()));
         }
     }
     // glibc reads sun_path up to a NUL whatever the length: give it stock's
@@ -335,15 +399,97 @@ struct Shared<T> {
     slot: Mutex<Option<T>>,
 }
 
-/// A computation running on its own thread. [`Background::fd`] becomes
+/// A computation running on a pool thread. [`Background::fd`] becomes
 /// readable when the result is in; dropping the handle abandons it (the
 /// thread finishes on its own and frees everything).
 pub struct Background<T> {
     shared: Arc<Shared<T>>,
 }
 
+/// A job gets a callback that returns its worker to the idle count: it
+/// calls it before it signals its caller, so a caller that submits again at
+/// once finds that worker free rather than starting another.
+type Job = Box<dyn FnOnce(&dyn Fn()) + Send>;
+
+/// A pool of resolver threads, reused across calls (starting a thread per
+/// lookup costs more than the lookup). A worker that is stuck in a slow
+/// lookup keeps only its own job; new jobs get an idle worker or a new one.
+struct Pool {
+    pid: u32,
+    tx: std::sync::mpsc::Sender<Job>,
+    rx: Arc<Mutex<std::sync::mpsc::Receiver<Job>>>,
+    idle: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+static POOL: Mutex<Option<Pool>> = Mutex::new(None);
+
+impl Pool {
+    fn new() -> Pool {
+        let (tx, rx) = std::sync::mpsc::channel();
+        Pool {
+            pid: std::process::id(),
+            tx,
+            rx: Arc::new(Mutex::new(rx)),
+            idle: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+        }
+    }
+
+    fn spawn_worker(&self) -> std::io::Result<()> {
+        let rx = Arc::clone(&self.rx);
+        let idle = Arc::clone(&self.idle);
+        std::thread::Builder::new()
+            .name("socket_rs-resolver".into())
+            .stack_size(256 * 1024)
+            .spawn(move || loop {
+                let job = match rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(&|| {
+                        idle.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                    }),
+                    Err(_) => return,
+                }
+            })?;
+        Ok(())
+    }
+
+    /// Queues `job`, first making sure a worker is free to take it.
+    fn submit(job: Job) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering;
+        let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.as_ref().is_none_or(|p| p.pid != std::process::id()) {
+            // After fork(2) the workers are gone (and may have held the old
+            // queue's lock): start afresh without touching the old pool.
+            if let Some(old) = guard.take() {
+                std::mem::forget(old);
+            }
+            *guard = Some(Pool::new());
+        }
+        let pool = guard.as_ref().expect("set above");
+        loop {
+            let n = pool.idle.load(Ordering::Acquire);
+            if n == 0 {
+                pool.spawn_worker()?;
+                break;
+            }
+            if pool
+                .idle
+                .compare_exchange(n, n - 1, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                break;
+            }
+        }
+        pool.tx
+            .send(job)
+            .map_err(|_| std::io::Error::other("resolver pool closed"))
+    }
+}
+
 impl<T: Send + 'static> Background<T> {
-    /// Starts `f` on a new thread. Err when no eventfd or thread could be had.
+    /// Starts `f` on a pool thread. Err when no eventfd or thread could be had.
     pub fn spawn(f: impl FnOnce() -> T + Send + 'static) -> std::io::Result<Self> {
         // SAFETY: eventfd takes plain integers; a valid fd is owned below.
         let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
@@ -357,18 +503,17 @@ impl<T: Send + 'static> Background<T> {
             slot: Mutex::new(None),
         });
         let theirs = Arc::clone(&shared);
-        std::thread::Builder::new()
-            .name("socket_rs-resolver".into())
-            .spawn(move || {
-                let v = f();
-                if let Ok(mut slot) = theirs.slot.lock() {
-                    *slot = Some(v);
-                }
-                let one: u64 = 1;
-                // SAFETY: writes 8 bytes from a live u64 to our eventfd; an
-                // eventfd write cannot raise SIGPIPE.
-                unsafe { libc::write(theirs.ready.as_raw_fd(), (&one as *const u64).cast(), 8) };
-            })?;
+        Pool::submit(Box::new(move |now_idle: &dyn Fn()| {
+            let v = f();
+            if let Ok(mut slot) = theirs.slot.lock() {
+                *slot = Some(v);
+            }
+            now_idle();
+            let one: u64 = 1;
+            // SAFETY: writes 8 bytes from a live u64 to our eventfd; an
+            // eventfd write cannot raise SIGPIPE.
+            unsafe { libc::write(theirs.ready.as_raw_fd(), (&one as *const u64).cast(), 8) };
+        }))?;
         Ok(Background { shared })
     }
 
@@ -418,6 +563,15 @@ mod tests {
     }
 
     #[test]
+    fn small_bytes() {
+        for v in [0i64, 80, -1, i64::MIN, i64::MAX, 1 << 40] {
+            assert_eq!(&*SmallBytes::decimal(v), v.to_string().as_bytes());
+        }
+        assert_eq!(&*SmallBytes::new(&[7u8; 100]), &[7u8; 100][..]);
+        assert_eq!(&*SmallBytes::new(b"localhost"), b"localhost");
+    }
+
+    #[test]
     fn ports() {
         assert_eq!(parse_numeric_port(None), Some(0));
         assert_eq!(parse_numeric_port(Some(b"")), Some(0));
@@ -452,8 +606,8 @@ mod tests {
         assert!(numeric_getaddrinfo(Some(b"1.2.3.4"), Some(b"http"), &Hints::default()).is_none());
         let r = numeric_getaddrinfo(Some(b"::ffff:1.2.3.4"), Some(b"1"), &hints(0, 2, 0)).unwrap();
         assert_eq!(
-            r[0].addr,
-            sockaddr::sockaddr_in6("::ffff:1.2.3.4".parse().unwrap(), 1, 0)
+            &*r[0].addr,
+            &sockaddr::sockaddr_in6("::ffff:1.2.3.4".parse().unwrap(), 1, 0)[..]
         );
     }
 

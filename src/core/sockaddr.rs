@@ -142,6 +142,22 @@ pub fn if_name(index: u32) -> Option<String> {
     Some(String::from_utf8_lossy(&buf[..end]).into_owned())
 }
 
+/// Decimal digits of `v`, without the formatting machinery.
+pub fn push_u32(out: &mut String, v: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&b| b as char));
+}
+
 /// Dotted-quad text, without the formatting machinery (a hot path).
 pub fn format_ipv4(o: [u8; 4], out: &mut String) {
     for (i, b) in o.iter().enumerate() {
@@ -258,7 +274,7 @@ pub fn inspect(sa: &[u8], out: &mut Vec<u8>) -> Result<(), i32> {
         out.extend_from_slice(b"too-short-sockaddr");
         return Ok(());
     }
-    let mut s = String::new();
+    let mut s = String::with_capacity(48);
     match family(sa) {
         libc::AF_UNSPEC => s.push_str("UNSPEC"),
         libc::AF_INET => {
@@ -284,7 +300,8 @@ pub fn inspect(sa: &[u8], out: &mut Vec<u8>) -> Result<(), i32> {
             match port(sa) {
                 Some(0) if len > 4 => {}
                 Some(p) if len > 4 => {
-                    let _ = write!(s, ":{p}");
+                    s.push(':');
+                    push_u32(&mut s, p as u32);
                 }
                 _ => s.push_str(":?"),
             }
@@ -300,7 +317,10 @@ pub fn inspect(sa: &[u8], out: &mut Vec<u8>) -> Result<(), i32> {
                 match port(sa).unwrap_or(0) {
                     0 => s.push_str(&host),
                     p => {
-                        let _ = write!(s, "[{host}]:{p}");
+                        s.push('[');
+                        s.push_str(&host);
+                        s.push_str("]:");
+                        push_u32(&mut s, p as u32);
                     }
                 }
                 if len > SOCKADDR_IN6_LEN {
@@ -492,6 +512,15 @@ mod tests {
         assert!(sockaddr_un(&[b'a'; 109]).is_err());
         assert_eq!(unix_path(b"\x01\x00ab\0\0"), Some(&b"ab"[..]));
         assert_eq!(unix_path(b"\x01"), None);
+    }
+
+    #[test]
+    fn decimal() {
+        for v in [0u32, 7, 10, 99, 100, 65535, u32::MAX] {
+            let mut s = String::new();
+            push_u32(&mut s, v);
+            assert_eq!(s, v.to_string());
+        }
     }
 
     #[test]

@@ -3,11 +3,11 @@
 //! class methods share (stock's host_str/port_str/rsock_getaddrinfo), so
 //! both resolve exactly alike.
 
-use crate::convert::{check_arity, 
-    family_arg, num2int, num2uint, socktype_arg, string_value, string_value_cstr,
+use crate::convert::{
+    check_arity, family_arg, num2int, num2uint, socktype_arg, string_value, string_value_cstr,
 };
 use crate::core::constants::{self, Category};
-use crate::core::resolve::{self, AddrInfo, Background, GaiError, Hints, Query};
+use crate::core::resolve::{self, AddrInfo, Background, GaiError, Hints, Query, SmallBytes};
 use crate::core::sockaddr::{self, ADDRINFO_MAX as STORAGE_LEN};
 use crate::errors::{self, protect};
 use crate::io_bridge;
@@ -15,7 +15,7 @@ use magnus::{
     function, gc, method,
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
-    scan_args::{get_kwargs, scan_args},
+    scan_args::get_kwargs,
     value::Opaque,
     DataTypeFunctions, Error, RArray, RClass, RHash, RString, Ruby, TypedData, Value,
 };
@@ -234,7 +234,10 @@ fn with_rai<T>(ruby: &Ruby, rb_self: Value, f: impl FnOnce(&Rai) -> T) -> Result
 /// callers that accept "a sockaddr String or an Addrinfo").
 #[allow(dead_code)] // used by the Socket core issue
 pub fn sockaddr_of(ruby: &Ruby, value: Value) -> Result<Option<Vec<u8>>, Error> {
-    if <&Addrinfo>::try_convert(value).is_err() {
+    // A class test first: a failed try_convert builds an exception.
+    if !value.is_kind_of(<Addrinfo as TypedData>::class(ruby))
+        || <&Addrinfo>::try_convert(value).is_err()
+    {
         return Ok(None);
     }
     with_rai(ruby, value, |r| r.sa().to_vec()).map(Some)
@@ -245,7 +248,7 @@ pub fn sockaddr_of(ruby: &Ruby, value: Value) -> Result<Option<Vec<u8>>, Error> 
 
 /// host_str's result: the node to resolve (None for nil) and the flags it adds.
 pub struct HostArg {
-    pub node: Option<Vec<u8>>,
+    pub node: Option<SmallBytes>,
     pub flags: i32,
 }
 
@@ -258,10 +261,12 @@ pub fn host_str(ruby: &Ruby, host: Value) -> Result<HostArg, Error> {
             flags: 0,
         });
     }
-    if host.is_kind_of(ruby.class_integer()) {
-        let ip = std::net::Ipv4Addr::from(num2uint(host)?);
+    // Strings first: they are the common case and never Integers.
+    if RString::from_value(host).is_none() && host.is_kind_of(ruby.class_integer()) {
+        let mut text = String::with_capacity(15);
+        sockaddr::format_ipv4(num2uint(host)?.to_be_bytes(), &mut text);
         return Ok(HostArg {
-            node: Some(ip.to_string().into_bytes()),
+            node: Some(SmallBytes::new(text.as_bytes())),
             flags: libc::AI_NUMERICHOST,
         });
     }
@@ -288,25 +293,25 @@ pub fn host_str(ruby: &Ruby, host: Value) -> Result<HostArg, Error> {
         n => (n, 0),
     };
     Ok(HostArg {
-        node: Some(node.to_vec()),
+        node: Some(SmallBytes::new(node)),
         flags,
     })
 }
 
 /// stock's port_str: nil, a Fixnum (numeric service), or a service String.
-pub fn port_str(ruby: &Ruby, port: Value) -> Result<(Option<Vec<u8>>, i32), Error> {
+pub fn port_str(ruby: &Ruby, port: Value) -> Result<(Option<SmallBytes>, i32), Error> {
     if port.is_nil() {
         return Ok((None, 0));
     }
     if let Some(fix) = magnus::Fixnum::from_value(port) {
         return Ok((
-            Some(fix.to_isize().to_string().into_bytes()),
+            Some(SmallBytes::decimal(fix.to_isize() as i64)),
             libc::AI_NUMERICSERV,
         ));
     }
     let s = string_value_cstr(port)?;
     // SAFETY: copied out before any other Ruby call.
-    let serv = unsafe { s.as_slice() }.to_vec();
+    let serv = SmallBytes::new(unsafe { s.as_slice() });
     if serv.len() >= 32 {
         return Err(Error::new(
             ruby.exception_arg_error(),
@@ -386,7 +391,10 @@ pub fn getaddrinfo(
     {
         return Ok(list);
     }
-    let cstr = |b: &Option<Vec<u8>>| b.as_ref().map(|b| CString::new(b.clone()).expect("no NUL"));
+    let cstr = |b: &Option<SmallBytes>| {
+        b.as_ref()
+            .map(|b| CString::new(b.to_vec()).expect("no NUL"))
+    };
     let query = Query {
         node: cstr(&host.node),
         service: cstr(&service),
@@ -568,10 +576,13 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
     }
     // As stock: the object counts as initialized (all zero) from here on.
     *obj.0.borrow_mut() = Some(Rai::zeroed());
-    let args =
-        scan_args::<(Value,), (Option<Value>, Option<Value>, Option<Value>), (), (), (), ()>(args)?;
-    let sockaddr_arg = args.required.0;
-    let (pf, st, pr) = args.optional;
+    check_arity(ruby, args.len(), 1, 4)?;
+    let sockaddr_arg = args[0];
+    let (pf, st, pr) = (
+        args.get(1).copied(),
+        args.get(2).copied(),
+        args.get(3).copied(),
+    );
     let pfamily = match pf {
         Some(v) if !v.is_nil() => family_arg(ruby, v)?,
         _ => 0,
@@ -814,10 +825,48 @@ fn s_unix(ruby: &Ruby, args: &[Value]) -> Result<Value, Error> {
 // ---------------------------------------------------------------------------
 // Inspection
 
+/// The constant names Addrinfo uses most, checked before the linear
+/// search of the constants table (Marshal and inspect are hot paths).
+const COMMON_NAMES: &[(Category, i32, &str)] = &[
+    (Category::Family, libc::AF_INET, "AF_INET"),
+    (Category::Family, libc::AF_INET6, "AF_INET6"),
+    (Category::Family, libc::AF_UNIX, "AF_UNIX"),
+    (Category::Family, libc::AF_UNSPEC, "AF_UNSPEC"),
+    (Category::SockType, libc::SOCK_STREAM, "SOCK_STREAM"),
+    (Category::SockType, libc::SOCK_DGRAM, "SOCK_DGRAM"),
+    (Category::SockType, libc::SOCK_RAW, "SOCK_RAW"),
+    (Category::IpProto, libc::IPPROTO_TCP, "IPPROTO_TCP"),
+    (Category::IpProto, libc::IPPROTO_UDP, "IPPROTO_UDP"),
+];
+
+fn const_name(category: Category, value: i32) -> Option<&'static str> {
+    COMMON_NAMES
+        .iter()
+        .find(|(c, v, _)| *c == category && *v == value)
+        .map(|(_, _, n)| *n)
+        .or_else(|| constants::int_to_name(category, value as i64))
+}
+
+fn const_value(category: Category, name: &[u8]) -> Option<i32> {
+    let family_pf = |(c, _, n): &&(Category, i32, &str)| {
+        *c == Category::Family
+            && n.strip_prefix("AF_")
+                .is_some_and(|rest| name.strip_prefix(b"PF_") == Some(rest.as_bytes()))
+    };
+    COMMON_NAMES
+        .iter()
+        .find(|e| {
+            (e.0 == category && e.2.as_bytes() == name)
+                || (category == Category::Family && family_pf(e))
+        })
+        .map(|e| e.1)
+        .or_else(|| constants::name_to_int(category, name).map(|v| v as i32))
+}
+
 /// stock's rsock_intern_protocol_family: the PF_ twin of the family's
 /// preferred AF_ name (PF_UNIX for 1, PF_ROUTE for 16).
 fn protocol_family_name(pf: i32) -> Option<String> {
-    let af = constants::int_to_name(Category::Family, pf as i64)?;
+    let af = const_name(Category::Family, pf)?;
     Some(format!(
         "PF_{}",
         af.strip_prefix("AF_").or_else(|| af.strip_prefix("PF_"))?
@@ -840,11 +889,15 @@ fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
     // The address is formatted under the borrow (pure Rust); what follows
     // may call Ruby, so it works on a copy of the few fields it needs.
     let rai = with_rai(ruby, rb_self, |r| {
-        (sockaddr::inspect(r.sa(), &mut out), r.clone_fields(), r.afamily())
+        (
+            sockaddr::inspect(r.sa(), &mut out),
+            r.clone_fields(),
+            r.afamily(),
+        )
     })?;
     let (formatted, rai, afamily) = rai;
     formatted.map_err(|code| gai_error(ruby, "getnameinfo", GaiError::new(code)))?;
-    let mut s = String::new();
+    let mut s = String::with_capacity(32);
     use std::fmt::Write as _;
     if rai.pfamily != 0 && afamily != rai.pfamily {
         match protocol_family_name(rai.pfamily) {
@@ -869,7 +922,7 @@ fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
         s.push_str(" UDP");
     } else {
         if rai.socktype != 0 {
-            match constants::int_to_name(Category::SockType, rai.socktype as i64) {
+            match const_name(Category::SockType, rai.socktype) {
                 Some(n) => {
                     let _ = write!(s, " {n}");
                 }
@@ -880,7 +933,7 @@ fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
         }
         if rai.protocol != 0 {
             match internet
-                .then(|| constants::int_to_name(Category::IpProto, rai.protocol as i64))
+                .then(|| const_name(Category::IpProto, rai.protocol))
                 .flatten()
             {
                 Some(n) => {
@@ -1184,19 +1237,17 @@ fn marshal_dump(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
     let socktype = if rai.socktype == 0 {
         ruby.integer_from_i64(0).as_value()
     } else {
-        let n =
-            constants::int_to_name(Category::SockType, rai.socktype as i64).ok_or_else(|| {
-                errors::socket_error(ruby, format!("unknown socktype: {}", rai.socktype))
-            })?;
+        let n = const_name(Category::SockType, rai.socktype).ok_or_else(|| {
+            errors::socket_error(ruby, format!("unknown socktype: {}", rai.socktype))
+        })?;
         name_str(ruby, n)
     };
     let protocol = if rai.protocol == 0 {
         ruby.integer_from_i64(0).as_value()
     } else if is_ip(af) {
-        let n =
-            constants::int_to_name(Category::IpProto, rai.protocol as i64).ok_or_else(|| {
-                errors::socket_error(ruby, format!("unknown IP protocol: {}", rai.protocol))
-            })?;
+        let n = const_name(Category::IpProto, rai.protocol).ok_or_else(|| {
+            errors::socket_error(ruby, format!("unknown IP protocol: {}", rai.protocol))
+        })?;
         name_str(ruby, n)
     } else {
         return Err(errors::socket_error(
@@ -1204,36 +1255,33 @@ fn marshal_dump(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
             format!("unknown protocol: {}", rai.protocol),
         ));
     };
-    let afamily = constants::int_to_name(Category::Family, af as i64)
+    let afamily = const_name(Category::Family, af)
         .ok_or_else(|| errors::socket_error(ruby, format!("unknown address family: {af}")))?;
     let sa = if af == libc::AF_UNIX {
         let path = sockaddr::unix_path(rai.sa()).unwrap_or(&[]);
         ruby.str_from_slice(path).as_value()
     } else {
         let (h, p) = getnameinfo_blocking(ruby, rai.sa(), resolve::NUMERIC)?;
-        let pair = ruby.ary_new_capa(2);
-        pair.push(ruby.str_from_slice(&h))?;
-        pair.push(ruby.str_from_slice(&p))?;
-        pair.as_value()
+        ruby.ary_new_from_values(&[ruby.str_from_slice(&h), ruby.str_from_slice(&p)])
+            .as_value()
     };
     let nil = ruby.qnil().as_value();
-    let out = ruby.ary_new_capa(7);
-    out.push(name_str(ruby, afamily))?;
-    out.push(sa)?;
-    out.push(name_str(ruby, &pfamily))?;
-    out.push(socktype)?;
-    out.push(protocol)?;
-    out.push(rai.canonname.map_or(nil, |v| ruby.get_inner(v)))?;
-    out.push(rai.inspectname.map_or(nil, |v| ruby.get_inner(v)))?;
-    Ok(out)
+    Ok(ruby.ary_new_from_values(&[
+        name_str(ruby, afamily),
+        sa,
+        name_str(ruby, &pfamily),
+        socktype,
+        protocol,
+        rai.canonname.map_or(nil, |v| ruby.get_inner(v)),
+        rai.inspectname.map_or(nil, |v| ruby.get_inner(v)),
+    ]))
 }
 
 /// A name from a marshal dump, looked up in `category`, else TypeError.
 fn dumped_name(ruby: &Ruby, v: Value, category: Category, what: &str) -> Result<i32, Error> {
     let s = string_value(v)?;
     // SAFETY: looked up at once.
-    constants::name_to_int(category, unsafe { s.as_slice() })
-        .map(|n| n as i32)
+    const_value(category, unsafe { s.as_slice() })
         .ok_or_else(|| Error::new(ruby.exception_type_error(), what.to_owned()))
 }
 
@@ -1316,7 +1364,7 @@ fn marshal_load(ruby: &Ruby, rb_self: Value, ary: Value) -> Result<Value, Error>
             flags: libc::AI_NUMERICHOST | libc::AI_NUMERICSERV,
         };
         let list = getaddrinfo(ruby, pair.entry(0)?, pair.entry(1)?, hints, true, None)?;
-        list[0].addr.clone()
+        list[0].addr.to_vec()
     };
     let rai = rai_from(
         ruby,

@@ -211,9 +211,9 @@ fn s_getaddrinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
 
 /// Socket.getnameinfo(sockaddr [, flags]) -> [host, service]
 fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
-    let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
-    let sa = args.required.0;
-    let flags = opt_int(args.optional.0, 0)?;
+    check_arity(ruby, args.len(), 1, 2)?;
+    let sa = args[0];
+    let flags = opt_int(args.get(1).copied(), 0)?;
     let packed = match addrinfo::sockaddr_of(ruby, sa)? {
         Some(bytes) => Some(bytes),
         None => {
@@ -387,7 +387,10 @@ fn make_hostent(
     let out = ruby.ary_new();
     let name = match &first.canonname {
         Some(c) => c.clone(),
-        None => addrinfo::host_str(ruby, host)?.node.unwrap_or_default(),
+        None => addrinfo::host_str(ruby, host)?
+            .node
+            .map(|n| n.to_vec())
+            .unwrap_or_default(),
     };
     out.push(ruby.str_from_slice(&name))?;
     let names = ruby.ary_new();
@@ -624,7 +627,10 @@ fn s_unpack_sockaddr_in(ruby: &Ruby, addr: Value) -> Result<RArray, Error> {
         }
     };
     let port = ruby.integer_from_i64(sockaddr::port(sa).unwrap_or(0) as i64);
-    Ok(ruby.ary_new_from_values(&[port.as_value(), ruby.str_from_slice(host.as_bytes()).as_value()]))
+    Ok(ruby.ary_new_from_values(&[
+        port.as_value(),
+        ruby.str_from_slice(host.as_bytes()).as_value(),
+    ]))
 }
 
 /// Socket.sockaddr_un(path) / pack_sockaddr_un
