@@ -156,24 +156,25 @@ fn new_object(ruby: &Ruby, rai: Rai) -> Value {
     ruby.obj_wrap(Addrinfo(RefCell::new(Some(rai)))).as_value()
 }
 
-fn rai_from(
+fn rai_from<S: AsRef<[u8]> + Into<Vec<u8>>>(
     ruby: &Ruby,
-    sa: &[u8],
+    sa: S,
     pfamily: i32,
     socktype: i32,
     protocol: i32,
     canonname: Option<Value>,
     inspectname: Option<Value>,
 ) -> Result<Rai, Error> {
-    if sa.len() > STORAGE_LEN {
+    let len = sa.as_ref().len();
+    if len > STORAGE_LEN {
         return Err(Error::new(
             ruby.exception_arg_error(),
             "sockaddr string too big",
         ));
     }
     let mut rai = Rai::zeroed();
-    rai.addr = sa.to_vec();
-    rai.len = sa.len();
+    rai.addr = sa.into();
+    rai.len = len;
     rai.pfamily = pfamily;
     rai.socktype = socktype;
     rai.protocol = protocol;
@@ -202,7 +203,7 @@ fn from_ai(ruby: &Ruby, ai: &AddrInfo, inspectname: Option<Value>) -> Result<Val
     let canonname = ai.canonname.as_ref().map(|c| frozen_str(ruby, c));
     let rai = rai_from(
         ruby,
-        &ai.addr,
+        &ai.addr[..],
         ai.family,
         ai.socktype,
         ai.protocol,
@@ -645,7 +646,7 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
                 let canonname = ai.canonname.as_ref().map(|c| frozen_str(ruby, c));
                 rai_from(
                     ruby,
-                    &ai.addr,
+                    &ai.addr[..],
                     family,
                     socktype,
                     protocol,
@@ -662,8 +663,15 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
     } else {
         let s = string_value(sockaddr_arg)?;
         // SAFETY: copied into the Rai at once.
-        let sa = unsafe { s.as_slice() }.to_vec();
-        rai_from(ruby, &sa, pfamily, socktype, protocol, None, None)?
+        rai_from(
+            ruby,
+            unsafe { s.as_slice() },
+            pfamily,
+            socktype,
+            protocol,
+            None,
+            None,
+        )?
     };
     *obj.0.borrow_mut() = Some(rai);
     Ok(rb_self)
@@ -712,7 +720,7 @@ fn unix_rai(ruby: &Ruby, path: RString, socktype: i32) -> Result<Rai, Error> {
             )
         },
     )?;
-    rai_from(ruby, &sa, libc::AF_UNIX, socktype, 0, None, None)
+    rai_from(ruby, sa, libc::AF_UNIX, socktype, 0, None, None)
 }
 
 /// Splits off the keyword hash when the caller passed keywords, and reads
@@ -781,7 +789,7 @@ fn first_only(
     let inspectname = make_inspectname(ruby, node, service, Some(ai))?;
     rai_from(
         ruby,
-        &ai.addr,
+        &ai.addr[..],
         ai.family,
         ai.socktype,
         ai.protocol,
@@ -1150,7 +1158,7 @@ fn ipv6_to_ipv4(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
     let sa = sockaddr::sockaddr_in(ip, 0);
     let mut out = rai_from(
         ruby,
-        &sa,
+        sa,
         libc::PF_INET,
         rai.socktype,
         rai.protocol,
@@ -1368,7 +1376,7 @@ fn marshal_load(ruby: &Ruby, rb_self: Value, ary: Value) -> Result<Value, Error>
     };
     let rai = rai_from(
         ruby,
-        &sa,
+        sa,
         pfamily,
         socktype,
         protocol,

@@ -214,7 +214,12 @@ fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
     check_arity(ruby, args.len(), 1, 2)?;
     let sa = args[0];
     let flags = opt_int(args.get(1).copied(), 0)?;
-    let packed = match addrinfo::sockaddr_of(ruby, sa)? {
+    // SAFETY (as_slice): copied at once.
+    let packed = match RString::from_value(sa) {
+        Some(s) => Some(unsafe { s.as_slice() }.to_vec()),
+        None => addrinfo::sockaddr_of(ruby, sa)?,
+    };
+    let packed = match packed {
         Some(bytes) => Some(bytes),
         None => {
             // SAFETY: rb_check_string_type returns nil for non-strings; a
