@@ -1,6 +1,9 @@
 # frozen_string_literal: true
 
 require_relative "test_helper"
+require "open3"
+require "rbconfig"
+require "tmpdir"
 
 # Addrinfo and the resolution class methods: behaviour worth pinning beyond
 # the differential corpus (Marshal, GC safety, threads, interrupts).
@@ -125,5 +128,53 @@ class AddrinfoTest < Minitest::Test
     assert_includes Socket.ip_address_list.map(&:ip_address), "127.0.0.1"
     rows = Socket.getaddrinfo("127.0.0.1", 80, :INET, :STREAM, nil, nil, true)
     assert_equal [["AF_INET", 80, "localhost", "127.0.0.1", 2, 1, 6]], rows
+  end
+
+  # A lookup stuck in getaddrinfo(3) (held for 3 s by an LD_PRELOAD shim)
+  # gives way to Timeout, Thread#kill and `timeout:`, and other threads keep
+  # running meanwhile. Stock 3.1 cannot do this, so it runs on socket_rs only.
+  def test_slow_lookup_is_interruptible
+    skip "stock 3.1 resolves uninterruptibly" if ENV["SOCKET_IMPL"] == "stock"
+    skip "no C compiler for the shim" unless system("cc --version", out: File::NULL, err: File::NULL)
+    Dir.mktmpdir do |dir|
+      shim = File.join(dir, "slow.so")
+      src = File.expand_path("support/slow_getaddrinfo.c", __dir__)
+      assert system("cc", "-shared", "-fPIC", "-o", shim, src, "-ldl"), "shim did not build"
+      script = <<~'RUBY'
+        require "timeout"
+        t0 = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        elapsed = -> { (Process.clock_gettime(Process::CLOCK_MONOTONIC) - t0).round(1) }
+        ticks = 0
+        ticker = Thread.new { loop { ticks += 1; sleep 0.01 } }
+        begin
+          Timeout.timeout(0.3) { Addrinfo.getaddrinfo("slow.test", 80) }
+        rescue Timeout::Error
+          puts "timeout #{elapsed.call < 1}"
+        end
+        puts "ticked #{ticks > 10}"
+        begin
+          Addrinfo.getaddrinfo("slow.test", 80, timeout: 0.2)
+        rescue Socket::ResolutionError => e
+          puts "kw #{e.error_code == Socket::EAI_AGAIN} #{e.message}"
+        end
+        th = Thread.new { Addrinfo.tcp("slow.test", 80) }
+        sleep 0.2
+        th.kill
+        puts "killed #{!th.join(1).nil?}"
+        puts "still works #{Addrinfo.tcp("localhost", 80).inspect}"
+        puts "total #{elapsed.call < 2.5}"
+      RUBY
+      lib = File.expand_path("../lib", __dir__)
+      out, err, status = Open3.capture3({ "LD_PRELOAD" => shim }, RbConfig.ruby, "-I", lib, "-rsocket_rs", "-e", script)
+      assert status.success?, err
+      assert_equal <<~OUT, out
+        timeout true
+        ticked true
+        kw true getaddrinfo: Temporary failure in name resolution
+        killed true
+        still works #<Addrinfo: 127.0.0.1:80 TCP (localhost)>
+        total true
+      OUT
+    end
   end
 end
