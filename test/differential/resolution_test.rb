@@ -154,4 +154,33 @@ class ResolutionDifferentialTest < Minitest::Test
     RUBY
     assert_same_as_stock(code)
   end
+
+  # Encodings, frozenness, arities and the inspectname kept by Marshal.
+  def test_encodings_and_shapes
+    assert_same_as_stock(<<~'RUBY', normalize: NORMALIZE)
+      ai = Addrinfo.tcp("127.0.0.1", 80); u = Addrinfo.unix("/tmp/x")
+      l = Addrinfo.getaddrinfo("localhost", 80, :INET, :STREAM, nil, Socket::AI_CANONNAME)[0]
+      show { [ai.inspect, ai.inspect_sockaddr, ai.ip_address, ai.ip_unpack[0], ai.getnameinfo, ai.to_sockaddr, u.unix_path, u.inspect].flatten.map(&:encoding) }
+      show { [l.canonname.encoding, l.marshal_dump.map { _1.is_a?(String) ? _1.encoding : _1 }] }
+      show { Socket.getaddrinfo("localhost", 80, :INET, :STREAM, nil, Socket::AI_CANONNAME)[0].map { _1.is_a?(String) ? [_1.encoding, _1.frozen?] : _1 } }
+      show { [Socket.gethostname, Socket.getservbyport(80), Socket.unpack_sockaddr_un(u.to_sockaddr), Socket.sockaddr_un("/x"), Socket.sockaddr_in(1, "1.2.3.4"), Socket.getnameinfo(ai.to_sockaddr)].flatten.map(&:encoding) }
+      show { Socket.getifaddrs.map { [_1.name.encoding, _1.inspect.encoding] }.uniq }
+      show { Socket.gethostbyname("localhost").flatten.select { _1.is_a?(String) }.map(&:encoding) }
+      show { TCPSocket.gethostbyname("localhost").flatten.select { _1.is_a?(String) }.map(&:encoding) }
+      show { IPSocket.getaddress("localhost").encoding }
+      show { x = "loc".encode("UTF-16LE") rescue nil; Addrinfo.tcp("127.0.0.1".encode("UTF-8"), 80).marshal_dump }
+      show { a = Addrinfo.tcp("localhost".encode("US-ASCII"), "http"); [a.marshal_dump.last.encoding, a.marshal_dump.last.frozen?] }
+      show { a = Addrinfo.tcp("localhost", 80); [a.marshal_dump.last.encoding, a.marshal_dump.last.frozen?] }
+      show { a = Addrinfo.tcp("127.0.0.1", "http"); [a.marshal_dump.last, a.marshal_dump.last.encoding] }
+      show { a = Addrinfo.tcp("127.0.0.1", 81.to_s); [a.marshal_dump.last] }
+      show { a = Addrinfo.getaddrinfo("127.0.0.1", 65616)[0]; [a, a.marshal_dump.last&.encoding] }
+      show { a = Addrinfo.getaddrinfo(nil, 65616)[0]; [a, a.marshal_dump.last&.encoding] }
+      show { Addrinfo.tcp("127.0.0.1", 80).frozen? }
+      show { Addrinfo.tcp("127.0.0.1", 80).dup.inspect }
+      show { Addrinfo.tcp("127.0.0.1", 80).clone.inspect }
+      show { Marshal.load(Marshal.dump(Addrinfo.tcp("127.0.0.1", 80))).frozen? }
+      show { Addrinfo.tcp("127.0.0.1", 80).hash.class }
+      show { Addrinfo.tcp("127.0.0.1", 80) == Addrinfo.tcp("127.0.0.1", 80) }
+    RUBY
+  end
 end
