@@ -113,6 +113,24 @@ class AddrinfoTest < Minitest::Test
     end
   end
 
+  # The resolver pool's threads do not survive fork(2); the child starts
+  # its own.
+  def test_resolution_after_fork
+    skip "no fork" unless Process.respond_to?(:fork)
+    Addrinfo.getaddrinfo("localhost", 80, :INET)
+    reader, writer = IO.pipe
+    pid = fork do
+      reader.close
+      writer.write(Addrinfo.tcp("localhost", 80).inspect)
+      writer.close
+      exit!(0)
+    end
+    writer.close
+    Timeout.timeout(10) { Process.wait(pid) }
+    assert_equal "#<Addrinfo: 127.0.0.1:80 TCP (localhost)>", reader.read
+    reader.close
+  end
+
   def test_socket_class_methods
     assert_equal [80, "127.0.0.1"], Socket.unpack_sockaddr_in(Socket.sockaddr_in("80", "127.0.0.1"))
     assert_equal "/tmp/s", Socket.unpack_sockaddr_un(Socket.sockaddr_un("/tmp/s"))

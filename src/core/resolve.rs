@@ -6,7 +6,7 @@
 
 use crate::core::sockaddr;
 use std::ffi::{CStr, CString};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex};
 
@@ -192,6 +192,33 @@ pub fn inet_pton4(src: &[u8]) -> Option<[u8; 4]> {
     (octets == 4).then_some(tmp)
 }
 
+/// The sockaddr a numeric host and port give (the address part of
+/// [`numeric_getaddrinfo`], for callers that only want the first result).
+pub fn numeric_sockaddr(node: &[u8], port: u16, family: i32) -> Option<(i32, SmallBytes)> {
+    let hexish = |b: &u8| b.is_ascii_hexdigit() || *b == b'.' || *b == b':';
+    let dotted = |b: &u8| b.is_ascii_digit() || *b == b'.';
+    // inet_pton(AF_INET6) needs a ':'; skipping it otherwise only saves time.
+    if (family == libc::AF_UNSPEC || family == libc::AF_INET6)
+        && node.contains(&b':')
+        && node.iter().all(hexish)
+    {
+        if let Some(a) = pton::<16>(libc::AF_INET6, node) {
+            let sa = sockaddr::sockaddr_in6(Ipv6Addr::from(a), port, 0);
+            return Some((libc::AF_INET6, SmallBytes::new(&sa)));
+        }
+    }
+    if (family == libc::AF_UNSPEC || family == libc::AF_INET) && node.iter().all(dotted) {
+        if let Some(a) = inet_pton4(node) {
+            let mut sa = [0u8; sockaddr::SOCKADDR_IN_LEN];
+            sa[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+            sa[2..4].copy_from_slice(&port.to_be_bytes());
+            sa[4..8].copy_from_slice(&a);
+            return Some((libc::AF_INET, SmallBytes::new(&sa)));
+        }
+    }
+    None
+}
+
 /// stock's numeric_getaddrinfo: a numeric IPv4/IPv6 host with a numeric (or
 /// no) port, answered without getaddrinfo(3). The flags are ignored and the
 /// socktype/protocol sets are stock's, in its order. None when the input is
@@ -208,38 +235,7 @@ pub fn numeric_getaddrinfo(
         (libc::SOCK_DGRAM, libc::IPPROTO_UDP),
         (libc::SOCK_RAW, 0),
     ];
-    let hexish = |b: &u8| b.is_ascii_hexdigit() || *b == b'.' || *b == b':';
-    let dotted = |b: &u8| b.is_ascii_digit() || *b == b'.';
-    // inet_pton(AF_INET6) needs a ':'; skipping it otherwise only saves time.
-    let addr = if (hints.family == libc::AF_UNSPEC || hints.family == libc::AF_INET6)
-        && node.iter().all(hexish)
-        && node.contains(&b':')
-    {
-        pton::<16>(libc::AF_INET6, node).map(|a| {
-            (
-                libc::AF_INET6,
-                sockaddr::sockaddr_in6(Ipv6Addr::from(a), port, 0),
-            )
-        })
-    } else {
-        None
-    };
-    let addr = addr.or_else(|| {
-        if (hints.family == libc::AF_UNSPEC || hints.family == libc::AF_INET)
-            && node.iter().all(dotted)
-        {
-            inet_pton4(node).map(|a| {
-                (
-                    libc::AF_INET,
-                    sockaddr::sockaddr_in(Ipv4Addr::from(a), port),
-                )
-            })
-        } else {
-            None
-        }
-    });
-    let (family, sa) = addr?;
-    let sa = SmallBytes::new(&sa);
+    let (family, sa) = numeric_sockaddr(node, port, hints.family)?;
     let out: Vec<AddrInfo> = LIST
         .iter()
         .filter(|&&(st, pr)| {

@@ -595,6 +595,19 @@ fn s_getservbyport(ruby: &Ruby, args: &[Value]) -> Result<RString, Error> {
 
 /// Socket.sockaddr_in(port, host) / pack_sockaddr_in
 fn s_pack_sockaddr_in(ruby: &Ruby, port: Value, host: Value) -> Result<RString, Error> {
+    // The common numeric case, answered as stock's numeric_getaddrinfo
+    // would (its first result) without the general path's bookkeeping.
+    if let (Some(h), Some(p)) = (RString::from_value(host), magnus::Fixnum::from_value(port)) {
+        if let Ok(p) = u16::try_from(p.to_isize()) {
+            // SAFETY: the bytes are read before any other Ruby call.
+            let node = unsafe { h.as_slice() };
+            if !node.is_empty() && !node.contains(&0) {
+                if let Some((_, sa)) = resolve_core::numeric_sockaddr(node, p, libc::AF_UNSPEC) {
+                    return Ok(ruby.str_from_slice(&sa));
+                }
+            }
+        }
+    }
     let list = addrinfo::getaddrinfo(ruby, host, port, Hints::default(), true, None)?;
     Ok(ruby.str_from_slice(&list[0].addr))
 }
