@@ -204,3 +204,21 @@ pub fn num2uint(value: Value) -> Result<u32, Error> {
     let v = protect(|| unsafe { rb_sys::rb_num2uint(value.as_raw()) })?;
     Ok(v as u32)
 }
+
+/// rb_scan_args' arity check for a method taking `min..=max` positional
+/// arguments, with Ruby's message. Cheaper than magnus' scan_args, which
+/// formats its spec on every call: for hot methods.
+pub fn check_arity(ruby: &Ruby, given: usize, min: usize, max: usize) -> Result<(), Error> {
+    if (min..=max).contains(&given) {
+        return Ok(());
+    }
+    let expected = if min == max {
+        min.to_string()
+    } else {
+        format!("{min}..{max}")
+    };
+    Err(Error::new(
+        ruby.exception_arg_error(),
+        format!("wrong number of arguments (given {given}, expected {expected})"),
+    ))
+}

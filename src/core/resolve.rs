@@ -6,7 +6,7 @@
 
 use crate::core::sockaddr;
 use std::ffi::{CStr, CString};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex};
 
@@ -16,7 +16,7 @@ pub struct AddrInfo {
     pub family: i32,
     pub socktype: i32,
     pub protocol: i32,
-    pub addr: Vec<u8>,
+    pub addr: SmallBytes,
     pub canonname: Option<Vec<u8>>,
 }
 
@@ -40,6 +40,57 @@ pub struct GaiError {
 impl GaiError {
     pub fn new(code: i32) -> Self {
         GaiError { code, errno: 0 }
+    }
+}
+
+/// Bytes kept inline when short, as hosts and services usually are: spares
+/// an allocation per call on the numeric fast path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SmallBytes {
+    Inline([u8; 47], u8),
+    Heap(Vec<u8>),
+}
+
+impl SmallBytes {
+    pub fn new(b: &[u8]) -> Self {
+        if b.len() <= 47 {
+            let mut buf = [0u8; 47];
+            buf[..b.len()].copy_from_slice(b);
+            SmallBytes::Inline(buf, b.len() as u8)
+        } else {
+            SmallBytes::Heap(b.to_vec())
+        }
+    }
+
+    /// The decimal text of `v` (what "%ld" prints).
+    pub fn decimal(v: i64) -> Self {
+        let mut buf = [0u8; 47];
+        let mut i = buf.len();
+        let mut u = v.unsigned_abs();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (u % 10) as u8;
+            u /= 10;
+            if u == 0 {
+                break;
+            }
+        }
+        if v < 0 {
+            i -= 1;
+            buf[i] = b'-';
+        }
+        SmallBytes::new(&buf[i..])
+    }
+}
+
+impl std::ops::Deref for SmallBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            SmallBytes::Inline(buf, len) => &buf[..*len as usize],
+            SmallBytes::Heap(v) => v,
+        }
     }
 }
 
@@ -105,6 +156,69 @@ fn pton<const N: usize>(af: i32, node: &[u8]) -> Option<[u8; N]> {
     (ok == 1).then_some(out)
 }
 
+/// glibc's inet_pton4, step for step: four decimal octets, none above 255,
+/// no leading zeros.
+pub fn inet_pton4(src: &[u8]) -> Option<[u8; 4]> {
+    let mut tmp = [0u8; 4];
+    let (mut tp, mut octets, mut saw_digit) = (0usize, 0, false);
+    for &ch in src {
+        if ch.is_ascii_digit() {
+            let new = tmp[tp] as u32 * 10 + (ch - b'0') as u32;
+            if saw_digit && tmp[tp] == 0 {
+                return None;
+            }
+            if new > 255 {
+                return None;
+            }
+            tmp[tp] = new as u8;
+            if !saw_digit {
+                octets += 1;
+                if octets > 4 {
+                    return None;
+                }
+                saw_digit = true;
+            }
+        } else if ch == b'.' && saw_digit {
+            if octets == 4 {
+                return None;
+            }
+            tp += 1;
+            tmp[tp] = 0;
+            saw_digit = false;
+        } else {
+            return None;
+        }
+    }
+    (octets == 4).then_some(tmp)
+}
+
+/// The sockaddr a numeric host and port give (the address part of
+/// [`numeric_getaddrinfo`], for callers that only want the first result).
+pub fn numeric_sockaddr(node: &[u8], port: u16, family: i32) -> Option<(i32, SmallBytes)> {
+    let hexish = |b: &u8| b.is_ascii_hexdigit() || *b == b'.' || *b == b':';
+    let dotted = |b: &u8| b.is_ascii_digit() || *b == b'.';
+    // inet_pton(AF_INET6) needs a ':'; skipping it otherwise only saves time.
+    if (family == libc::AF_UNSPEC || family == libc::AF_INET6)
+        && node.contains(&b':')
+        && node.iter().all(hexish)
+    {
+        if let Some(a) = pton::<16>(libc::AF_INET6, node) {
+            let sa = sockaddr::sockaddr_in6(Ipv6Addr::from(a), port, 0);
+            return Some((libc::AF_INET6, SmallBytes::new(&sa)));
+        }
+    }
+    if (family == libc::AF_UNSPEC || family == libc::AF_INET) && node.iter().all(dotted) {
+        if let Some(a) = inet_pton4(node) {
+            let mut sa = [0u8; sockaddr::SOCKADDR_IN_LEN];
+            sa[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+            sa[2..4].copy_from_slice(&port.to_be_bytes());
+            sa[4..8].copy_from_slice(&a);
+            return Some((libc::AF_INET, SmallBytes::new(&sa)));
+        }
+    }
+    None
+}
+
 /// stock's numeric_getaddrinfo: a numeric IPv4/IPv6 host with a numeric (or
 /// no) port, answered without getaddrinfo(3). The flags are ignored and the
 /// socktype/protocol sets are stock's, in its order. None when the input is
@@ -121,33 +235,7 @@ pub fn numeric_getaddrinfo(
         (libc::SOCK_DGRAM, libc::IPPROTO_UDP),
         (libc::SOCK_RAW, 0),
     ];
-    let is = |set: &[u8]| node.iter().all(|b| set.contains(b));
-    let addr = if (hints.family == libc::AF_UNSPEC || hints.family == libc::AF_INET6)
-        && is(b"0123456789abcdefABCDEF.:")
-    {
-        pton::<16>(libc::AF_INET6, node).map(|a| {
-            (
-                libc::AF_INET6,
-                sockaddr::sockaddr_in6(Ipv6Addr::from(a), port, 0),
-            )
-        })
-    } else {
-        None
-    };
-    let addr = addr.or_else(|| {
-        if (hints.family == libc::AF_UNSPEC || hints.family == libc::AF_INET) && is(b"0123456789.")
-        {
-            pton::<4>(libc::AF_INET, node).map(|a| {
-                (
-                    libc::AF_INET,
-                    sockaddr::sockaddr_in(Ipv4Addr::from(a), port),
-                )
-            })
-        } else {
-            None
-        }
-    });
-    let (family, sa) = addr?;
+    let (family, sa) = numeric_sockaddr(node, port, hints.family)?;
     let out: Vec<AddrInfo> = LIST
         .iter()
         .filter(|&&(st, pr)| {
@@ -209,11 +297,12 @@ pub fn getaddrinfo(
         // SAFETY: p walks the list getaddrinfo returned, not yet freed.
         let ai = unsafe { &*p };
         let addr = if ai.ai_addr.is_null() {
-            Vec::new()
+            SmallBytes::new(&[])
         } else {
             // SAFETY: ai_addr points to ai_addrlen bytes.
-            unsafe { std::slice::from_raw_parts(ai.ai_addr.cast::<u8>(), ai.ai_addrlen as usize) }
-                .to_vec()
+            SmallBytes::new(unsafe {
+                std::slice::from_raw_parts(ai.ai_addr.cast::<u8>(), ai.ai_addrlen as usize)
+            })
         };
         let canonname = (!ai.ai_canonname.is_null())
             // SAFETY: a non-null canonname is a NUL-terminated string.
@@ -252,10 +341,14 @@ pub fn getnameinfo(sa: &[u8], flags: i32) -> Result<(Vec<u8>, Vec<u8>), GaiError
     // helpers hit constantly.
     if flags & NUMERIC == NUMERIC && flags & !(NUMERIC | libc::NI_DGRAM) == 0 {
         if let (Ok(host), Some(port)) = (sockaddr::numeric_host(sa), sockaddr::port(sa)) {
-            return Ok((host.into_bytes(), port.to_string().into_bytes()));
+            let mut serv = String::with_capacity(5);
+            sockaddr::push_u32(&mut serv, port as u32);
+            return Ok((host.into_bytes(), serv.into_bytes()));
         }
     }
-    let mut storage = [0u8; sockaddr::STORAGE_LEN];
+    // glibc reads sun_path up to a NUL whatever the length: give it stock's
+    // zero-filled union_sockaddr.
+    let mut storage = [0u8; sockaddr::ADDRINFO_MAX];
     let len = sa.len().min(storage.len());
     storage[..len].copy_from_slice(&sa[..len]);
     let mut host = [0u8; 1024];
@@ -302,15 +395,97 @@ struct Shared<T> {
     slot: Mutex<Option<T>>,
 }
 
-/// A computation running on its own thread. [`Background::fd`] becomes
+/// A computation running on a pool thread. [`Background::fd`] becomes
 /// readable when the result is in; dropping the handle abandons it (the
 /// thread finishes on its own and frees everything).
 pub struct Background<T> {
     shared: Arc<Shared<T>>,
 }
 
+/// A job gets a callback that returns its worker to the idle count: it
+/// calls it before it signals its caller, so a caller that submits again at
+/// once finds that worker free rather than starting another.
+type Job = Box<dyn FnOnce(&dyn Fn()) + Send>;
+
+/// A pool of resolver threads, reused across calls (starting a thread per
+/// lookup costs more than the lookup). A worker that is stuck in a slow
+/// lookup keeps only its own job; new jobs get an idle worker or a new one.
+struct Pool {
+    pid: u32,
+    tx: std::sync::mpsc::Sender<Job>,
+    rx: Arc<Mutex<std::sync::mpsc::Receiver<Job>>>,
+    idle: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+static POOL: Mutex<Option<Pool>> = Mutex::new(None);
+
+impl Pool {
+    fn new() -> Pool {
+        let (tx, rx) = std::sync::mpsc::channel();
+        Pool {
+            pid: std::process::id(),
+            tx,
+            rx: Arc::new(Mutex::new(rx)),
+            idle: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+        }
+    }
+
+    fn spawn_worker(&self) -> std::io::Result<()> {
+        let rx = Arc::clone(&self.rx);
+        let idle = Arc::clone(&self.idle);
+        std::thread::Builder::new()
+            .name("socket_rs-resolver".into())
+            .stack_size(256 * 1024)
+            .spawn(move || loop {
+                let job = match rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(&|| {
+                        idle.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                    }),
+                    Err(_) => return,
+                }
+            })?;
+        Ok(())
+    }
+
+    /// Queues `job`, first making sure a worker is free to take it.
+    fn submit(job: Job) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering;
+        let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.as_ref().is_none_or(|p| p.pid != std::process::id()) {
+            // After fork(2) the workers are gone (and may have held the old
+            // queue's lock): start afresh without touching the old pool.
+            if let Some(old) = guard.take() {
+                std::mem::forget(old);
+            }
+            *guard = Some(Pool::new());
+        }
+        let pool = guard.as_ref().expect("set above");
+        loop {
+            let n = pool.idle.load(Ordering::Acquire);
+            if n == 0 {
+                pool.spawn_worker()?;
+                break;
+            }
+            if pool
+                .idle
+                .compare_exchange(n, n - 1, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                break;
+            }
+        }
+        pool.tx
+            .send(job)
+            .map_err(|_| std::io::Error::other("resolver pool closed"))
+    }
+}
+
 impl<T: Send + 'static> Background<T> {
-    /// Starts `f` on a new thread. Err when no eventfd or thread could be had.
+    /// Starts `f` on a pool thread. Err when no eventfd or thread could be had.
     pub fn spawn(f: impl FnOnce() -> T + Send + 'static) -> std::io::Result<Self> {
         // SAFETY: eventfd takes plain integers; a valid fd is owned below.
         let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
@@ -324,18 +499,17 @@ impl<T: Send + 'static> Background<T> {
             slot: Mutex::new(None),
         });
         let theirs = Arc::clone(&shared);
-        std::thread::Builder::new()
-            .name("socket_rs-resolver".into())
-            .spawn(move || {
-                let v = f();
-                if let Ok(mut slot) = theirs.slot.lock() {
-                    *slot = Some(v);
-                }
-                let one: u64 = 1;
-                // SAFETY: writes 8 bytes from a live u64 to our eventfd; an
-                // eventfd write cannot raise SIGPIPE.
-                unsafe { libc::write(theirs.ready.as_raw_fd(), (&one as *const u64).cast(), 8) };
-            })?;
+        Pool::submit(Box::new(move |now_idle: &dyn Fn()| {
+            let v = f();
+            if let Ok(mut slot) = theirs.slot.lock() {
+                *slot = Some(v);
+            }
+            now_idle();
+            let one: u64 = 1;
+            // SAFETY: writes 8 bytes from a live u64 to our eventfd; an
+            // eventfd write cannot raise SIGPIPE.
+            unsafe { libc::write(theirs.ready.as_raw_fd(), (&one as *const u64).cast(), 8) };
+        }))?;
         Ok(Background { shared })
     }
 
@@ -361,6 +535,36 @@ mod tests {
             protocol,
             flags: 0,
         }
+    }
+
+    #[test]
+    fn ipv4_like_glibc() {
+        for (text, want) in [
+            ("127.0.0.1", Some([127, 0, 0, 1])),
+            ("0.0.0.0", Some([0, 0, 0, 0])),
+            ("255.255.255.255", Some([255; 4])),
+            ("256.1.1.1", None),
+            ("01.2.3.4", None),
+            ("1.2.3", None),
+            ("1.2.3.4.", None),
+            ("1.2.3.4.5", None),
+            (".1.2.3", None),
+            ("1..2.3", None),
+            ("", None),
+            ("1.2.3.04", None),
+        ] {
+            assert_eq!(inet_pton4(text.as_bytes()), want, "{text}");
+            assert_eq!(pton::<4>(libc::AF_INET, text.as_bytes()), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn small_bytes() {
+        for v in [0i64, 80, -1, i64::MIN, i64::MAX, 1 << 40] {
+            assert_eq!(&*SmallBytes::decimal(v), v.to_string().as_bytes());
+        }
+        assert_eq!(&*SmallBytes::new(&[7u8; 100]), &[7u8; 100][..]);
+        assert_eq!(&*SmallBytes::new(b"localhost"), b"localhost");
     }
 
     #[test]
@@ -398,8 +602,8 @@ mod tests {
         assert!(numeric_getaddrinfo(Some(b"1.2.3.4"), Some(b"http"), &Hints::default()).is_none());
         let r = numeric_getaddrinfo(Some(b"::ffff:1.2.3.4"), Some(b"1"), &hints(0, 2, 0)).unwrap();
         assert_eq!(
-            r[0].addr,
-            sockaddr::sockaddr_in6("::ffff:1.2.3.4".parse().unwrap(), 1, 0)
+            &*r[0].addr,
+            &sockaddr::sockaddr_in6("::ffff:1.2.3.4".parse().unwrap(), 1, 0)[..]
         );
     }
 
@@ -426,6 +630,31 @@ mod tests {
             (h.as_slice(), s.as_slice()),
             (&b"127.0.0.1"[..], &b"80"[..])
         );
+    }
+
+    #[test]
+    fn abandoned_background_cleans_up() {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let bg = Background::spawn(move || {
+            let _ = rx.recv_timeout(std::time::Duration::from_secs(5));
+            42
+        })
+        .unwrap();
+        assert_eq!(bg.take(), None);
+        let fd = bg.fd();
+        // The caller gives up; the worker still holds the eventfd.
+        drop(bg);
+        // SAFETY: F_GETFD only queries the descriptor.
+        assert!(unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0);
+        tx.send(()).unwrap();
+        for _ in 0..500 {
+            // SAFETY: as above.
+            if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        panic!("the worker did not close its eventfd");
     }
 
     #[test]

@@ -142,6 +142,38 @@ pub fn if_name(index: u32) -> Option<String> {
     Some(String::from_utf8_lossy(&buf[..end]).into_owned())
 }
 
+/// Decimal digits of `v`, without the formatting machinery.
+pub fn push_u32(out: &mut String, v: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&b| b as char));
+}
+
+/// Dotted-quad text, without the formatting machinery (a hot path).
+pub fn format_ipv4(o: [u8; 4], out: &mut String) {
+    for (i, b) in o.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        if *b >= 100 {
+            out.push((b'0' + b / 100) as char);
+        }
+        if *b >= 10 {
+            out.push((b'0' + (b / 10) % 10) as char);
+        }
+        out.push((b'0' + b % 10) as char);
+    }
+}
+
 /// inet_ntop(AF_INET6) as glibc formats it: RFC 5952 zero compression, and
 /// the dotted tail for v4-mapped and v4-compatible addresses.
 pub fn format_ipv6(ip: &Ipv6Addr, out: &mut String) {
@@ -200,7 +232,9 @@ pub fn format_ipv6(ip: &Ipv6Addr, out: &mut String) {
 pub fn numeric_host(sa: &[u8]) -> Result<String, i32> {
     match family(sa) {
         libc::AF_INET if sa.len() >= SOCKADDR_IN_LEN => {
-            Ok(ipv4(sa).ok_or(libc::EAI_FAMILY)?.to_string())
+            let mut s = String::with_capacity(15);
+            format_ipv4(ipv4(sa).ok_or(libc::EAI_FAMILY)?.octets(), &mut s);
+            Ok(s)
         }
         libc::AF_INET6 if sa.len() >= SOCKADDR_IN6_LEN => {
             let ip = ipv6(sa).ok_or(libc::EAI_FAMILY)?;
@@ -240,14 +274,12 @@ pub fn inspect(sa: &[u8], out: &mut Vec<u8>) -> Result<(), i32> {
         out.extend_from_slice(b"too-short-sockaddr");
         return Ok(());
     }
-    let mut s = String::new();
+    let mut s = String::with_capacity(48);
     match family(sa) {
         libc::AF_UNSPEC => s.push_str("UNSPEC"),
         libc::AF_INET => {
             match ipv4(sa) {
-                Some(ip) => {
-                    let _ = write!(s, "{ip}");
-                }
+                Some(ip) => format_ipv4(ip.octets(), &mut s),
                 None => {
                     // A truncated address: the octets present, "?" for the rest.
                     let have = &sa[4.min(len)..len.min(8)];
@@ -264,12 +296,14 @@ pub fn inspect(sa: &[u8], out: &mut Vec<u8>) -> Result<(), i32> {
                     }
                 }
             }
+            // Stock prints the port only when the sockaddr runs past it.
             match port(sa) {
-                Some(0) => {}
-                Some(p) => {
-                    let _ = write!(s, ":{p}");
+                Some(0) if len > 4 => {}
+                Some(p) if len > 4 => {
+                    s.push(':');
+                    push_u32(&mut s, p as u32);
                 }
-                None => s.push_str(":?"),
+                _ => s.push_str(":?"),
             }
             if len != SOCKADDR_IN_LEN {
                 let _ = write!(s, " ({len} bytes for {SOCKADDR_IN_LEN} bytes sockaddr_in)");
@@ -283,7 +317,10 @@ pub fn inspect(sa: &[u8], out: &mut Vec<u8>) -> Result<(), i32> {
                 match port(sa).unwrap_or(0) {
                     0 => s.push_str(&host),
                     p => {
-                        let _ = write!(s, "[{host}]:{p}");
+                        s.push('[');
+                        s.push_str(&host);
+                        s.push_str("]:");
+                        push_u32(&mut s, p as u32);
                     }
                 }
                 if len > SOCKADDR_IN6_LEN {
@@ -478,6 +515,15 @@ mod tests {
     }
 
     #[test]
+    fn decimal() {
+        for v in [0u32, 7, 10, 99, 100, 65535, u32::MAX] {
+            let mut s = String::new();
+            push_u32(&mut s, v);
+            assert_eq!(s, v.to_string());
+        }
+    }
+
+    #[test]
     fn odd_sockaddrs() {
         assert_eq!(inspected(b""), "empty-sockaddr");
         assert_eq!(inspected(b"\x01"), "too-short-sockaddr");
@@ -505,7 +551,7 @@ mod tests {
         for _ in 0..20_000 {
             let len = (next(&mut st) % 140) as usize;
             let mut v: Vec<u8> = (0..len).map(|_| next(&mut st) as u8).collect();
-            if len >= 2 && next(&mut st) % 4 != 0 {
+            if len >= 2 && !next(&mut st).is_multiple_of(4) {
                 let f = families[(next(&mut st) % families.len() as u64) as usize];
                 v[..2].copy_from_slice(&f.to_ne_bytes());
             }

@@ -4,10 +4,10 @@
 //! both resolve exactly alike.
 
 use crate::convert::{
-    family_arg, num2int, num2uint, socktype_arg, string_value, string_value_cstr,
+    check_arity, family_arg, num2int, num2uint, socktype_arg, string_value, string_value_cstr,
 };
 use crate::core::constants::{self, Category};
-use crate::core::resolve::{self, AddrInfo, Background, GaiError, Hints, Query};
+use crate::core::resolve::{self, AddrInfo, Background, GaiError, Hints, Query, SmallBytes};
 use crate::core::sockaddr::{self, ADDRINFO_MAX as STORAGE_LEN};
 use crate::errors::{self, protect};
 use crate::io_bridge;
@@ -15,7 +15,7 @@ use magnus::{
     function, gc, method,
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
-    scan_args::{get_kwargs, scan_args},
+    scan_args::get_kwargs,
     value::Opaque,
     DataTypeFunctions, Error, RArray, RClass, RHash, RString, Ruby, TypedData, Value,
 };
@@ -46,6 +46,19 @@ impl Rai {
             protocol: 0,
             canonname: None,
             inspectname: None,
+        }
+    }
+
+    /// Everything but the address (cheap to copy).
+    fn clone_fields(&self) -> Rai {
+        Rai {
+            addr: Vec::new(),
+            len: 0,
+            pfamily: self.pfamily,
+            socktype: self.socktype,
+            protocol: self.protocol,
+            canonname: self.canonname,
+            inspectname: self.inspectname,
         }
     }
 
@@ -143,24 +156,25 @@ fn new_object(ruby: &Ruby, rai: Rai) -> Value {
     ruby.obj_wrap(Addrinfo(RefCell::new(Some(rai)))).as_value()
 }
 
-fn rai_from(
+fn rai_from<S: AsRef<[u8]> + Into<Vec<u8>>>(
     ruby: &Ruby,
-    sa: &[u8],
+    sa: S,
     pfamily: i32,
     socktype: i32,
     protocol: i32,
     canonname: Option<Value>,
     inspectname: Option<Value>,
 ) -> Result<Rai, Error> {
-    if sa.len() > STORAGE_LEN {
+    let len = sa.as_ref().len();
+    if len > STORAGE_LEN {
         return Err(Error::new(
             ruby.exception_arg_error(),
             "sockaddr string too big",
         ));
     }
     let mut rai = Rai::zeroed();
-    rai.addr = sa.to_vec();
-    rai.len = sa.len();
+    rai.addr = sa.into();
+    rai.len = len;
     rai.pfamily = pfamily;
     rai.socktype = socktype;
     rai.protocol = protocol;
@@ -189,7 +203,7 @@ fn from_ai(ruby: &Ruby, ai: &AddrInfo, inspectname: Option<Value>) -> Result<Val
     let canonname = ai.canonname.as_ref().map(|c| frozen_str(ruby, c));
     let rai = rai_from(
         ruby,
-        &ai.addr,
+        &ai.addr[..],
         ai.family,
         ai.socktype,
         ai.protocol,
@@ -221,7 +235,10 @@ fn with_rai<T>(ruby: &Ruby, rb_self: Value, f: impl FnOnce(&Rai) -> T) -> Result
 /// callers that accept "a sockaddr String or an Addrinfo").
 #[allow(dead_code)] // used by the Socket core issue
 pub fn sockaddr_of(ruby: &Ruby, value: Value) -> Result<Option<Vec<u8>>, Error> {
-    if <&Addrinfo>::try_convert(value).is_err() {
+    // A class test first: a failed try_convert builds an exception.
+    if !value.is_kind_of(<Addrinfo as TypedData>::class(ruby))
+        || <&Addrinfo>::try_convert(value).is_err()
+    {
         return Ok(None);
     }
     with_rai(ruby, value, |r| r.sa().to_vec()).map(Some)
@@ -232,7 +249,7 @@ pub fn sockaddr_of(ruby: &Ruby, value: Value) -> Result<Option<Vec<u8>>, Error> 
 
 /// host_str's result: the node to resolve (None for nil) and the flags it adds.
 pub struct HostArg {
-    pub node: Option<Vec<u8>>,
+    pub node: Option<SmallBytes>,
     pub flags: i32,
 }
 
@@ -245,10 +262,12 @@ pub fn host_str(ruby: &Ruby, host: Value) -> Result<HostArg, Error> {
             flags: 0,
         });
     }
-    if host.is_kind_of(ruby.class_integer()) {
-        let ip = std::net::Ipv4Addr::from(num2uint(host)?);
+    // Strings first: they are the common case and never Integers.
+    if RString::from_value(host).is_none() && host.is_kind_of(ruby.class_integer()) {
+        let mut text = String::with_capacity(15);
+        sockaddr::format_ipv4(num2uint(host)?.to_be_bytes(), &mut text);
         return Ok(HostArg {
-            node: Some(ip.to_string().into_bytes()),
+            node: Some(SmallBytes::new(text.as_bytes())),
             flags: libc::AI_NUMERICHOST,
         });
     }
@@ -256,7 +275,14 @@ pub fn host_str(ruby: &Ruby, host: Value) -> Result<HostArg, Error> {
     // SAFETY: copied out before any other Ruby call.
     let name = unsafe { s.as_slice() };
     let (node, flags): (&[u8], i32) = match name {
-        b"" | b"*" => (b"0.0.0.0", libc::AI_NUMERICHOST),
+        b"" => (b"0.0.0.0", libc::AI_NUMERICHOST),
+        // Ruby 3.1 passes "*" on as no host at all (the wildcard/loopback).
+        b"*" => {
+            return Ok(HostArg {
+                node: None,
+                flags: 0,
+            })
+        }
         b"<any>" => (b"0.0.0.0", 0),
         b"<broadcast>" => (b"255.255.255.255", 0),
         n if n.len() >= libc::NI_MAXHOST as usize => {
@@ -268,25 +294,25 @@ pub fn host_str(ruby: &Ruby, host: Value) -> Result<HostArg, Error> {
         n => (n, 0),
     };
     Ok(HostArg {
-        node: Some(node.to_vec()),
+        node: Some(SmallBytes::new(node)),
         flags,
     })
 }
 
 /// stock's port_str: nil, a Fixnum (numeric service), or a service String.
-pub fn port_str(ruby: &Ruby, port: Value) -> Result<(Option<Vec<u8>>, i32), Error> {
+pub fn port_str(ruby: &Ruby, port: Value) -> Result<(Option<SmallBytes>, i32), Error> {
     if port.is_nil() {
         return Ok((None, 0));
     }
     if let Some(fix) = magnus::Fixnum::from_value(port) {
         return Ok((
-            Some(fix.to_isize().to_string().into_bytes()),
+            Some(SmallBytes::decimal(fix.to_isize() as i64)),
             libc::AI_NUMERICSERV,
         ));
     }
     let s = string_value_cstr(port)?;
     // SAFETY: copied out before any other Ruby call.
-    let serv = unsafe { s.as_slice() }.to_vec();
+    let serv = SmallBytes::new(unsafe { s.as_slice() });
     if serv.len() >= 32 {
         return Err(Error::new(
             ruby.exception_arg_error(),
@@ -366,7 +392,10 @@ pub fn getaddrinfo(
     {
         return Ok(list);
     }
-    let cstr = |b: &Option<Vec<u8>>| b.as_ref().map(|b| CString::new(b.clone()).expect("no NUL"));
+    let cstr = |b: &Option<SmallBytes>| {
+        b.as_ref()
+            .map(|b| CString::new(b.to_vec()).expect("no NUL"))
+    };
     let query = Query {
         node: cstr(&host.node),
         service: cstr(&service),
@@ -478,13 +507,10 @@ fn make_inspectname(
             }
         }
     }
-    let mut name: Option<RString> = match node {
-        // SAFETY: rb_str_dup copies a String; it does not raise.
-        Some(n) => Some(unsafe {
-            RString::from_value(Value::from_raw(rb_sys::rb_str_dup(n.as_raw()))).expect("a String")
-        }),
-        None => None,
-    };
+    // SAFETY: rb_str_dup copies a String; it does not raise.
+    let mut name: Option<RString> = node.map(|n| unsafe {
+        RString::from_value(Value::from_raw(rb_sys::rb_str_dup(n.as_raw()))).expect("a String")
+    });
     let suffix = if let Some(s) = service_str {
         let s = string_value_cstr(s.as_value())?;
         // SAFETY: copied at once.
@@ -551,11 +577,13 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
     }
     // As stock: the object counts as initialized (all zero) from here on.
     *obj.0.borrow_mut() = Some(Rai::zeroed());
-    let args =
-        scan_args::<(Value,), (Option<Value>, Option<Value>, Option<Value>), (), (), (), ()>(args)?;
-    let sockaddr_arg = args.required.0;
-    let (pf, st, pr) = args.optional;
-    let nil = ruby.qnil().as_value();
+    check_arity(ruby, args.len(), 1, 4)?;
+    let sockaddr_arg = args[0];
+    let (pf, st, pr) = (
+        args.get(1).copied(),
+        args.get(2).copied(),
+        args.get(3).copied(),
+    );
     let pfamily = match pf {
         Some(v) if !v.is_nil() => family_arg(ruby, v)?,
         _ => 0,
@@ -618,7 +646,7 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
                 let canonname = ai.canonname.as_ref().map(|c| frozen_str(ruby, c));
                 rai_from(
                     ruby,
-                    &ai.addr,
+                    &ai.addr[..],
                     family,
                     socktype,
                     protocol,
@@ -635,10 +663,16 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
     } else {
         let s = string_value(sockaddr_arg)?;
         // SAFETY: copied into the Rai at once.
-        let sa = unsafe { s.as_slice() }.to_vec();
-        rai_from(ruby, &sa, pfamily, socktype, protocol, None, None)?
+        rai_from(
+            ruby,
+            unsafe { s.as_slice() },
+            pfamily,
+            socktype,
+            protocol,
+            None,
+            None,
+        )?
     };
-    let _ = nil;
     *obj.0.borrow_mut() = Some(rai);
     Ok(rb_self)
 }
@@ -655,6 +689,25 @@ fn check_array(v: Value) -> Result<Option<RArray>, Error> {
     Ok(RArray::from_value(unsafe { Value::from_raw(raw) }))
 }
 
+/// rb_convert_type(v, T_ARRAY, "Array", "to_ary"), with its TypeError.
+fn convert_ary(v: Value) -> Result<RArray, Error> {
+    if let Some(a) = RArray::from_value(v) {
+        return Ok(a);
+    }
+    // SAFETY: rb_convert_type raises TypeError when there is no to_ary (or
+    // to_ary raises); protect catches it.
+    let raw = protect(|| unsafe {
+        rb_sys::rb_convert_type(
+            v.as_raw(),
+            rb_sys::ruby_value_type::RUBY_T_ARRAY as _,
+            c"Array".as_ptr(),
+            c"to_ary".as_ptr(),
+        )
+    })?;
+    // SAFETY: on success the result is an Array.
+    Ok(RArray::from_value(unsafe { Value::from_raw(raw) }).expect("an Array"))
+}
+
 /// init_unix_addrinfo.
 fn unix_rai(ruby: &Ruby, path: RString, socktype: i32) -> Result<Rai, Error> {
     // SAFETY: copied at once.
@@ -667,49 +720,55 @@ fn unix_rai(ruby: &Ruby, path: RString, socktype: i32) -> Result<Rai, Error> {
             )
         },
     )?;
-    rai_from(ruby, &sa, libc::AF_UNIX, socktype, 0, None, None)
+    rai_from(ruby, sa, libc::AF_UNIX, socktype, 0, None, None)
 }
 
-/// The `timeout:` keyword of Addrinfo.getaddrinfo (Ruby 3.3+).
-fn timeout_kwarg(kw: RHash) -> Result<Option<f64>, Error> {
-    let kw = get_kwargs::<_, (), (Option<Value>,), ()>(kw, &[], &["timeout"])?;
-    match kw.optional.0 {
-        Some(v) if !v.is_nil() => Ok(Some(f64::try_convert(v)?)),
-        _ => Ok(None),
-    }
+/// Splits off the keyword hash when the caller passed keywords, and reads
+/// `timeout:` (Ruby 3.3+) from it; other keywords are rejected as Ruby does.
+fn timeout_kwarg(args: &[Value]) -> Result<(&[Value], Option<f64>), Error> {
+    // SAFETY: rb_keyword_given_p only reads the current frame's flags.
+    let given = unsafe { rb_sys::rb_keyword_given_p() } != 0;
+    let hash = match args.last() {
+        Some(&last) if given => RHash::from_value(last),
+        _ => None,
+    };
+    let Some(hash) = hash else {
+        return Ok((args, None));
+    };
+    let kw = get_kwargs::<_, (), (Option<Value>,), ()>(hash, &[], &["timeout"])?;
+    let timeout = match kw.optional.0 {
+        Some(v) if !v.is_nil() => Some(f64::try_convert(v)?),
+        _ => None,
+    };
+    Ok((&args[..args.len() - 1], timeout))
 }
 
 /// Addrinfo.getaddrinfo(node, service [, family, socktype, protocol, flags], timeout: nil)
 fn s_getaddrinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
-    let args = scan_args::<
-        (Value, Value),
-        (Option<Value>, Option<Value>, Option<Value>, Option<Value>),
-        (),
-        (),
-        RHash,
-        (),
-    >(args)?;
-    let (node, service) = args.required;
+    let (args, timeout) = timeout_kwarg(args)?;
+    check_arity(ruby, args.len(), 2, 6)?;
     let nil = ruby.qnil().as_value();
-    let (f, st, pr, fl) = args.optional;
-    let timeout = timeout_kwarg(args.keywords)?;
+    let arg = |i: usize| args.get(i).copied().unwrap_or(nil);
+    let (node, service) = (args[0], args[1]);
     let (_, list) = call_getaddrinfo(
         ruby,
         node,
         service,
-        f.unwrap_or(nil),
-        st.unwrap_or(nil),
-        pr.unwrap_or(nil),
-        fl.unwrap_or(nil),
+        arg(2),
+        arg(3),
+        arg(4),
+        arg(5),
         false,
         timeout,
     )?;
     let inspectname = make_inspectname(ruby, node, service, list.first())?;
-    let out = ruby.ary_new_capa(list.len());
+    // Straight into a Ruby Array: a Rust Vec on the heap would hide the new
+    // objects from the GC.
+    let values = ruby.ary_new_capa(list.len());
     for ai in &list {
-        out.push(from_ai(ruby, ai, inspectname)?)?;
+        values.push(from_ai(ruby, ai, inspectname)?)?;
     }
-    Ok(out)
+    Ok(values)
 }
 
 /// addrinfo_firstonly_new.
@@ -732,7 +791,7 @@ fn first_only(
     let inspectname = make_inspectname(ruby, node, service, Some(ai))?;
     rai_from(
         ruby,
-        &ai.addr,
+        &ai.addr[..],
         ai.family,
         ai.socktype,
         ai.protocol,
@@ -763,12 +822,12 @@ fn s_ip(ruby: &Ruby, host: Value) -> Result<Value, Error> {
 
 /// Addrinfo.unix(path [, socktype])
 fn s_unix(ruby: &Ruby, args: &[Value]) -> Result<Value, Error> {
-    let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
-    let socktype = match args.optional.0 {
-        Some(v) if !v.is_nil() => socktype_arg(ruby, v)?,
+    check_arity(ruby, args.len(), 1, 2)?;
+    let socktype = match args.get(1) {
+        Some(v) if !v.is_nil() => socktype_arg(ruby, *v)?,
         _ => libc::SOCK_STREAM,
     };
-    let path = string_value(args.required.0)?;
+    let path = string_value(args[0])?;
     let rai = unix_rai(ruby, path, socktype)?;
     Ok(new_object(ruby, rai))
 }
@@ -776,10 +835,48 @@ fn s_unix(ruby: &Ruby, args: &[Value]) -> Result<Value, Error> {
 // ---------------------------------------------------------------------------
 // Inspection
 
+/// The constant names Addrinfo uses most, checked before the linear
+/// search of the constants table (Marshal and inspect are hot paths).
+const COMMON_NAMES: &[(Category, i32, &str)] = &[
+    (Category::Family, libc::AF_INET, "AF_INET"),
+    (Category::Family, libc::AF_INET6, "AF_INET6"),
+    (Category::Family, libc::AF_UNIX, "AF_UNIX"),
+    (Category::Family, libc::AF_UNSPEC, "AF_UNSPEC"),
+    (Category::SockType, libc::SOCK_STREAM, "SOCK_STREAM"),
+    (Category::SockType, libc::SOCK_DGRAM, "SOCK_DGRAM"),
+    (Category::SockType, libc::SOCK_RAW, "SOCK_RAW"),
+    (Category::IpProto, libc::IPPROTO_TCP, "IPPROTO_TCP"),
+    (Category::IpProto, libc::IPPROTO_UDP, "IPPROTO_UDP"),
+];
+
+fn const_name(category: Category, value: i32) -> Option<&'static str> {
+    COMMON_NAMES
+        .iter()
+        .find(|(c, v, _)| *c == category && *v == value)
+        .map(|(_, _, n)| *n)
+        .or_else(|| constants::int_to_name(category, value as i64))
+}
+
+fn const_value(category: Category, name: &[u8]) -> Option<i32> {
+    let family_pf = |(c, _, n): &&(Category, i32, &str)| {
+        *c == Category::Family
+            && n.strip_prefix("AF_")
+                .is_some_and(|rest| name.strip_prefix(b"PF_") == Some(rest.as_bytes()))
+    };
+    COMMON_NAMES
+        .iter()
+        .find(|e| {
+            (e.0 == category && e.2.as_bytes() == name)
+                || (category == Category::Family && family_pf(e))
+        })
+        .map(|e| e.1)
+        .or_else(|| constants::name_to_int(category, name).map(|v| v as i32))
+}
+
 /// stock's rsock_intern_protocol_family: the PF_ twin of the family's
 /// preferred AF_ name (PF_UNIX for 1, PF_ROUTE for 16).
 fn protocol_family_name(pf: i32) -> Option<String> {
-    let af = constants::int_to_name(Category::Family, pf as i64)?;
+    let af = const_name(Category::Family, pf)?;
     Some(format!(
         "PF_{}",
         af.strip_prefix("AF_").or_else(|| af.strip_prefix("PF_"))?
@@ -793,17 +890,26 @@ fn inspect_into(ruby: &Ruby, rai: &Rai, out: &mut Vec<u8>) -> Result<(), Error> 
 
 /// Addrinfo#inspect, as stock's addrinfo_inspect.
 fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
-    let rai = with_rai(ruby, rb_self, Rai::clone)?;
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(b"#<");
     // SAFETY: rb_obj_classname returns the class path as a C string.
     let cname = unsafe { std::ffi::CStr::from_ptr(rb_sys::rb_obj_classname(rb_self.as_raw())) };
     out.extend_from_slice(cname.to_bytes());
     out.extend_from_slice(b": ");
-    inspect_into(ruby, &rai, &mut out)?;
-    let mut s = String::new();
+    // The address is formatted under the borrow (pure Rust); what follows
+    // may call Ruby, so it works on a copy of the few fields it needs.
+    let rai = with_rai(ruby, rb_self, |r| {
+        (
+            sockaddr::inspect(r.sa(), &mut out),
+            r.clone_fields(),
+            r.afamily(),
+        )
+    })?;
+    let (formatted, rai, afamily) = rai;
+    formatted.map_err(|code| gai_error(ruby, "getnameinfo", GaiError::new(code)))?;
+    let mut s = String::with_capacity(32);
     use std::fmt::Write as _;
-    if rai.pfamily != 0 && rai.afamily() != rai.pfamily {
+    if rai.pfamily != 0 && afamily != rai.pfamily {
         match protocol_family_name(rai.pfamily) {
             Some(n) => {
                 let _ = write!(s, " {n}");
@@ -826,7 +932,7 @@ fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
         s.push_str(" UDP");
     } else {
         if rai.socktype != 0 {
-            match constants::int_to_name(Category::SockType, rai.socktype as i64) {
+            match const_name(Category::SockType, rai.socktype) {
                 Some(n) => {
                     let _ = write!(s, " {n}");
                 }
@@ -837,7 +943,7 @@ fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
         }
         if rai.protocol != 0 {
             match internet
-                .then(|| constants::int_to_name(Category::IpProto, rai.protocol as i64))
+                .then(|| const_name(Category::IpProto, rai.protocol))
                 .flatten()
             {
                 Some(n) => {
@@ -940,10 +1046,8 @@ fn ip_unpack(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
         return Err(need_ip(ruby));
     }
     let (h, p) = nameinfo(ruby, &rai, resolve::NUMERIC)?;
-    let out = ruby.ary_new_capa(2);
-    out.push(ruby.str_from_slice(&h))?;
-    out.push(atoi(&p))?;
-    Ok(out)
+    let port = ruby.integer_from_i64(atoi(&p) as i64).as_value();
+    Ok(ruby.ary_new_from_values(&[ruby.str_from_slice(&h).as_value(), port]))
 }
 
 /// Addrinfo#ip_address
@@ -1056,7 +1160,7 @@ fn ipv6_to_ipv4(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
     let sa = sockaddr::sockaddr_in(ip, 0);
     let mut out = rai_from(
         ruby,
-        &sa,
+        sa,
         libc::PF_INET,
         rai.socktype,
         rai.protocol,
@@ -1112,17 +1216,14 @@ fn to_sockaddr(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
 
 /// Addrinfo#getnameinfo([flags]) -> [host, service]
 fn getnameinfo(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
-    let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
+    check_arity(ruby, args.len(), 0, 1)?;
     let rai = with_rai(ruby, rb_self, Rai::clone)?;
-    let flags = match args.optional.0 {
-        Some(v) if !v.is_nil() => num2int(v)?,
+    let flags = match args.first() {
+        Some(v) if !v.is_nil() => num2int(*v)?,
         _ => 0,
     };
     let (h, p) = nameinfo(ruby, &rai, flags)?;
-    let out = ruby.ary_new_capa(2);
-    out.push(ruby.str_from_slice(&h))?;
-    out.push(ruby.str_from_slice(&p))?;
-    Ok(out)
+    Ok(ruby.ary_new_from_values(&[ruby.str_from_slice(&h), ruby.str_from_slice(&p)]))
 }
 
 // ---------------------------------------------------------------------------
@@ -1146,19 +1247,17 @@ fn marshal_dump(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
     let socktype = if rai.socktype == 0 {
         ruby.integer_from_i64(0).as_value()
     } else {
-        let n =
-            constants::int_to_name(Category::SockType, rai.socktype as i64).ok_or_else(|| {
-                errors::socket_error(ruby, format!("unknown socktype: {}", rai.socktype))
-            })?;
+        let n = const_name(Category::SockType, rai.socktype).ok_or_else(|| {
+            errors::socket_error(ruby, format!("unknown socktype: {}", rai.socktype))
+        })?;
         name_str(ruby, n)
     };
     let protocol = if rai.protocol == 0 {
         ruby.integer_from_i64(0).as_value()
     } else if is_ip(af) {
-        let n =
-            constants::int_to_name(Category::IpProto, rai.protocol as i64).ok_or_else(|| {
-                errors::socket_error(ruby, format!("unknown IP protocol: {}", rai.protocol))
-            })?;
+        let n = const_name(Category::IpProto, rai.protocol).ok_or_else(|| {
+            errors::socket_error(ruby, format!("unknown IP protocol: {}", rai.protocol))
+        })?;
         name_str(ruby, n)
     } else {
         return Err(errors::socket_error(
@@ -1166,36 +1265,33 @@ fn marshal_dump(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
             format!("unknown protocol: {}", rai.protocol),
         ));
     };
-    let afamily = constants::int_to_name(Category::Family, af as i64)
+    let afamily = const_name(Category::Family, af)
         .ok_or_else(|| errors::socket_error(ruby, format!("unknown address family: {af}")))?;
     let sa = if af == libc::AF_UNIX {
         let path = sockaddr::unix_path(rai.sa()).unwrap_or(&[]);
         ruby.str_from_slice(path).as_value()
     } else {
         let (h, p) = getnameinfo_blocking(ruby, rai.sa(), resolve::NUMERIC)?;
-        let pair = ruby.ary_new_capa(2);
-        pair.push(ruby.str_from_slice(&h))?;
-        pair.push(ruby.str_from_slice(&p))?;
-        pair.as_value()
+        ruby.ary_new_from_values(&[ruby.str_from_slice(&h), ruby.str_from_slice(&p)])
+            .as_value()
     };
     let nil = ruby.qnil().as_value();
-    let out = ruby.ary_new_capa(7);
-    out.push(name_str(ruby, afamily))?;
-    out.push(sa)?;
-    out.push(name_str(ruby, &pfamily))?;
-    out.push(socktype)?;
-    out.push(protocol)?;
-    out.push(rai.canonname.map_or(nil, |v| ruby.get_inner(v)))?;
-    out.push(rai.inspectname.map_or(nil, |v| ruby.get_inner(v)))?;
-    Ok(out)
+    Ok(ruby.ary_new_from_values(&[
+        name_str(ruby, afamily),
+        sa,
+        name_str(ruby, &pfamily),
+        socktype,
+        protocol,
+        rai.canonname.map_or(nil, |v| ruby.get_inner(v)),
+        rai.inspectname.map_or(nil, |v| ruby.get_inner(v)),
+    ]))
 }
 
 /// A name from a marshal dump, looked up in `category`, else TypeError.
 fn dumped_name(ruby: &Ruby, v: Value, category: Category, what: &str) -> Result<i32, Error> {
     let s = string_value(v)?;
     // SAFETY: looked up at once.
-    constants::name_to_int(category, unsafe { s.as_slice() })
-        .map(|n| n as i32)
+    const_value(category, unsafe { s.as_slice() })
         .ok_or_else(|| Error::new(ruby.exception_type_error(), what.to_owned()))
 }
 
@@ -1208,7 +1304,7 @@ fn marshal_load(ruby: &Ruby, rb_self: Value, ary: Value) -> Result<Value, Error>
             "already initialized socket address",
         ));
     }
-    let ary = RArray::to_ary(ary)?;
+    let ary = convert_ary(ary)?;
     let afamily = dumped_name(
         ruby,
         ary.entry(0)?,
@@ -1270,7 +1366,7 @@ fn marshal_load(ruby: &Ruby, rb_self: Value, ary: Value) -> Result<Value, Error>
         sa[2..2 + path.len()].copy_from_slice(&path);
         sa
     } else {
-        let pair = RArray::to_ary(v)?;
+        let pair = convert_ary(v)?;
         let hints = Hints {
             family: pfamily,
             socktype,
@@ -1278,11 +1374,11 @@ fn marshal_load(ruby: &Ruby, rb_self: Value, ary: Value) -> Result<Value, Error>
             flags: libc::AI_NUMERICHOST | libc::AI_NUMERICSERV,
         };
         let list = getaddrinfo(ruby, pair.entry(0)?, pair.entry(1)?, hints, true, None)?;
-        list[0].addr.clone()
+        list[0].addr.to_vec()
     };
     let rai = rai_from(
         ruby,
-        &sa,
+        sa,
         pfamily,
         socktype,
         protocol,

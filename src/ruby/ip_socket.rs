@@ -4,13 +4,14 @@
 
 use crate::convert::num2int;
 use crate::core::constants::{self, Category};
+use crate::core::resolve as resolve_core;
 use crate::core::{resolve, sockaddr};
 use crate::errors::{self, protect};
 use crate::io_bridge;
 use crate::ruby::addrinfo::{self as addrinfo_rb, getnameinfo_blocking};
 use crate::ruby::basic_socket::{recv_buffer, recv_into};
 use magnus::{
-    method,
+    function, method,
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
     scan_args::scan_args,
@@ -24,27 +25,31 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     class.define_method("peeraddr", method!(peeraddr, -1))?;
     class.define_method("inspect", method!(inspect, 0))?;
     class.define_method("recvfrom", method!(recvfrom, -1))?;
+    class.define_singleton_method(
+        "getaddress",
+        function!(crate::ruby::socket::ip_getaddress, 1),
+    )?;
     Ok(class)
 }
 
-/// rsock_revlookup_flag: Some(no reverse lookup?) for true/false/:hostname/
-/// :numeric, None for nil (use the socket's do_not_reverse_lookup).
-fn revlookup_flag(ruby: &Ruby, value: Value) -> Result<Option<bool>, Error> {
+/// stock's rsock_revlookup_flag: Some(no_reverse_lookup) for true/false/
+/// :hostname/:numeric, None for nil.
+pub fn revlookup_flag(ruby: &Ruby, value: Value) -> Result<Option<bool>, Error> {
     if value.is_nil() {
         return Ok(None);
     }
-    if value.as_raw() == rb_sys::Qtrue as rb_sys::VALUE {
-        return Ok(Some(false));
-    }
-    if value.as_raw() == rb_sys::Qfalse as rb_sys::VALUE {
-        return Ok(Some(true));
+    if let Ok(b) = bool::try_convert(value) {
+        if value.is_kind_of(ruby.class_true_class()) || value.is_kind_of(ruby.class_false_class()) {
+            return Ok(Some(!b));
+        }
     }
     let Some(sym) = Symbol::from_value(value) else {
-        let class = value.class().inspect();
-        return Err(Error::new(
-            ruby.exception_type_error(),
-            format!("wrong argument type {class} (expected Symbol)"),
-        ));
+        // SAFETY: rb_check_type raises TypeError ("wrong argument type X
+        // (expected Symbol)"); protect catches it.
+        protect(|| unsafe {
+            rb_sys::rb_check_type(value.as_raw(), rb_sys::ruby_value_type::RUBY_T_SYMBOL as _)
+        })?;
+        return Err(Error::new(ruby.exception_type_error(), "expected Symbol"));
     };
     match sym.name()?.as_ref() {
         "numeric" => Ok(Some(true)),
@@ -56,36 +61,50 @@ fn revlookup_flag(ruby: &Ruby, value: Value) -> Result<Option<bool>, Error> {
     }
 }
 
-/// rsock_ipaddr: ["AF_INET", port, hostname, numeric address]; the hostname
-/// is looked up unless `no_revlookup` (and falls back to the number).
-pub fn ipaddr(ruby: &Ruby, sa: &[u8], no_revlookup: bool) -> Result<RArray, Error> {
-    let fam = sockaddr::family(sa);
-    let family = match constants::int_to_name(Category::Family, fam as i64) {
-        Some(name) => ruby.str_new(name),
-        None => ruby.str_new(&format!("unknown:{fam}")),
-    };
-    let numeric = match sockaddr::numeric_host(sa) {
-        Ok(host) => ruby.str_new(&host),
-        Err(_) => {
-            let (host, _) = getnameinfo_blocking(ruby, sa, resolve::NUMERIC)?;
-            ruby.str_from_slice(&host)
+/// The family name stock puts first in address arrays ("AF_INET", or
+/// "unknown:N").
+fn family_name(ruby: &Ruby, family: i32) -> RString {
+    match crate::core::constants::int_to_name(
+        crate::core::constants::Category::Family,
+        family as i64,
+    ) {
+        Some(n) => ruby.enc_str_new(n, ruby.usascii_encoding()),
+        None => ruby.str_new(&format!("unknown:{family}")),
+    }
+}
+
+/// stock's rsock_ipaddr as an Array: [family, port, host, numeric_host].
+pub fn ipaddr_ary(ruby: &Ruby, sa: &[u8], norevlookup: bool) -> Result<RArray, Error> {
+    Ok(ruby.ary_new_from_values(&ipaddr_row(ruby, sa, norevlookup)?[..4]))
+}
+
+/// stock's rsock_ipaddr: [family, port, host, numeric_host] (plus three
+/// nil slots for getaddrinfo rows), reverse looking up the host unless
+/// `norevlookup`.
+pub fn ipaddr_row(ruby: &Ruby, sa: &[u8], norevlookup: bool) -> Result<[Value; 7], Error> {
+    let family = family_name(ruby, sockaddr::family(sa));
+    let mut name = None;
+    if !norevlookup {
+        if let Ok((h, _)) = getnameinfo_blocking(ruby, sa, 0) {
+            name = Some(ruby.str_from_slice(&h));
         }
-    };
-    let name = if no_revlookup {
-        numeric
-    } else {
-        match getnameinfo_blocking(ruby, sa, 0) {
-            Ok((host, _)) => ruby.str_from_slice(&host),
-            Err(_) => numeric,
-        }
-    };
-    let port = sockaddr::port(sa).unwrap_or(0) as i64;
-    Ok(ruby.ary_new_from_values(&[
+    }
+    let (h, p) = getnameinfo_blocking(ruby, sa, resolve_core::NUMERIC)?;
+    let numeric = ruby.str_from_slice(&h);
+    let port: i64 = std::str::from_utf8(&p)
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    let nil = ruby.qnil().as_value();
+    Ok([
         family.as_value(),
         ruby.integer_from_i64(port).as_value(),
-        name.as_value(),
+        name.unwrap_or(numeric).as_value(),
         numeric.as_value(),
-    ]))
+        nil,
+        nil,
+        nil,
+    ])
 }
 
 /// The reverse-lookup choice of addr/peeraddr: stock reads the first
@@ -104,7 +123,7 @@ fn addr(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
     let fd = io_bridge::fd(ruby, rb_self)?;
     let no = no_revlookup_for(ruby, rb_self, args)?;
     let sa = io_bridge::sock_name(fd).map_err(|e| errors::io_error(ruby, &e, "getsockname(2)"))?;
-    ipaddr(ruby, &sa, no)
+    ipaddr_ary(ruby, &sa, no)
 }
 
 /// IPSocket#peeraddr([reverse_lookup]) -> [family, port, host, address]
@@ -112,7 +131,7 @@ fn peeraddr(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error
     let fd = io_bridge::fd(ruby, rb_self)?;
     let no = no_revlookup_for(ruby, rb_self, args)?;
     let sa = io_bridge::peer_name(fd).map_err(|e| errors::io_error(ruby, &e, "getpeername(2)"))?;
-    ipaddr(ruby, &sa, no)
+    ipaddr_ary(ruby, &sa, no)
 }
 
 /// IPSocket#inspect: IO#inspect with ", AF_INET, 127.0.0.1, 36712" added.
@@ -182,7 +201,7 @@ pub fn recvfrom_result(ruby: &Ruby, io: Value, buf: RString, from: &[u8]) -> Res
         ruby.qnil().as_value()
     } else {
         let no = io_bridge::mode(ruby, io)? & io_bridge::FMODE_NOREVLOOKUP != 0;
-        ipaddr(ruby, from, no)?.as_value()
+        ipaddr_ary(ruby, from, no)?.as_value()
     };
     Ok(ruby.ary_new_from_values(&[buf.as_value(), addr]))
 }

@@ -6,7 +6,7 @@ mod ancillary_data;
 pub mod basic_socket;
 mod constants;
 mod ifaddr;
-mod ip_socket;
+pub mod ip_socket;
 mod option;
 pub mod socket;
 mod socket_error;

@@ -24,6 +24,7 @@ pub fn init(ruby: &Ruby, basic_socket: RClass) -> Result<RClass, Error> {
     class.define_method("recvfrom", method!(recvfrom, -1))?;
     class.define_method("recvfrom_nonblock", method!(recvfrom_nonblock, -1))?;
     class.define_method("ipv6only!", method!(ipv6only, 0))?;
+    init_resolution(ruby, class)?;
     Ok(class)
 }
 
@@ -289,4 +290,554 @@ fn ipv6only(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
         "setsockopt",
         (ruby.to_symbol("IPV6"), ruby.to_symbol("V6ONLY"), 1),
     )
+}
+
+// ===========================================================================
+// Name resolution and sockaddr class methods (the Addrinfo issue). Kept in
+// one block with its own init so it merges apart from the socket methods.
+
+use crate::convert::{check_arity, num2long, string_value, string_value_cstr};
+use crate::core::resolve::{self as resolve_core, AddrInfo, Hints};
+use crate::core::sockaddr;
+use crate::errors::protect;
+use crate::ruby::addrinfo;
+use crate::ruby::ip_socket::{ipaddr_row, revlookup_flag};
+use magnus::{function, rb_sys::AsRawValue, RArray, RString};
+
+pub fn init_resolution(ruby: &Ruby, class: RClass) -> Result<(), Error> {
+    let _ = ruby;
+    class.define_singleton_method("getaddrinfo", function!(s_getaddrinfo, -1))?;
+    class.define_singleton_method("getnameinfo", function!(s_getnameinfo, -1))?;
+    class.define_singleton_method("gethostname", function!(s_gethostname, 0))?;
+    class.define_singleton_method("gethostbyname", function!(s_gethostbyname, 1))?;
+    class.define_singleton_method("gethostbyaddr", function!(s_gethostbyaddr, -1))?;
+    class.define_singleton_method("getservbyname", function!(s_getservbyname, -1))?;
+    class.define_singleton_method("getservbyport", function!(s_getservbyport, -1))?;
+    class.define_singleton_method("sockaddr_in", function!(s_pack_sockaddr_in, 2))?;
+    class.define_singleton_method("pack_sockaddr_in", function!(s_pack_sockaddr_in, 2))?;
+    class.define_singleton_method("unpack_sockaddr_in", function!(s_unpack_sockaddr_in, 1))?;
+    class.define_singleton_method("sockaddr_un", function!(s_pack_sockaddr_un, 1))?;
+    class.define_singleton_method("pack_sockaddr_un", function!(s_pack_sockaddr_un, 1))?;
+    class.define_singleton_method("unpack_sockaddr_un", function!(s_unpack_sockaddr_un, 1))?;
+    Ok(())
+}
+
+/// rb_warn with a fixed message (deprecations), which prints the caller's
+/// file:line as stock's does.
+pub(crate) fn warn(msg: &std::ffi::CStr) -> Result<(), Error> {
+    // SAFETY: the format is "%s" with one C string argument; rb_warn may
+    // raise only if a Warning.warn override raises, which protect catches.
+    protect(|| unsafe { rb_sys::rb_warn(c"%s".as_ptr(), msg.as_ptr()) })
+}
+
+/// Socket.getaddrinfo(host, port [, family, socktype, protocol, flags, reverse_lookup])
+fn s_getaddrinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
+    check_arity(ruby, args.len(), 2, 7)?;
+    let nil = ruby.qnil().as_value();
+    let arg = |i: usize| args.get(i).copied().unwrap_or(nil);
+    let (host, port) = (args[0], args[1]);
+    let hints = addrinfo::hints_from(ruby, arg(2), arg(3), arg(4), arg(5))?;
+    let norevlookup = match revlookup_flag(ruby, arg(6))? {
+        Some(v) => v,
+        None => io_bridge::default_do_not_reverse_lookup(),
+    };
+    let list = addrinfo::getaddrinfo(ruby, host, port, hints, false, None)?;
+    // Rows go straight into a Ruby Array: a Rust Vec on the heap would hide
+    // them from the GC.
+    let rows = ruby.ary_new_capa(list.len());
+    for ai in &list {
+        let mut row = ipaddr_row(ruby, &ai.addr, norevlookup)?;
+        if let Some(c) = &ai.canonname {
+            row[2] = ruby.str_from_slice(c).as_value();
+        }
+        row[4] = ruby.integer_from_i64(ai.family as i64).as_value();
+        row[5] = ruby.integer_from_i64(ai.socktype as i64).as_value();
+        row[6] = ruby.integer_from_i64(ai.protocol as i64).as_value();
+        rows.push(ruby.ary_new_from_values(&row))?;
+    }
+    Ok(rows)
+}
+
+/// Socket.getnameinfo(sockaddr [, flags]) -> [host, service]
+fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
+    check_arity(ruby, args.len(), 1, 2)?;
+    let sa = args[0];
+    let flags = opt_int(args.get(1).copied(), 0)?;
+    // SAFETY (as_slice): copied at once.
+    let packed = match RString::from_value(sa) {
+        Some(s) => Some(unsafe { s.as_slice() }.to_vec()),
+        None => addrinfo::sockaddr_of(ruby, sa)?,
+    };
+    let packed = match packed {
+        Some(bytes) => Some(bytes),
+        None => {
+            // SAFETY: rb_check_string_type returns nil for non-strings; a
+            // to_str that raises is caught by protect.
+            let raw = protect(|| unsafe { rb_sys::rb_check_string_type(sa.as_raw()) })?;
+            // SAFETY: nil or a String.
+            let v = unsafe { <Value as magnus::rb_sys::FromRawValue>::from_raw(raw) };
+            // SAFETY: copied at once.
+            RString::from_value(v).map(|s| unsafe { s.as_slice() }.to_vec())
+        }
+    };
+    let (host, serv) = if let Some(bytes) = packed {
+        if bytes.len() > sockaddr::ADDRINFO_MAX {
+            return Err(Error::new(
+                ruby.exception_type_error(),
+                "sockaddr length too big",
+            ));
+        }
+        addrinfo::getnameinfo_blocking(ruby, &bytes, flags)?
+    } else if let Some(ary) = check_array(sa)? {
+        let len = ary.len();
+        let (af, port, host, numeric) = match len {
+            3 => (ary.entry(0)?, ary.entry(1)?, ary.entry::<Value>(2)?, false),
+            n if n >= 4 => {
+                let h: Value = ary.entry(3)?;
+                if h.is_nil() {
+                    (ary.entry(0)?, ary.entry(1)?, ary.entry(2)?, false)
+                } else {
+                    (ary.entry(0)?, ary.entry(1)?, h, true)
+                }
+            }
+            n => {
+                return Err(Error::new(
+                    ruby.exception_arg_error(),
+                    format!("array size should be 3 or 4, {n} given"),
+                ))
+            }
+        };
+        let af: Value = af;
+        let hints = Hints {
+            family: if af.is_nil() {
+                0
+            } else {
+                family_arg(ruby, af)?
+            },
+            socktype: if flags & libc::NI_DGRAM != 0 {
+                libc::SOCK_DGRAM
+            } else {
+                libc::SOCK_STREAM
+            },
+            protocol: 0,
+            flags: if numeric { libc::AI_NUMERICHOST } else { 0 },
+        };
+        let list: Vec<AddrInfo> = addrinfo::getaddrinfo(ruby, host, port, hints, false, None)?;
+        let first = addrinfo::getnameinfo_blocking(ruby, &list[0].addr, flags)?;
+        for ai in &list[1..] {
+            if addrinfo::getnameinfo_blocking(ruby, &ai.addr, flags)? != first {
+                return Err(errors::socket_error(
+                    ruby,
+                    "sockaddr resolved to multiple nodename",
+                ));
+            }
+        }
+        first
+    } else {
+        return Err(Error::new(
+            ruby.exception_type_error(),
+            "expecting String or Array",
+        ));
+    };
+    let out = ruby.ary_new_capa(2);
+    out.push(ruby.str_from_slice(&host))?;
+    out.push(ruby.str_from_slice(&serv))?;
+    Ok(out)
+}
+
+fn check_array(v: Value) -> Result<Option<RArray>, Error> {
+    if let Some(a) = RArray::from_value(v) {
+        return Ok(Some(a));
+    }
+    // SAFETY: rb_check_array_type may call to_ary, which may raise; protect
+    // catches it.
+    let raw = protect(|| unsafe { rb_sys::rb_check_array_type(v.as_raw()) })?;
+    // SAFETY: nil or an Array.
+    Ok(RArray::from_value(unsafe {
+        <Value as magnus::rb_sys::FromRawValue>::from_raw(raw)
+    }))
+}
+
+/// Socket.gethostname
+fn s_gethostname(ruby: &Ruby) -> Result<RString, Error> {
+    let mut buf = vec![0u8; libc::NI_MAXHOST as usize];
+    loop {
+        // SAFETY: gethostname writes at most buf.len() bytes.
+        let r = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        if r == 0 {
+            break;
+        }
+        let e = io_bridge::last_error();
+        match e.raw_os_error() {
+            Some(libc::ENAMETOOLONG | libc::EINVAL) => buf.resize(buf.len() * 2, 0),
+            _ => return Err(errors::io_error(ruby, &e, "gethostname(3)")),
+        }
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    Ok(ruby.str_from_slice(&buf[..end]))
+}
+
+#[repr(C)]
+struct HostEnt {
+    h_name: *mut libc::c_char,
+    h_aliases: *mut *mut libc::c_char,
+    h_addrtype: libc::c_int,
+    h_length: libc::c_int,
+    h_addr_list: *mut *mut libc::c_char,
+}
+
+extern "C" {
+    fn gethostbyname(name: *const libc::c_char) -> *mut HostEnt;
+    fn gethostbyaddr(
+        addr: *const libc::c_void,
+        len: libc::socklen_t,
+        af: libc::c_int,
+    ) -> *mut HostEnt;
+}
+
+/// The strings of a NULL-terminated char* array.
+///
+/// # Safety
+/// `list` is null or a valid NULL-terminated array of C strings.
+unsafe fn cstr_list(list: *mut *mut libc::c_char) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    if list.is_null() {
+        return out;
+    }
+    let mut p = list;
+    while !(*p).is_null() {
+        out.push(std::ffi::CStr::from_ptr(*p).to_bytes().to_vec());
+        p = p.add(1);
+    }
+    out
+}
+
+/// The aliases gethostbyname(3) gives for `name` (stock calls it with the
+/// GVL held too: the result lives in static storage).
+fn host_aliases(name: &[u8]) -> Vec<Vec<u8>> {
+    let Ok(c) = std::ffi::CString::new(name.to_vec()) else {
+        return Vec::new();
+    };
+    // SAFETY: c is NUL-terminated; the hostent is read before any other
+    // resolver call on this thread.
+    unsafe {
+        let h = gethostbyname(c.as_ptr());
+        if h.is_null() {
+            return Vec::new();
+        }
+        cstr_list((*h).h_aliases)
+    }
+}
+
+/// stock's rsock_make_hostent: [name, aliases, family, address...], each
+/// address made by `addr`.
+fn make_hostent(
+    ruby: &Ruby,
+    host: Value,
+    list: &[AddrInfo],
+    addr: impl Fn(&[u8]) -> Result<Value, Error>,
+) -> Result<RArray, Error> {
+    let first = &list[0];
+    let out = ruby.ary_new();
+    let name = match &first.canonname {
+        Some(c) => c.clone(),
+        None => addrinfo::host_str(ruby, host)?
+            .node
+            .map(|n| n.to_vec())
+            .unwrap_or_default(),
+    };
+    out.push(ruby.str_from_slice(&name))?;
+    let names = ruby.ary_new();
+    if let Some(c) = &first.canonname {
+        if c.len() < libc::NI_MAXHOST as usize {
+            for a in host_aliases(c) {
+                names.push(ruby.str_from_slice(&a))?;
+            }
+        }
+    }
+    out.push(names)?;
+    out.push(first.family)?;
+    for ai in list {
+        out.push(addr(&ai.addr)?)?;
+    }
+    Ok(out)
+}
+
+/// Socket.gethostbyname(host) (deprecated): addresses as packed bytes.
+fn s_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
+    warn(c"Socket.gethostbyname is deprecated; use Addrinfo.getaddrinfo instead.")?;
+    let hints = Hints {
+        family: libc::AF_UNSPEC,
+        socktype: libc::SOCK_STREAM,
+        protocol: 0,
+        flags: libc::AI_CANONNAME,
+    };
+    let list = addrinfo::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
+    make_hostent(ruby, host, &list, |sa| {
+        let bytes = match sockaddr::family(sa) {
+            libc::AF_INET => sa.get(4..8),
+            libc::AF_INET6 => sa.get(8..24),
+            f => {
+                return Err(errors::socket_error(
+                    ruby,
+                    format!("unknown socket family:{f}"),
+                ))
+            }
+        };
+        Ok(ruby.str_from_slice(bytes.unwrap_or(&[])).as_value())
+    })
+}
+
+/// TCPSocket.gethostbyname(host) (deprecated): addresses as numeric strings.
+pub(crate) fn tcp_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
+    warn(c"TCPSocket.gethostbyname is deprecated; use Addrinfo.getaddrinfo instead.")?;
+    let hints = Hints {
+        family: libc::AF_UNSPEC,
+        socktype: libc::SOCK_STREAM,
+        protocol: 0,
+        flags: libc::AI_CANONNAME,
+    };
+    let list = addrinfo::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
+    make_hostent(ruby, host, &list, |sa| {
+        make_ipaddr(ruby, sa).map(|s| s.as_value())
+    })
+}
+
+/// stock's rsock_make_ipaddr: the numeric host of a sockaddr.
+pub(crate) fn make_ipaddr(ruby: &Ruby, sa: &[u8]) -> Result<RString, Error> {
+    match sockaddr::numeric_host(sa) {
+        Ok(h) => Ok(ruby.str_from_slice(h.as_bytes())),
+        Err(_) => {
+            let (h, _) = addrinfo::getnameinfo_blocking(ruby, sa, libc::NI_NUMERICHOST)?;
+            Ok(ruby.str_from_slice(&h))
+        }
+    }
+}
+
+/// IPSocket.getaddress(host): the first address, numeric.
+pub(crate) fn ip_getaddress(ruby: &Ruby, host: Value) -> Result<RString, Error> {
+    let hints = Hints {
+        family: libc::AF_UNSPEC,
+        socktype: libc::SOCK_STREAM,
+        protocol: 0,
+        flags: 0,
+    };
+    let list = addrinfo::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
+    make_ipaddr(ruby, &list[0].addr)
+}
+
+/// Socket.gethostbyaddr(addr [, family]) (deprecated).
+fn s_gethostbyaddr(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
+    warn(c"Socket.gethostbyaddr is deprecated; use Addrinfo#getnameinfo instead.")?;
+    let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
+    let addr = string_value(args.required.0)?;
+    // SAFETY: copied at once.
+    let bytes = unsafe { addr.as_slice() }.to_vec();
+    let family = match args.optional.0 {
+        Some(f) if !f.is_nil() => family_arg(ruby, f)?,
+        _ if bytes.len() == 16 => libc::AF_INET6,
+        _ => libc::AF_INET,
+    };
+    // SAFETY: gethostbyaddr reads len bytes of addr; its static result is
+    // copied out before any other resolver call on this thread.
+    let (name, aliases, addrtype, addrs) = unsafe {
+        let h = gethostbyaddr(
+            bytes.as_ptr().cast(),
+            bytes.len() as libc::socklen_t,
+            family,
+        );
+        if h.is_null() {
+            // Stock's build has no HAVE_HSTRERROR, so it never says more.
+            return Err(errors::socket_error(ruby, "host not found"));
+        }
+        let h = &*h;
+        let mut addrs = Vec::new();
+        let mut p = h.h_addr_list;
+        while !p.is_null() && !(*p).is_null() {
+            addrs.push(std::slice::from_raw_parts((*p).cast::<u8>(), h.h_length as usize).to_vec());
+            p = p.add(1);
+        }
+        (
+            std::ffi::CStr::from_ptr(h.h_name).to_bytes().to_vec(),
+            cstr_list(h.h_aliases),
+            h.h_addrtype,
+            addrs,
+        )
+    };
+    let out = ruby.ary_new();
+    out.push(ruby.str_from_slice(&name))?;
+    let names = ruby.ary_new();
+    for a in aliases {
+        names.push(ruby.str_from_slice(&a))?;
+    }
+    out.push(names)?;
+    out.push(addrtype)?;
+    for a in addrs {
+        out.push(ruby.str_from_slice(&a))?;
+    }
+    Ok(out)
+}
+
+/// Socket.getservbyname(service [, proto]) -> port
+fn s_getservbyname(ruby: &Ruby, args: &[Value]) -> Result<i64, Error> {
+    let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
+    let service = string_value(args.required.0)?;
+    let proto = match args.optional.0 {
+        Some(p) if !p.is_nil() => Some(string_value(p)?),
+        _ => None,
+    };
+    let service = string_value_cstr(service.as_value())?;
+    let proto = match proto {
+        Some(p) => string_value_cstr(p.as_value())?.to_string()?,
+        None => "tcp".to_owned(),
+    };
+    // SAFETY: copied at once.
+    let name = std::ffi::CString::new(unsafe { service.as_slice() }.to_vec()).expect("no NUL");
+    let cproto = std::ffi::CString::new(proto.clone()).expect("no NUL");
+    // SAFETY: both strings are NUL-terminated; the servent is read at once.
+    let sp = unsafe { libc::getservbyname(name.as_ptr(), cproto.as_ptr()) };
+    if !sp.is_null() {
+        // SAFETY: non-null servent from getservbyname.
+        return Ok(u16::from_be(unsafe { (*sp).s_port } as u16) as i64);
+    }
+    let mut end: *mut libc::c_char = std::ptr::null_mut();
+    // SAFETY: strtoul reads the NUL-terminated string and sets `end` within it.
+    let port = unsafe { libc::strtoul(name.as_ptr(), &mut end, 0) };
+    // SAFETY: end points into name's buffer.
+    if unsafe { *end } != 0 {
+        return Err(errors::socket_error(
+            ruby,
+            format!("no such service {}/{proto}", name.to_string_lossy()),
+        ));
+    }
+    Ok(port as i64)
+}
+
+/// Socket.getservbyport(port [, proto]) -> service name
+fn s_getservbyport(ruby: &Ruby, args: &[Value]) -> Result<RString, Error> {
+    let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
+    let port = num2long(args.required.0)?;
+    if port != port as u16 as i64 {
+        let s = if port > 0 { "big" } else { "small" };
+        return Err(Error::new(
+            ruby.exception_range_error(),
+            format!("integer {port} too {s} to convert into `int16_t'"),
+        ));
+    }
+    let proto = match args.optional.0 {
+        Some(p) if !p.is_nil() => string_value_cstr(p)?.to_string()?,
+        _ => "tcp".to_owned(),
+    };
+    let cproto = std::ffi::CString::new(proto.clone()).expect("no NUL");
+    // SAFETY: cproto is NUL-terminated; the servent is read at once.
+    let sp = unsafe { libc::getservbyport((port as u16).to_be() as i32, cproto.as_ptr()) };
+    if sp.is_null() {
+        return Err(errors::socket_error(
+            ruby,
+            format!("no such service for port {port}/{proto}"),
+        ));
+    }
+    // SAFETY: non-null servent with a NUL-terminated name.
+    let name = unsafe { std::ffi::CStr::from_ptr((*sp).s_name) };
+    Ok(ruby.str_from_slice(name.to_bytes()))
+}
+
+/// Socket.sockaddr_in(port, host) / pack_sockaddr_in
+fn s_pack_sockaddr_in(ruby: &Ruby, port: Value, host: Value) -> Result<RString, Error> {
+    // The common numeric case, answered as stock's numeric_getaddrinfo
+    // would (its first result) without the general path's bookkeeping.
+    if let (Some(h), Some(p)) = (RString::from_value(host), magnus::Fixnum::from_value(port)) {
+        if let Ok(p) = u16::try_from(p.to_isize()) {
+            // SAFETY: the bytes are read before any other Ruby call.
+            let node = unsafe { h.as_slice() };
+            if !node.is_empty() && !node.contains(&0) {
+                if let Some((_, sa)) = resolve_core::numeric_sockaddr(node, p, libc::AF_UNSPEC) {
+                    return Ok(ruby.str_from_slice(&sa));
+                }
+            }
+        }
+    }
+    let list = addrinfo::getaddrinfo(ruby, host, port, Hints::default(), true, None)?;
+    Ok(ruby.str_from_slice(&list[0].addr))
+}
+
+fn too_short(ruby: &Ruby) -> Error {
+    Error::new(ruby.exception_arg_error(), "too short sockaddr")
+}
+
+/// Socket.unpack_sockaddr_in(sockaddr) -> [port, ip_address]
+fn s_unpack_sockaddr_in(ruby: &Ruby, addr: Value) -> Result<RArray, Error> {
+    let s = match RString::from_value(addr) {
+        Some(s) => s,
+        None => sockaddr_arg(ruby, addr)?,
+    };
+    // SAFETY: the slice is used before any other Ruby call.
+    let sa = unsafe { s.as_slice() };
+    if sa.len() < 2 {
+        return Err(too_short(ruby));
+    }
+    let family = sockaddr::family(sa);
+    if family != libc::AF_INET && family != libc::AF_INET6 {
+        return Err(Error::new(
+            ruby.exception_arg_error(),
+            "not an AF_INET/AF_INET6 sockaddr",
+        ));
+    }
+    let host = match sockaddr::numeric_host(sa) {
+        Ok(h) => h,
+        Err(code) => {
+            return Err(addrinfo::gai_error(
+                ruby,
+                "getnameinfo",
+                resolve_core::GaiError::new(code),
+            ))
+        }
+    };
+    let port = ruby.integer_from_i64(sockaddr::port(sa).unwrap_or(0) as i64);
+    Ok(ruby.ary_new_from_values(&[
+        port.as_value(),
+        ruby.str_from_slice(host.as_bytes()).as_value(),
+    ]))
+}
+
+/// Socket.sockaddr_un(path) / pack_sockaddr_un
+fn s_pack_sockaddr_un(ruby: &Ruby, path: Value) -> Result<RString, Error> {
+    let path = string_value(path)?;
+    // SAFETY: copied at once.
+    let bytes = unsafe { path.as_slice() };
+    match sockaddr::sockaddr_un(bytes) {
+        Ok(sa) => Ok(ruby.str_from_slice(&sa)),
+        Err(sockaddr::UnixPathError::TooLong { given, max }) => Err(Error::new(
+            ruby.exception_arg_error(),
+            format!("too long unix socket path ({given} bytes given but {max} bytes max)"),
+        )),
+    }
+}
+
+/// Socket.unpack_sockaddr_un(sockaddr) -> path
+fn s_unpack_sockaddr_un(ruby: &Ruby, addr: Value) -> Result<RString, Error> {
+    let s = sockaddr_arg(ruby, addr)?;
+    // SAFETY: the slice is used before any other Ruby call.
+    let sa = unsafe { s.as_slice() };
+    if sa.len() < 2 {
+        return Err(too_short(ruby));
+    }
+    if sockaddr::family(sa) != libc::AF_UNIX {
+        return Err(Error::new(
+            ruby.exception_arg_error(),
+            "not an AF_UNIX sockaddr",
+        ));
+    }
+    if sa.len() > sockaddr::SOCKADDR_UN_LEN {
+        return Err(Error::new(
+            ruby.exception_type_error(),
+            format!(
+                "too long sockaddr_un - {} longer than {}",
+                sa.len(),
+                sockaddr::SOCKADDR_UN_LEN
+            ),
+        ));
+    }
+    let path = sockaddr::unix_path(sa).unwrap_or(&[]).to_vec();
+    Ok(ruby.str_from_slice(&path))
 }

@@ -5,7 +5,7 @@ use crate::errors;
 use crate::io_bridge;
 use crate::ruby::ip_socket::{init_inetsock, InetArgs, InetRole};
 use magnus::{
-    method,
+    function, method,
     prelude::*,
     scan_args::{get_kwargs, scan_args},
     value::Lazy,
@@ -22,6 +22,10 @@ static HAPPY_EYEBALLS: Lazy<RClass> = Lazy::new(|ruby| {
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     let class = ruby.define_class("TCPSocket", superclass)?;
     class.define_method("initialize", method!(initialize, -1))?;
+    class.define_singleton_method(
+        "gethostbyname",
+        function!(crate::ruby::socket::tcp_gethostbyname, 1),
+    )?;
     Ok(class)
 }
 

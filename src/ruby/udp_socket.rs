@@ -41,7 +41,7 @@ fn resolve_for(ruby: &Ruby, io: Value, host: Value, port: Value) -> Result<Vec<V
     };
     Ok(getaddrinfo(ruby, host, port, hints, true, None)?
         .into_iter()
-        .map(|ai| ai.addr)
+        .map(|ai| ai.addr.to_vec())
         .collect())
 }
 
