@@ -71,8 +71,8 @@ class AddrinfoDifferentialTest < Minitest::Test
       lines << "show(%q{ip #{h}}) { Addrinfo.ip(#{h}) }"
       lines << "show(%q{udp #{h}}) { Addrinfo.udp(#{h}, 7) }"
     end
-    lines << 'show("nonexistent") { Addrinfo.getaddrinfo("nonexistent.invalid", 80) }'
-    lines << 'show("nonexistent code") { begin; Addrinfo.tcp("nonexistent.invalid", 80); rescue SocketError => e; [e.class.ancestors.include?(SocketError), e.message]; end }'
+    lines << 'show("nonexistent") { Addrinfo.getaddrinfo("nonexistent.invalid", 80, nil, nil, nil, Socket::AI_NUMERICHOST) }'
+    lines << 'show("nonexistent code") { begin; Addrinfo.tcp("localhost", "nosuchservice"); rescue SocketError => e; [e.class.ancestors.include?(SocketError), e.message]; end }'
     run_table(lines)
   end
 
