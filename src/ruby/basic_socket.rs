@@ -1,7 +1,7 @@
 //! BasicSocket: the IO subclass every socket class derives from.
 
 use crate::convert::{
-    level_arg, num2int, optname_arg, shutdown_how_arg, sockaddr_arg, string_value,
+    check_arity, level_arg, num2int, optname_arg, shutdown_how_arg, sockaddr_arg, string_value,
 };
 use crate::core::sockaddr_message;
 use crate::errors::WouldBlock;
@@ -73,28 +73,25 @@ fn for_fd(ruby: &Ruby, class: RClass, fd: Value) -> Result<Value, Error> {
 
 /// BasicSocket#send(mesg, flags [, dest_sockaddr]) -> numbytes_sent
 pub fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
-    let args = scan_args::<(Value, Value), (Option<Value>,), (), (), (), ()>(args)?;
-    let (mesg, flags) = args.required;
+    check_arity(ruby, args.len(), 2, 3)?;
+    let (mesg, flags) = (args[0], args[1]);
     let mesg = string_value(mesg)?;
-    let dest = match args.optional.0 {
-        Some(to) if !to.is_nil() => Some(unsafe { sockaddr_arg(ruby, to)?.as_slice() }.to_vec()),
+    let dest = match args.get(2) {
+        Some(&to) if !to.is_nil() => Some(unsafe { sockaddr_arg(ruby, to)?.as_slice() }.to_vec()),
         _ => None,
     };
     // As stock: the stream is checked before the flags are converted.
     io_bridge::fd(ruby, rb_self)?;
-    let flags = num2int(flags)?;
+    let flags = num2int(flags)? | libc::MSG_DONTWAIT;
     let what = if dest.is_some() {
         "sendto(2)"
     } else {
         "send(2)"
     };
-    let outcome = io_bridge::retry(ruby, rb_self, Wait::Writable, |fd| {
-        // SAFETY: the slice is read during a non-blocking system call made
-        // with the GVL held, so no Ruby code can change the string meanwhile.
-        let bytes = unsafe { mesg.as_slice() };
-        let flags = flags | libc::MSG_DONTWAIT;
+    let outcome = io_bridge::retry_send(ruby, rb_self, mesg, |fd, bytes| {
         let n = match &dest {
-            // SAFETY: pointers and lengths come from live slices.
+            // SAFETY: pointers and lengths come from live slices (the message
+            // pinned by retry_send, the address a Rust copy).
             Some(to) => unsafe {
                 libc::sendto(
                     fd,
@@ -169,10 +166,10 @@ pub fn recv_into(
 
 /// BasicSocket#recv(maxlen [, flags [, outbuf]]) -> mesg
 fn recv(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RString, Error> {
-    let args = scan_args::<(Value,), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
-    let flags = crate::convert::opt_int(args.optional.0, 0)?;
-    let buflen = num2int(args.required.0)?;
-    let buf = recv_buffer(args.optional.1, buflen)?;
+    check_arity(ruby, args.len(), 1, 3)?;
+    let flags = crate::convert::opt_int(args.get(1).copied(), 0)?;
+    let buflen = num2int(args[0])?;
+    let buf = recv_buffer(args.get(2).copied(), buflen)?;
     io_bridge::fd(ruby, rb_self)?;
     if io_bridge::read_pending(rb_self) {
         return Err(Error::new(
@@ -343,7 +340,7 @@ fn recv_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
     )?;
     Ok(match got {
         Some(s) => s.as_value(),
-        None => ruby.to_symbol("wait_readable").as_value(),
+        None => crate::convert::wait_readable(ruby),
     })
 }
 
@@ -374,7 +371,7 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
                 let errno = e.raw_os_error().unwrap_or(libc::EIO);
                 if errno == libc::EAGAIN {
                     if !raise {
-                        return Ok(ruby.to_symbol("wait_readable").as_value());
+                        return Ok(crate::convert::wait_readable(ruby));
                     }
                     return Err(errors::would_block(
                         ruby,
@@ -420,17 +417,19 @@ fn write_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, 
         }
     };
     let fd = io_bridge::prepare_write(ruby, rb_self)?;
-    // SAFETY: the slice is read by a non-blocking send with the GVL held.
-    let bytes = unsafe { data.as_slice() };
-    // SAFETY: pointer and length come from a live slice.
-    let ret = unsafe { libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_DONTWAIT) };
-    match io_bridge::cvt(ret) {
+    let ret = io_bridge::send_once(fd, data, |fd, bytes| {
+        // SAFETY: pointer and length come from the slice send_once pinned.
+        io_bridge::cvt(unsafe {
+            libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_DONTWAIT)
+        })
+    })?;
+    match ret {
         Ok(n) => Ok((n as i64).into_value_with(ruby)),
         Err(e) => {
             let errno = e.raw_os_error().unwrap_or(libc::EIO);
             if errno == libc::EAGAIN {
                 if !raise {
-                    return Ok(ruby.to_symbol("wait_writable").as_value());
+                    return Ok(crate::convert::wait_writable(ruby));
                 }
                 return Err(errors::would_block(
                     ruby,

@@ -133,7 +133,7 @@ fn connect_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value
     }
     let errno = io_bridge::last_error().raw_os_error().unwrap_or(libc::EIO);
     match errno {
-        libc::EINPROGRESS if !raise => Ok(ruby.to_symbol("wait_writable").as_value()),
+        libc::EINPROGRESS if !raise => Ok(crate::convert::wait_writable(ruby)),
         libc::EINPROGRESS => Err(errors::would_block(
             ruby,
             WouldBlock::Write,
@@ -171,7 +171,7 @@ fn accept_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value,
             match errno {
                 libc::EAGAIN | libc::ECONNABORTED | libc::EPROTO => {
                     if !raise {
-                        return Ok(ruby.to_symbol("wait_readable").as_value());
+                        return Ok(crate::convert::wait_readable(ruby));
                     }
                     Err(errors::would_block(
                         ruby,
@@ -280,7 +280,7 @@ fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Valu
             let ai = socket_addrinfo(ruby, fd, &from)?;
             Ok(ruby.ary_new_from_values(&[buf.as_value(), ai]).as_value())
         }
-        None => Ok(ruby.to_symbol("wait_readable").as_value()),
+        None => Ok(crate::convert::wait_readable(ruby)),
     }
 }
 

@@ -68,7 +68,7 @@ fn accept_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value,
                 return Err(errors::syserr(ruby, errno, "accept(2)"));
             }
             if !exception {
-                return Ok(ruby.to_symbol("wait_readable").as_value());
+                return Ok(crate::convert::wait_readable(ruby));
             }
             Err(errors::would_block(
                 ruby,

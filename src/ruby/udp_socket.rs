@@ -3,7 +3,7 @@
 use crate::convert::{family_arg, string_value};
 use crate::core::resolve::Hints;
 use crate::errors;
-use crate::io_bridge::{self, Wait};
+use crate::io_bridge;
 use crate::ruby::addrinfo::getaddrinfo;
 use crate::ruby::basic_socket::{exception_kwarg, recv_nonblock_into};
 use crate::ruby::ip_socket::{bind_fd, fd_family, recvfrom_result};
@@ -87,11 +87,9 @@ fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
     let flags = crate::convert::num2int(flags)?;
     let mut errno = libc::EADDRNOTAVAIL;
     for sa in resolve_for(ruby, rb_self, host, port)? {
-        let outcome = io_bridge::retry(ruby, rb_self, Wait::Writable, |fd| {
-            // SAFETY: the message and address are read during a non-blocking
-            // call made with the GVL held; no Ruby code runs meanwhile.
-            let bytes = unsafe { mesg.as_slice() };
-            // SAFETY: pointers and lengths come from live slices.
+        let outcome = io_bridge::retry_send(ruby, rb_self, mesg, |fd, bytes| {
+            // SAFETY: pointers and lengths come from live slices (the message
+            // pinned by retry_send, the address a Rust copy).
             io_bridge::cvt(unsafe {
                 libc::sendto(
                     fd,
@@ -137,6 +135,6 @@ fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Valu
     )?;
     match got {
         Some(buf) => Ok(recvfrom_result(ruby, rb_self, buf, &from)?.as_value()),
-        None => Ok(ruby.to_symbol("wait_readable").as_value()),
+        None => Ok(crate::convert::wait_readable(ruby)),
     }
 }
