@@ -90,6 +90,42 @@ pub fn update_mode(ruby: &Ruby, io: Value, clear: i32, set: i32) -> Result<(), E
     Ok(())
 }
 
+// stock's rubysocket.h: the family of a socket, cached in the IO's mode
+// bits by rsock_getfamily once getsockname told it.
+const FMODE_UNIX: i32 = 0x0020_0000;
+const FMODE_INET: i32 = 0x0040_0000;
+const FMODE_INET6: i32 = 0x0080_0000;
+const FMODE_SOCK: i32 = FMODE_UNIX | FMODE_INET | FMODE_INET6;
+
+/// stock's rsock_getfamily: the family of the socket's local address,
+/// AF_UNSPEC when it cannot be read. Cached in the mode bits as stock does,
+/// so getsockopt/setsockopt make no getsockname call after the first.
+pub fn family(ruby: &Ruby, io: Value) -> Result<i32, Error> {
+    let fd = fd(ruby, io)?;
+    let ptr = fptr(io).expect("checked by fd");
+    // SAFETY: as in `fd`; the GVL is held, so nobody else writes the mode.
+    let cached = unsafe { (*ptr).mode } & FMODE_SOCK;
+    match cached {
+        FMODE_UNIX => return Ok(libc::AF_UNIX),
+        FMODE_INET => return Ok(libc::AF_INET),
+        FMODE_INET6 => return Ok(libc::AF_INET6),
+        _ => {}
+    }
+    let family = match sock_name(fd) {
+        Ok(addr) if addr.len() >= 2 => crate::core::sockaddr_message::family_of(&addr),
+        _ => return Ok(libc::AF_UNSPEC),
+    };
+    let bit = match family {
+        libc::AF_UNIX => FMODE_UNIX,
+        libc::AF_INET => FMODE_INET,
+        libc::AF_INET6 => FMODE_INET6,
+        _ => 0,
+    };
+    // SAFETY: as above.
+    unsafe { (*ptr).mode |= bit };
+    Ok(family)
+}
+
 /// Whether the IO's read buffer holds bytes (recv must refuse then, as stock).
 pub fn read_pending(io: Value) -> bool {
     // SAFETY: as in `fd`.

@@ -116,9 +116,15 @@ pub fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error>
 pub fn recv_buffer(outbuf: Option<Value>, buflen: i32) -> Result<RString, Error> {
     match outbuf.filter(|v| !v.is_nil()) {
         None => {
-            // SAFETY: rb_str_new raises ArgumentError for a negative length;
-            // protect catches it.
-            let raw = protect(|| unsafe { rb_sys::rb_str_new(std::ptr::null(), buflen as _) })?;
+            let raw = if buflen >= 0 {
+                // SAFETY: with a length that is not negative rb_str_new only
+                // allocates (no protect: it showed in profiles of hot loops).
+                unsafe { rb_sys::rb_str_new(std::ptr::null(), buflen as _) }
+            } else {
+                // SAFETY: rb_str_new raises ArgumentError for a negative
+                // length; protect catches it.
+                protect(|| unsafe { rb_sys::rb_str_new(std::ptr::null(), buflen as _) })?
+            };
             // SAFETY: rb_str_new returns a String.
             Ok(unsafe { RString::from_value(Value::from_raw(raw)).expect("a String") })
         }
@@ -261,6 +267,7 @@ pub fn listen(ruby: &Ruby, rb_self: Value, backlog: Value) -> Result<i32, Error>
 
 /// Splits `args` of a `*_nonblock` method: positional arguments, and the
 /// `exception:` keyword (raise unless it is exactly false, as stock).
+#[allow(dead_code)] // kept for the sendmsg/recvmsg branch; hot methods use nonblock_args
 pub fn exception_kwarg<Req: ScanArgsRequired, Opt: ScanArgsOpt>(
     args: &[Value],
 ) -> Result<(Req, Opt, bool), Error> {
@@ -268,6 +275,57 @@ pub fn exception_kwarg<Req: ScanArgsRequired, Opt: ScanArgsOpt>(
     let kw = get_kwargs::<_, (), (Option<Value>,), ()>(args.keywords, &[], &["exception"])?;
     let raise = !matches!(kw.optional.0, Some(v) if v.as_raw() == rb_sys::Qfalse as rb_sys::VALUE);
     Ok((args.required, args.optional, raise))
+}
+
+static EXCEPTION: magnus::value::LazyId = magnus::value::LazyId::new("exception");
+
+/// The arguments of a `*_nonblock` method taking `min..=max` positional
+/// arguments and the `exception:` keyword: the positional ones, and whether to
+/// raise (unless `exception` is exactly false, as stock). Parsed by hand:
+/// magnus' scan_args/get_kwargs format strings and build a hash on every
+/// call, and these methods are called in tight loops. Unusual keywords go
+/// through get_kwargs for its errors ("unknown keyword: :foo").
+pub fn nonblock_args<'a>(
+    ruby: &Ruby,
+    args: &'a [Value],
+    min: usize,
+    max: usize,
+) -> Result<(&'a [Value], bool), Error> {
+    // SAFETY: rb_keyword_given_p only reads the current frame's flags.
+    let keywords = unsafe { rb_sys::rb_keyword_given_p() } != 0;
+    let (positional, kw) = match args.split_last() {
+        Some((&last, rest)) if keywords => match RHash::from_value(last) {
+            Some(h) => (rest, Some(h)),
+            None => (args, None),
+        },
+        _ => (args, None),
+    };
+    crate::convert::check_arity(ruby, positional.len(), min, max)?;
+    let Some(kw) = kw else {
+        return Ok((positional, true));
+    };
+    let exception = if kw.len() == 1 {
+        let key = crate::convert::symbol(ruby, &EXCEPTION);
+        // SAFETY: rb_hash_lookup2 does a plain lookup: a Symbol key's hash
+        // and eql? never call Ruby code, so it does not raise.
+        let v = unsafe {
+            rb_sys::rb_hash_lookup2(kw.as_raw(), key.as_raw(), rb_sys::Qundef as rb_sys::VALUE)
+        };
+        (v != rb_sys::Qundef as rb_sys::VALUE).then(|| unsafe { Value::from_raw(v) })
+    } else {
+        None
+    };
+    let exception = match exception {
+        Some(v) => Some(v),
+        None if kw.is_empty() => None,
+        None => {
+            get_kwargs::<_, (), (Option<Value>,), ()>(kw, &[], &["exception"])?
+                .optional
+                .0
+        }
+    };
+    let raise = !matches!(exception, Some(v) if v.as_raw() == rb_sys::Qfalse as rb_sys::VALUE);
+    Ok((positional, raise))
 }
 
 /// The body of recv_nonblock/recvfrom_nonblock (stock's
@@ -324,8 +382,8 @@ pub fn recv_nonblock_into(
 
 /// BasicSocket#recv_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recv_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let ((len,), (flags, outbuf), raise) =
-        exception_kwarg::<(Value,), (Option<Value>, Option<Value>)>(args)?;
+    let (args, raise) = nonblock_args(ruby, args, 1, 3)?;
+    let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
     let got = recv_nonblock_into(
         ruby,
         rb_self,
@@ -347,7 +405,8 @@ fn recv_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
 /// BasicSocket#read_nonblock(maxlen, outbuf = nil, exception: true): IO's,
 /// done with recv(MSG_DONTWAIT) as stock does on Linux.
 fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let ((len,), (outbuf,), raise) = exception_kwarg::<(Value,), (Option<Value>,)>(args)?;
+    let (args, raise) = nonblock_args(ruby, args, 1, 2)?;
+    let (len, outbuf) = (args[0], args.get(1).copied());
     let len = crate::convert::num2long(len)?;
     let caller_buf = outbuf.filter(|v| !v.is_nil());
     let buf = recv_buffer(outbuf, i32::try_from(len).unwrap_or(i32::MAX))?;
@@ -405,7 +464,8 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
 /// BasicSocket#write_nonblock(string, exception: true): IO's, done with
 /// send(MSG_DONTWAIT) as stock does on Linux.
 fn write_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let ((data,), (), raise) = exception_kwarg::<(Value,), ()>(args)?;
+    let (args, raise) = nonblock_args(ruby, args, 1, 1)?;
+    let data = args[0];
     let data = match RString::from_value(data) {
         Some(s) => s,
         None => {
@@ -558,19 +618,9 @@ fn getpeereid(ruby: &Ruby, rb_self: Value) -> Result<(u32, u32), Error> {
     Ok((cred.uid, cred.gid))
 }
 
-/// stock's rsock_getfamily: the family of the socket's local address,
-/// AF_UNSPEC when it cannot be read.
-fn socket_family(fd: RawFd) -> i32 {
-    match io_bridge::sock_name(fd) {
-        Ok(addr) if addr.len() >= 2 => sockaddr_message::family_of(&addr),
-        _ => libc::AF_UNSPEC,
-    }
-}
-
 /// BasicSocket#getsockopt(level, optname) -> Socket::Option
 fn getsockopt(ruby: &Ruby, rb_self: Value, level: Value, optname: Value) -> Result<Value, Error> {
-    let fd = io_bridge::fd(ruby, rb_self)?;
-    let family = socket_family(fd);
+    let family = io_bridge::family(ruby, rb_self)?;
     let level = level_arg(ruby, family, level)?;
     let optname = optname_arg(ruby, family, level, optname)?;
     let fd = io_bridge::fd(ruby, rb_self)?;
@@ -600,12 +650,13 @@ fn setsockopt(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error>
             opt.funcall::<_, _, Value>("optname", ())?,
             opt.funcall::<_, _, Value>("data", ())?,
         )
+    } else if args.len() == 3 {
+        (args[0], args[1], args[2])
     } else {
         let a = scan_args::<(Value, Value, Value), (), (), (), (), ()>(args)?;
         a.required
     };
-    let fd = io_bridge::fd(ruby, rb_self)?;
-    let family = socket_family(fd);
+    let family = io_bridge::family(ruby, rb_self)?;
     let level = level_arg(ruby, family, level)?;
     let optname = optname_arg(ruby, family, level, optname)?;
     let data: Vec<u8> = if let Some(fixnum) = magnus::Fixnum::from_value(value) {

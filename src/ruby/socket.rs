@@ -4,7 +4,7 @@ use crate::convert::{family_arg, num2int, opt_int, sockaddr_arg, socktype_arg};
 use crate::errors::{self, WouldBlock};
 use crate::io_bridge;
 use crate::ruby::basic_socket::{
-    exception_kwarg, listen, recv_buffer, recv_into, recv_nonblock_into, socket_addrinfo,
+    listen, nonblock_args, recv_buffer, recv_into, recv_nonblock_into, socket_addrinfo,
 };
 use magnus::{method, prelude::*, scan_args::scan_args, Error, IntoValue, RClass, Ruby, Value};
 use std::os::fd::RawFd;
@@ -123,8 +123,8 @@ fn connect(ruby: &Ruby, rb_self: Value, addr: Value) -> Result<i32, Error> {
 
 /// Socket#connect_nonblock(remote_sockaddr, exception: true) -> 0
 fn connect_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (addr, (), raise) = exception_kwarg::<(Value,), ()>(args)?;
-    let addr = sockaddr_bytes(ruby, addr.0)?;
+    let (args, raise) = nonblock_args(ruby, args, 1, 1)?;
+    let addr = sockaddr_bytes(ruby, args[0])?;
     let fd = io_bridge::set_nonblock(ruby, rb_self)?;
     // SAFETY: addr is a live byte slice of addr.len() bytes.
     let ret = unsafe { libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
@@ -162,7 +162,7 @@ fn accept(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
 
 /// Socket#accept_nonblock(exception: true) -> [client_socket, client_addrinfo]
 fn accept_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let ((), (), raise) = exception_kwarg::<(), ()>(args)?;
+    let (_, raise) = nonblock_args(ruby, args, 0, 0)?;
     let fd = io_bridge::set_nonblock(ruby, rb_self)?;
     match io_bridge::accept_once(fd) {
         Ok((new_fd, addr)) => accepted_pair(ruby, new_fd, &addr),
@@ -262,8 +262,8 @@ fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error>
 
 /// Socket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let ((len,), (flags, outbuf), raise) =
-        exception_kwarg::<(Value,), (Option<Value>, Option<Value>)>(args)?;
+    let (args, raise) = nonblock_args(ruby, args, 1, 3)?;
+    let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
     let mut from = Vec::new();
     let got = recv_nonblock_into(
         ruby,

@@ -2,7 +2,7 @@
 
 use crate::errors::{self, WouldBlock};
 use crate::io_bridge;
-use crate::ruby::basic_socket::{exception_kwarg, listen};
+use crate::ruby::basic_socket::{listen, nonblock_args};
 use crate::ruby::ip_socket::{init_inetsock, InetArgs, InetRole};
 use magnus::{method, prelude::*, scan_args::scan_args, value::Lazy, Error, RClass, Ruby, Value};
 
@@ -58,7 +58,7 @@ fn sysaccept(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
 
 /// TCPServer#accept_nonblock(exception: true)
 fn accept_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let ((), (), exception) = exception_kwarg::<(), ()>(args)?;
+    let (_, exception) = nonblock_args(ruby, args, 0, 0)?;
     let fd = io_bridge::fd(ruby, rb_self)?;
     match io_bridge::accept_once(fd) {
         Ok((new_fd, _)) => io_bridge::wrap_fd(ruby, ruby.get_inner(&TCP_SOCKET), new_fd),

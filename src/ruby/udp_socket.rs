@@ -5,7 +5,7 @@ use crate::core::resolve::Hints;
 use crate::errors;
 use crate::io_bridge;
 use crate::ruby::addrinfo::getaddrinfo;
-use crate::ruby::basic_socket::{exception_kwarg, recv_nonblock_into};
+use crate::ruby::basic_socket::{nonblock_args, recv_nonblock_into};
 use crate::ruby::ip_socket::{bind_fd, fd_family, recvfrom_result};
 use magnus::{method, prelude::*, scan_args::scan_args, Error, RClass, Ruby, Value};
 
@@ -117,8 +117,8 @@ fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
 
 /// UDPSocket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let ((len,), (flags, outbuf), raise) =
-        exception_kwarg::<(Value,), (Option<Value>, Option<Value>)>(args)?;
+    let (args, raise) = nonblock_args(ruby, args, 1, 3)?;
+    let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
     let mut from = Vec::new();
     let got = recv_nonblock_into(
         ruby,
