@@ -451,10 +451,13 @@ pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Out
         let ret = unsafe { libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
         cvt(ret).map(drop)
     };
-    let result = if is_nonblocking(fd) {
+    // Alone, a non-blocking connect runs with the GVL held. A blocking socket
+    // (BasicSocket.for_fd) blocks in connect itself, and with other threads
+    // around the GVL is released as for sends (see `attempt`): the connect
+    // wakes the accepting thread.
+    let result = if !others_exist() && is_nonblocking(fd) {
         try_connect()
     } else {
-        // A blocking socket (BasicSocket.for_fd) blocks in connect itself.
         let mut result = None;
         without_gvl(fd, &mut || result = Some(try_connect()))?;
         result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)))
@@ -589,23 +592,22 @@ pub fn accept(ruby: &Ruby, io: Value) -> Outcome<(RawFd, Vec<u8>)> {
     let mut collected = false;
     loop {
         let fd = fd(ruby, io)?;
-        if is_nonblocking(fd) {
-            match accept_once(fd) {
-                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => wait(io, Wait::Readable)?,
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => check_ints()?,
-                other => return Ok(other),
+        // Alone, a non-blocking listener is tried with the GVL held; with
+        // other threads around the GVL is released (see `attempt`).
+        let result = if !others_exist() && is_nonblocking(fd) {
+            accept4_raw(fd)
+        } else {
+            let mut result: Option<io::Result<(RawFd, Vec<u8>)>> = None;
+            let raised = without_gvl(fd, &mut || result = Some(accept4_raw(fd)));
+            let result = result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)));
+            if let Err(e) = raised {
+                if let Ok((new_fd, _)) = result {
+                    close_fd(new_fd);
+                }
+                return Err(e);
             }
-            continue;
-        }
-        let mut result: Option<io::Result<(RawFd, Vec<u8>)>> = None;
-        let raised = without_gvl(fd, &mut || result = Some(accept4_raw(fd)));
-        let result = result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)));
-        if let Err(e) = raised {
-            if let Ok((new_fd, _)) = result {
-                close_fd(new_fd);
-            }
-            return Err(e);
-        }
+            result
+        };
         match result {
             Ok((new_fd, addr)) => {
                 // SAFETY: recording a new fd number does not raise.
