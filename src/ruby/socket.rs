@@ -805,8 +805,9 @@ fn s_pack_sockaddr_un(ruby: &Ruby, path: Value) -> Result<RString, Error> {
     let path = string_value(path)?;
     // SAFETY: copied at once.
     let bytes = unsafe { path.as_slice() };
-    match sockaddr::sockaddr_un(bytes) {
-        Ok(sa) => Ok(ruby.str_from_slice(&sa)),
+    let mut buf = [0u8; sockaddr::SOCKADDR_UN_LEN];
+    match sockaddr::sockaddr_un_into(bytes, &mut buf) {
+        Ok(len) => Ok(ruby.str_from_slice(&buf[..len])),
         Err(sockaddr::UnixPathError::TooLong { given, max }) => Err(Error::new(
             ruby.exception_arg_error(),
             format!("too long unix socket path ({given} bytes given but {max} bytes max)"),
@@ -838,6 +839,7 @@ fn s_unpack_sockaddr_un(ruby: &Ruby, addr: Value) -> Result<RString, Error> {
             ),
         ));
     }
-    let path = sockaddr::unix_path(sa).unwrap_or(&[]).to_vec();
-    Ok(ruby.str_from_slice(&path))
+    // The path is copied into the new String straight from `s`, which stays
+    // referenced from this frame meanwhile.
+    Ok(ruby.str_from_slice(sockaddr::unix_path(sa).unwrap_or(&[])))
 }
