@@ -100,8 +100,44 @@ const ALL: [Category; 14] = [
 /// (Socket.new("INET", ...), setsockopt(:SOCKET, :REUSEADDR)); scanning the
 /// whole table with prefix tests each time showed up in profiles.
 struct Maps {
-    by_name: std::collections::HashMap<&'static str, i64>,
-    by_value: std::collections::HashMap<i64, &'static str>,
+    by_name: HashMap<&'static [u8], i64, FxBuild>,
+    by_value: HashMap<i64, &'static str, FxBuild>,
+}
+
+type HashMap<K, V, S> = std::collections::HashMap<K, V, S>;
+
+/// FxHash (rustc's hasher): the keys are short constant names, and SipHash's
+/// DoS resistance is not needed for a fixed table; it was a third of a
+/// lookup's time.
+#[derive(Default, Clone, Copy)]
+struct FxBuild;
+
+#[derive(Default)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl std::hash::BuildHasher for FxBuild {
+    type Hasher = Fx;
+    fn build_hasher(&self) -> Fx {
+        Fx::default()
+    }
 }
 
 fn maps(category: Category) -> &'static Maps {
@@ -109,15 +145,15 @@ fn maps(category: Category) -> &'static Maps {
     let all = MAPS.get_or_init(|| {
         ALL.iter()
             .map(|&c| {
-                let mut by_name = std::collections::HashMap::new();
-                let mut by_value = std::collections::HashMap::new();
+                let mut by_name = HashMap::default();
+                let mut by_value = HashMap::default();
                 // Table order decides ties, as a linear scan would: the first
                 // member with a given spelling or value wins.
                 for &(full, value) in TABLE.iter().filter(|(n, _)| c.owns(n)) {
-                    by_name.entry(full).or_insert(value);
+                    by_name.entry(full.as_bytes()).or_insert(value);
                     for p in c.prefixes() {
                         if let Some(short) = full.strip_prefix(p) {
-                            by_name.entry(short).or_insert(value);
+                            by_name.entry(short.as_bytes()).or_insert(value);
                         }
                     }
                     by_value.entry(value).or_insert(full);
@@ -132,7 +168,6 @@ fn maps(category: Category) -> &'static Maps {
 /// Resolves an argument name ("INET", "AF_INET", "PF_INET") within a category,
 /// byte for byte as stock does (case-sensitive, no trimming).
 pub fn name_to_int(category: Category, name: &[u8]) -> Option<i64> {
-    let name = std::str::from_utf8(name).ok()?;
     maps(category).by_name.get(name).copied()
 }
 
