@@ -36,9 +36,9 @@ pub fn init(ruby: &Ruby) -> Result<RClass, Error> {
     class.define_method("recv", method!(recv, -1))?;
     class.define_method("close_read", method!(close_read, 0))?;
     class.define_method("close_write", method!(close_write, 0))?;
-    class.define_method("recv_nonblock", method!(recv_nonblock, -1))?;
-    class.define_method("read_nonblock", method!(read_nonblock, -1))?;
-    class.define_method("write_nonblock", method!(write_nonblock, -1))?;
+    class.define_private_method("__recv_nonblock", method!(recv_nonblock, -1))?;
+    class.define_private_method("__read_nonblock", method!(read_nonblock, -1))?;
+    class.define_private_method("__write_nonblock", method!(write_nonblock, -1))?;
     class.define_method("shutdown", method!(shutdown, -1))?;
     class.define_method("getsockname", method!(getsockname, 0))?;
     class.define_method("getpeername", method!(getpeername, 0))?;
@@ -277,55 +277,20 @@ pub fn exception_kwarg<Req: ScanArgsRequired, Opt: ScanArgsOpt>(
     Ok((args.required, args.optional, raise))
 }
 
-static EXCEPTION: magnus::value::LazyId = magnus::value::LazyId::new("exception");
-
-/// The arguments of a `*_nonblock` method taking `min..=max` positional
-/// arguments and the `exception:` keyword: the positional ones, and whether to
-/// raise (unless `exception` is exactly false, as stock). Parsed by hand:
-/// magnus' scan_args/get_kwargs format strings and build a hash on every
-/// call, and these methods are called in tight loops. Unusual keywords go
-/// through get_kwargs for its errors ("unknown keyword: :foo").
+/// The arguments of a native `__*_nonblock` method: `n` positional ones
+/// followed by the value of the `exception:` keyword. As in stock, the public
+/// `*_nonblock` methods are Ruby wrappers (lib/socket_rs/nonblock.rb) that
+/// fill in defaults and take the keyword, so calls allocate no keyword Hash.
+/// Returns the positional arguments, and whether to raise (unless
+/// `exception` is exactly false, as stock).
 pub fn nonblock_args<'a>(
     ruby: &Ruby,
     args: &'a [Value],
-    min: usize,
-    max: usize,
+    n: usize,
 ) -> Result<(&'a [Value], bool), Error> {
-    // SAFETY: rb_keyword_given_p only reads the current frame's flags.
-    let keywords = unsafe { rb_sys::rb_keyword_given_p() } != 0;
-    let (positional, kw) = match args.split_last() {
-        Some((&last, rest)) if keywords => match RHash::from_value(last) {
-            Some(h) => (rest, Some(h)),
-            None => (args, None),
-        },
-        _ => (args, None),
-    };
-    crate::convert::check_arity(ruby, positional.len(), min, max)?;
-    let Some(kw) = kw else {
-        return Ok((positional, true));
-    };
-    let exception = if kw.len() == 1 {
-        let key = crate::convert::symbol(ruby, &EXCEPTION);
-        // SAFETY: rb_hash_lookup2 does a plain lookup: a Symbol key's hash
-        // and eql? never call Ruby code, so it does not raise.
-        let v = unsafe {
-            rb_sys::rb_hash_lookup2(kw.as_raw(), key.as_raw(), rb_sys::Qundef as rb_sys::VALUE)
-        };
-        (v != rb_sys::Qundef as rb_sys::VALUE).then(|| unsafe { Value::from_raw(v) })
-    } else {
-        None
-    };
-    let exception = match exception {
-        Some(v) => Some(v),
-        None if kw.is_empty() => None,
-        None => {
-            get_kwargs::<_, (), (Option<Value>,), ()>(kw, &[], &["exception"])?
-                .optional
-                .0
-        }
-    };
-    let raise = !matches!(exception, Some(v) if v.as_raw() == rb_sys::Qfalse as rb_sys::VALUE);
-    Ok((positional, raise))
+    crate::convert::check_arity(ruby, args.len(), n + 1, n + 1)?;
+    let raise = args[n].as_raw() != rb_sys::Qfalse as rb_sys::VALUE;
+    Ok((&args[..n], raise))
 }
 
 /// The body of recv_nonblock/recvfrom_nonblock (stock's
@@ -382,7 +347,7 @@ pub fn recv_nonblock_into(
 
 /// BasicSocket#recv_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recv_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (args, raise) = nonblock_args(ruby, args, 1, 3)?;
+    let (args, raise) = nonblock_args(ruby, args, 3)?;
     let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
     let got = recv_nonblock_into(
         ruby,
@@ -405,7 +370,7 @@ fn recv_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
 /// BasicSocket#read_nonblock(maxlen, outbuf = nil, exception: true): IO's,
 /// done with recv(MSG_DONTWAIT) as stock does on Linux.
 fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (args, raise) = nonblock_args(ruby, args, 1, 2)?;
+    let (args, raise) = nonblock_args(ruby, args, 2)?;
     let (len, outbuf) = (args[0], args.get(1).copied());
     let len = crate::convert::num2long(len)?;
     let caller_buf = outbuf.filter(|v| !v.is_nil());
@@ -464,7 +429,7 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
 /// BasicSocket#write_nonblock(string, exception: true): IO's, done with
 /// send(MSG_DONTWAIT) as stock does on Linux.
 fn write_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (args, raise) = nonblock_args(ruby, args, 1, 1)?;
+    let (args, raise) = nonblock_args(ruby, args, 1)?;
     let data = args[0];
     let data = match RString::from_value(data) {
         Some(s) => s,

@@ -17,12 +17,12 @@ pub fn init(ruby: &Ruby, basic_socket: RClass) -> Result<RClass, Error> {
     class.define_method("bind", method!(bind, 1))?;
     class.define_method("listen", method!(listen, 1))?;
     class.define_method("connect", method!(connect, 1))?;
-    class.define_method("connect_nonblock", method!(connect_nonblock, -1))?;
+    class.define_private_method("__connect_nonblock", method!(connect_nonblock, -1))?;
     class.define_method("accept", method!(accept, 0))?;
-    class.define_method("accept_nonblock", method!(accept_nonblock, -1))?;
+    class.define_private_method("__accept_nonblock", method!(accept_nonblock, -1))?;
     class.define_method("sysaccept", method!(sysaccept, 0))?;
     class.define_method("recvfrom", method!(recvfrom, -1))?;
-    class.define_method("recvfrom_nonblock", method!(recvfrom_nonblock, -1))?;
+    class.define_private_method("__recvfrom_nonblock", method!(recvfrom_nonblock, -1))?;
     class.define_method("ipv6only!", method!(ipv6only, 0))?;
     init_resolution(ruby, class)?;
     Ok(class)
@@ -123,7 +123,7 @@ fn connect(ruby: &Ruby, rb_self: Value, addr: Value) -> Result<i32, Error> {
 
 /// Socket#connect_nonblock(remote_sockaddr, exception: true) -> 0
 fn connect_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (args, raise) = nonblock_args(ruby, args, 1, 1)?;
+    let (args, raise) = nonblock_args(ruby, args, 1)?;
     let addr = sockaddr_bytes(ruby, args[0])?;
     let fd = io_bridge::set_nonblock(ruby, rb_self)?;
     // SAFETY: addr is a live byte slice of addr.len() bytes.
@@ -162,7 +162,7 @@ fn accept(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
 
 /// Socket#accept_nonblock(exception: true) -> [client_socket, client_addrinfo]
 fn accept_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (_, raise) = nonblock_args(ruby, args, 0, 0)?;
+    let (_, raise) = nonblock_args(ruby, args, 0)?;
     let fd = io_bridge::set_nonblock(ruby, rb_self)?;
     match io_bridge::accept_once(fd) {
         Ok((new_fd, addr)) => accepted_pair(ruby, new_fd, &addr),
@@ -262,7 +262,7 @@ fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error>
 
 /// Socket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (args, raise) = nonblock_args(ruby, args, 1, 3)?;
+    let (args, raise) = nonblock_args(ruby, args, 3)?;
     let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
     let mut from = Vec::new();
     let got = recv_nonblock_into(

@@ -16,7 +16,7 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     let class = ruby.define_class("TCPServer", superclass)?;
     class.define_method("initialize", method!(initialize, -1))?;
     class.define_method("accept", method!(accept, 0))?;
-    class.define_method("accept_nonblock", method!(accept_nonblock, -1))?;
+    class.define_private_method("__accept_nonblock", method!(accept_nonblock, -1))?;
     class.define_method("sysaccept", method!(sysaccept, 0))?;
     class.define_method("listen", method!(listen, 1))?;
     Ok(class)
@@ -58,7 +58,7 @@ fn sysaccept(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
 
 /// TCPServer#accept_nonblock(exception: true)
 fn accept_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (_, exception) = nonblock_args(ruby, args, 0, 0)?;
+    let (_, exception) = nonblock_args(ruby, args, 0)?;
     let fd = io_bridge::fd(ruby, rb_self)?;
     match io_bridge::accept_once(fd) {
         Ok((new_fd, _)) => io_bridge::wrap_fd(ruby, ruby.get_inner(&TCP_SOCKET), new_fd),

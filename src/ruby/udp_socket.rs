@@ -15,7 +15,7 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     class.define_method("bind", method!(bind, 2))?;
     class.define_method("connect", method!(connect, 2))?;
     class.define_method("send", method!(send, -1))?;
-    class.define_method("recvfrom_nonblock", method!(recvfrom_nonblock, -1))?;
+    class.define_private_method("__recvfrom_nonblock", method!(recvfrom_nonblock, -1))?;
     Ok(class)
 }
 
@@ -117,7 +117,7 @@ fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
 
 /// UDPSocket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (args, raise) = nonblock_args(ruby, args, 1, 3)?;
+    let (args, raise) = nonblock_args(ruby, args, 3)?;
     let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
     let mut from = Vec::new();
     let got = recv_nonblock_into(
