@@ -66,6 +66,14 @@ pub fn constant_arg(
     category: Category,
     what: &str,
 ) -> Result<i32, Error> {
+    if magnus::Fixnum::from_value(value).is_some() {
+        // Neither a Symbol nor a String: skip rb_check_string_type's protect.
+        return num2int(value);
+    }
+    let cache = SymbolCache::slot(value, category);
+    if let Some(v) = cache.and_then(SymbolCache::get) {
+        return Ok(v);
+    }
     let name = if let Some(sym) = Symbol::from_value(value) {
         // SAFETY: rb_sym2str returns the symbol's name, a String; it does
         // not raise.
@@ -81,7 +89,12 @@ pub fn constant_arg(
     // SAFETY: the bytes are only read here, before any other Ruby call.
     let bytes = unsafe { name.as_slice() };
     match constants::name_to_int(category, bytes) {
-        Some(v) => Ok(v as i32),
+        Some(v) => {
+            if let Some(c) = cache {
+                c.set(v as i32);
+            }
+            Ok(v as i32)
+        }
         None => {
             // stock prints the name with %s: up to its first NUL byte.
             let shown = bytes.split(|&b| b == 0).next().unwrap_or(&[]);
@@ -90,6 +103,52 @@ pub fn constant_arg(
                 format!("{what}: {}", String::from_utf8_lossy(shown)),
             ))
         }
+    }
+}
+
+/// A small direct-mapped cache of constant lookups by static Symbol
+/// (`Socket.new(:INET, :STREAM)`, `setsockopt(:SOCKET, :REUSEADDR, ...)`):
+/// static Symbols are never freed, so the VALUE identifies the name for the
+/// life of the process. Each entry packs the symbol's ID (high 32 bits) and
+/// the value (low 32 bits) into one atomic word, so a reader never sees half
+/// of an update. Dynamic Symbols (which the GC may free and reuse) and IDs
+/// beyond 32 bits are not cached.
+#[derive(Clone, Copy)]
+struct SymbolCache {
+    entry: &'static std::sync::atomic::AtomicU64,
+    id: u64,
+}
+
+const CACHE_SLOTS: usize = 64;
+static SYMBOL_CACHE: [std::sync::atomic::AtomicU64; CACHE_SLOTS * 16] =
+    [const { std::sync::atomic::AtomicU64::new(0) }; CACHE_SLOTS * 16];
+
+impl SymbolCache {
+    fn slot(value: Value, category: Category) -> Option<SymbolCache> {
+        let raw = value.as_raw() as u64;
+        // RUBY_SYMBOL_FLAG in the low byte marks a static Symbol: (ID << 8) | 0x0c.
+        if raw & 0xff != rb_sys::ruby_special_consts::RUBY_SYMBOL_FLAG as u64 {
+            return None;
+        }
+        let id = raw >> 8;
+        if id == 0 || id > u32::MAX as u64 {
+            return None;
+        }
+        let index = (category as usize) * CACHE_SLOTS + (id as usize % CACHE_SLOTS);
+        Some(SymbolCache {
+            entry: &SYMBOL_CACHE[index],
+            id,
+        })
+    }
+
+    fn get(self) -> Option<i32> {
+        let word = self.entry.load(std::sync::atomic::Ordering::Relaxed);
+        (word >> 32 == self.id).then_some(word as u32 as i32)
+    }
+
+    fn set(self, v: i32) {
+        let word = (self.id << 32) | u64::from(v as u32);
+        self.entry.store(word, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
