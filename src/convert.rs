@@ -125,7 +125,7 @@ static SYMBOL_CACHE: [std::sync::atomic::AtomicU64; CACHE_SLOTS * 16] =
 
 impl SymbolCache {
     fn slot(value: Value, category: Category) -> Option<SymbolCache> {
-        let raw = value.as_raw() as u64;
+        let raw: u64 = value.as_raw();
         // RUBY_SYMBOL_FLAG in the low byte marks a static Symbol: (ID << 8) | 0x0c.
         if raw & 0xff != rb_sys::ruby_special_consts::RUBY_SYMBOL_FLAG as u64 {
             return None;
