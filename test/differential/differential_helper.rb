@@ -3,6 +3,7 @@
 require "minitest/autorun"
 require "open3"
 require "rbconfig"
+require "tmpdir"
 
 # Differential tests: one Ruby snippet runs under the stock extension and
 # under socket_rs, each in its own process, and what they print must match.
@@ -23,9 +24,13 @@ module Differential
 
   def self.run(impl, code)
     args = impl == :stock ? ["-rsocket"] : ["-I", LIB, "-rsocket_rs"]
-    # `timeout` bounds a case that hangs: it fails instead of stalling the suite.
-    out, err, status = Open3.capture3("timeout", "60", RbConfig.ruby, *args, "-e", PRELUDE + code)
-    [out, err, status.exitstatus]
+    # Each child starts in an empty directory of its own, so relative socket
+    # paths one implementation binds do not change what the other sees;
+    # `timeout` bounds a case that hangs: it fails instead of stalling.
+    Dir.mktmpdir("socket_rs_diff") do |dir|
+      out, err, status = Open3.capture3("timeout", "60", RbConfig.ruby, *args, "-e", PRELUDE + code, chdir: dir)
+      [out, err, status.exitstatus]
+    end
   end
 
   # Runs `code` under both and asserts equal output. `normalize` may rewrite
