@@ -172,7 +172,7 @@ pub fn syserr_path(ruby: &Ruby, errno: i32, what: &str, path: Option<magnus::RSt
     };
     let utf8 = path.enc_get() == ruby.utf8_encindex() || path.enc_get() == ruby.usascii_encindex();
     // SAFETY: the bytes are copied by the escape before any Ruby call.
-    let shown = crate::core::unix_addr::escape_for_message(unsafe { path.as_slice() }, utf8);
+    let shown = crate::core::sockaddr_message::escape_for_message(unsafe { path.as_slice() }, utf8);
     syserr(ruby, errno, &format!("{what} for {shown}"))
 }
 

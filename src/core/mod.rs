@@ -5,4 +5,3 @@ pub mod option_inspect;
 pub mod resolve;
 pub mod sockaddr;
 pub mod sockaddr_message;
-pub mod unix_addr;

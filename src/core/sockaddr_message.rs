@@ -282,6 +282,58 @@ pub fn connect_address(addr: &[u8]) -> Result<Vec<u8>, &'static str> {
     }
 }
 
+/// A path as stock shows it after "connect(2) for ": printable ASCII as is,
+/// NUL as `\0`, control characters as `\n`-style or `\uXXXX` escapes
+/// (`\xNN` for bytes that are not valid UTF-8 or when `utf8` is false),
+/// other characters of a UTF-8 path as `\uXXXX`.
+pub fn escape_for_message(path: &[u8], utf8: bool) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(&b) = rest.first() {
+        let (ch, used) = if utf8 {
+            match decode_utf8(rest) {
+                Some((c, n)) => (Some(c), n),
+                None => (None, 1),
+            }
+        } else if b < 0x80 {
+            (Some(b as char), 1)
+        } else {
+            (None, 1)
+        };
+        match ch {
+            None => out.push_str(&format!("\\x{b:02X}")),
+            Some('\0') => out.push_str("\\0"),
+            Some('\n') => out.push_str("\\n"),
+            Some('\r') => out.push_str("\\r"),
+            Some('\t') => out.push_str("\\t"),
+            Some('\x0c') => out.push_str("\\f"),
+            Some('\x0b') => out.push_str("\\v"),
+            Some('\x08') => out.push_str("\\b"),
+            Some('\x07') => out.push_str("\\a"),
+            Some('\x1b') => out.push_str("\\e"),
+            Some(c) if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+            Some(c) if !utf8 => out.push_str(&format!("\\x{:02X}", c as u32)),
+            Some(c) if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            Some(c) => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
+        }
+        rest = &rest[used..];
+    }
+    out
+}
+
+/// The first UTF-8 character of `bytes` and its length, if valid.
+fn decode_utf8(bytes: &[u8]) -> Option<(char, usize)> {
+    let len = match bytes[0] {
+        0x00..=0x7f => 1,
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return None,
+    };
+    let s = std::str::from_utf8(bytes.get(..len)?).ok()?;
+    s.chars().next().map(|c| (c, len))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,5 +435,24 @@ mod tests {
             d(&[17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
             "PACKET[protocol=0 ifindex=0 hatype=0 HOST halen=0 hwaddr (20 bytes for 20 bytes sockaddr_ll)]"
         );
+    }
+
+    #[test]
+    fn escapes_unix_paths_like_stock() {
+        assert_eq!(
+            escape_for_message(b"/tmp/sp ace\"q.sock", true),
+            "/tmp/sp ace\"q.sock"
+        );
+        assert_eq!(escape_for_message(b"\0a\0b", true), "\\0a\\0b");
+        assert_eq!(
+            escape_for_message(b"\0a\x01b\n\"c\\d", true),
+            "\\0a\\u0001b\\n\"c\\d"
+        );
+        assert_eq!(escape_for_message("\0hé".as_bytes(), true), "\\0h\\u00E9");
+        assert_eq!(
+            escape_for_message("\0hé".as_bytes(), false),
+            "\\0h\\xC3\\xA9"
+        );
+        assert_eq!(escape_for_message(b"\xff", true), "\\xFF");
     }
 }

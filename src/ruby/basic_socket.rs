@@ -634,3 +634,42 @@ fn setsockopt(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error>
     })
     .map_err(|e| errors::io_error(ruby, &e, "setsockopt(2)"))
 }
+
+/// accept(2) for Socket#accept, TCPServer#accept, UNIXServer#accept and the
+/// sysaccept methods: waits for a connection; the new fd and peer address.
+pub fn accept_fd(ruby: &Ruby, rb_self: Value) -> Result<(RawFd, Vec<u8>), Error> {
+    io_bridge::accept(ruby, rb_self)?.map_err(|e| errors::io_error(ruby, &e, "accept(2)"))
+}
+
+/// The accept_nonblock(exception: true) of Socket, TCPServer and UNIXServer
+/// (stock's rsock_s_accept_nonblock): the fd is made non-blocking for good;
+/// EAGAIN, ECONNABORTED and EPROTO are IO::WaitReadable ("accept(2) would
+/// block") or :wait_readable; `wrap` turns the new fd and peer address into
+/// the method's result.
+pub fn accept_nonblock_with(
+    ruby: &Ruby,
+    rb_self: Value,
+    args: &[Value],
+    wrap: impl FnOnce(RawFd, &[u8]) -> Result<Value, Error>,
+) -> Result<Value, Error> {
+    let ((), (), raise) = exception_kwarg::<(), ()>(args)?;
+    let fd = io_bridge::set_nonblock(ruby, rb_self)?;
+    match io_bridge::accept_once(fd) {
+        Ok((new_fd, addr)) => wrap(new_fd, &addr),
+        Err(e) => {
+            let errno = e.raw_os_error().unwrap_or(libc::EIO);
+            if !matches!(errno, libc::EAGAIN | libc::ECONNABORTED | libc::EPROTO) {
+                return Err(errors::syserr(ruby, errno, "accept(2)"));
+            }
+            if !raise {
+                return Ok(ruby.to_symbol("wait_readable").as_value());
+            }
+            Err(errors::would_block(
+                ruby,
+                WouldBlock::Read,
+                errno,
+                "accept(2) would block",
+            ))
+        }
+    }
+}

@@ -4,7 +4,8 @@ use crate::convert::{family_arg, num2int, opt_int, sockaddr_arg, socktype_arg};
 use crate::errors::{self, WouldBlock};
 use crate::io_bridge;
 use crate::ruby::basic_socket::{
-    exception_kwarg, listen, recv_buffer, recv_into, recv_nonblock_into, socket_addrinfo,
+    accept_fd, accept_nonblock_with, exception_kwarg, listen, recv_buffer, recv_into,
+    recv_nonblock_into, socket_addrinfo,
 };
 use magnus::{method, prelude::*, scan_args::scan_args, Error, IntoValue, RClass, Ruby, Value};
 use std::os::fd::RawFd;
@@ -155,41 +156,19 @@ fn accepted_pair(ruby: &Ruby, fd: RawFd, addr: &[u8]) -> Result<Value, Error> {
 
 /// Socket#accept -> [client_socket, client_addrinfo]
 fn accept(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-    let (fd, addr) =
-        io_bridge::accept(ruby, rb_self)?.map_err(|e| errors::io_error(ruby, &e, "accept(2)"))?;
+    let (fd, addr) = accept_fd(ruby, rb_self)?;
     accepted_pair(ruby, fd, &addr)
 }
 
-/// Socket#accept_nonblock(exception: true) -> [client_socket, client_addrinfo]
+/// Socket#accept_nonblock(exception: true) -> [socket, addrinfo]
 fn accept_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let ((), (), raise) = exception_kwarg::<(), ()>(args)?;
-    let fd = io_bridge::set_nonblock(ruby, rb_self)?;
-    match io_bridge::accept_once(fd) {
-        Ok((new_fd, addr)) => accepted_pair(ruby, new_fd, &addr),
-        Err(e) => {
-            let errno = e.raw_os_error().unwrap_or(libc::EIO);
-            match errno {
-                libc::EAGAIN | libc::ECONNABORTED | libc::EPROTO => {
-                    if !raise {
-                        return Ok(ruby.to_symbol("wait_readable").as_value());
-                    }
-                    Err(errors::would_block(
-                        ruby,
-                        WouldBlock::Read,
-                        errno,
-                        "accept(2) would block",
-                    ))
-                }
-                _ => Err(errors::syserr(ruby, errno, "accept(2)")),
-            }
-        }
-    }
+    accept_nonblock_with(ruby, rb_self, args, |fd, addr| {
+        accepted_pair(ruby, fd, addr)
+    })
 }
 
-/// Socket#sysaccept -> [client_fd, client_addrinfo]
 fn sysaccept(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-    let (fd, addr) =
-        io_bridge::accept(ruby, rb_self)?.map_err(|e| errors::io_error(ruby, &e, "accept(2)"))?;
+    let (fd, addr) = accept_fd(ruby, rb_self)?;
     match socket_addrinfo(ruby, fd, &addr) {
         Ok(ai) => Ok(ruby
             .ary_new_from_values(&[fd.into_value_with(ruby), ai])

@@ -2,7 +2,7 @@
 //! abstract names.
 
 use crate::convert::{opt_int, socktype_arg, unix_path_arg};
-use crate::core::unix_addr;
+use crate::core::sockaddr;
 use crate::errors;
 use crate::io_bridge;
 use crate::ruby::basic_socket::{recv_buffer, recv_into};
@@ -35,13 +35,11 @@ fn initialize(ruby: &Ruby, rb_self: Value, path: Value) -> Result<Value, Error> 
 pub fn init_unixsock(ruby: &Ruby, obj: Value, path: Value, server: bool) -> Result<Value, Error> {
     let path = unix_path_arg(path)?;
     // SAFETY: the bytes are copied into the packed address at once.
-    let packed = unix_addr::pack(unsafe { path.as_slice() }).map_err(|e| {
+    let packed = sockaddr::sockaddr_un(unsafe { path.as_slice() }).map_err(|e| {
+        let sockaddr::UnixPathError::TooLong { given, max } = e;
         Error::new(
             ruby.exception_arg_error(),
-            format!(
-                "too long unix socket path ({}bytes given but {}bytes max)",
-                e.given, e.max
-            ),
+            format!("too long unix socket path ({given}bytes given but {max}bytes max)"),
         )
     })?;
     let fd = io_bridge::new_socket(libc::AF_UNIX, libc::SOCK_STREAM, 0)
@@ -102,7 +100,7 @@ fn unix_name(ruby: &Ruby, io: Value, peer: bool) -> Result<Vec<u8>, Error> {
 
 /// ["AF_UNIX", path], as stock's rsock_unixaddr.
 fn unixaddr(ruby: &Ruby, sockaddr: &[u8]) -> RArray {
-    let path = ruby.str_from_slice(unix_addr::path_of(sockaddr));
+    let path = ruby.str_from_slice(unix_path_of(sockaddr));
     ruby.ary_new_from_values(&[ruby.str_new("AF_UNIX").as_value(), path.as_value()])
 }
 
@@ -113,7 +111,7 @@ fn path(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
         Some(p) => p,
         None => {
             let name = unix_name(ruby, rb_self, false)?;
-            let p = ruby.str_from_slice(unix_addr::path_of(&name));
+            let p = ruby.str_from_slice(unix_path_of(&name));
             io_bridge::set_pathv(ruby, rb_self, p)?;
             p
         }
@@ -163,4 +161,9 @@ fn pair(ruby: &Ruby, class: RClass, args: &[Value]) -> Result<Value, Error> {
     };
     let protocol = opt_int(args.optional.1, 0)?;
     crate::ruby::socket::pair_of(ruby, class, libc::AF_UNIX, socktype, protocol)
+}
+
+/// The path of a packed sockaddr_un, "" when too short to hold one.
+fn unix_path_of(sa: &[u8]) -> &[u8] {
+    sockaddr::unix_path(sa).unwrap_or(&[])
 }
