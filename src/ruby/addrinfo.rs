@@ -497,6 +497,7 @@ fn make_inspectname(
                 node = None;
             }
             if let Some(s) = service_str {
+                // SAFETY: compared at once, no Ruby call in between.
                 if cstr_eq(unsafe { s.as_slice() }, &p) {
                     service_str = None;
                 }
@@ -604,13 +605,10 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
             Some(af) => af as i32,
             None => {
                 let shown = string_value_cstr(afamily.as_value())?;
-                return Err(errors::socket_error(
-                    ruby,
-                    format!(
-                        "unknown address family: {}",
-                        String::from_utf8_lossy(unsafe { shown.as_slice() })
-                    ),
-                ));
+                let mut msg = b"unknown address family: ".to_vec();
+                // SAFETY: copied at once.
+                msg.extend_from_slice(unsafe { shown.as_slice() });
+                return Err(errors::socket_error_bytes(ruby, &msg));
             }
         };
         match af {

@@ -529,6 +529,19 @@ fn s_gethostbyaddr(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
     Ok(out)
 }
 
+/// The protocol name of getservbyname/getservbyport: "tcp" unless given
+/// (StringValueCStr'd: no NUL bytes).
+fn proto_name(proto: Option<Value>) -> Result<Vec<u8>, Error> {
+    match proto {
+        Some(p) if !p.is_nil() => {
+            let s = string_value_cstr(p)?;
+            // SAFETY: copied at once.
+            Ok(unsafe { s.as_slice() }.to_vec())
+        }
+        _ => Ok(b"tcp".to_vec()),
+    }
+}
+
 /// Socket.getservbyname(service [, proto]) -> port
 fn s_getservbyname(ruby: &Ruby, args: &[Value]) -> Result<i64, Error> {
     let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
@@ -538,13 +551,11 @@ fn s_getservbyname(ruby: &Ruby, args: &[Value]) -> Result<i64, Error> {
         _ => None,
     };
     let service = string_value_cstr(service.as_value())?;
-    let proto = match proto {
-        Some(p) => string_value_cstr(p.as_value())?.to_string()?,
-        None => "tcp".to_owned(),
-    };
+    let proto = proto_name(proto.map(|p| p.as_value()))?;
     // SAFETY: copied at once.
-    let name = std::ffi::CString::new(unsafe { service.as_slice() }.to_vec()).expect("no NUL");
-    let cproto = std::ffi::CString::new(proto.clone()).expect("no NUL");
+    let name =
+        std::ffi::CString::new(unsafe { service.as_slice() }.to_vec()).expect("checked for NUL");
+    let cproto = std::ffi::CString::new(proto.clone()).expect("checked for NUL");
     // SAFETY: both strings are NUL-terminated; the servent is read at once.
     let sp = unsafe { libc::getservbyname(name.as_ptr(), cproto.as_ptr()) };
     if !sp.is_null() {
@@ -556,10 +567,11 @@ fn s_getservbyname(ruby: &Ruby, args: &[Value]) -> Result<i64, Error> {
     let port = unsafe { libc::strtoul(name.as_ptr(), &mut end, 0) };
     // SAFETY: end points into name's buffer.
     if unsafe { *end } != 0 {
-        return Err(errors::socket_error(
-            ruby,
-            format!("no such service {}/{proto}", name.to_string_lossy()),
-        ));
+        let mut msg = b"no such service ".to_vec();
+        msg.extend_from_slice(name.as_bytes());
+        msg.push(b'/');
+        msg.extend_from_slice(&proto);
+        return Err(errors::socket_error_bytes(ruby, &msg));
     }
     Ok(port as i64)
 }
@@ -575,18 +587,14 @@ fn s_getservbyport(ruby: &Ruby, args: &[Value]) -> Result<RString, Error> {
             format!("integer {port} too {s} to convert into `int16_t'"),
         ));
     }
-    let proto = match args.optional.0 {
-        Some(p) if !p.is_nil() => string_value_cstr(p)?.to_string()?,
-        _ => "tcp".to_owned(),
-    };
-    let cproto = std::ffi::CString::new(proto.clone()).expect("no NUL");
+    let proto = proto_name(args.optional.0)?;
+    let cproto = std::ffi::CString::new(proto.clone()).expect("checked for NUL");
     // SAFETY: cproto is NUL-terminated; the servent is read at once.
     let sp = unsafe { libc::getservbyport((port as u16).to_be() as i32, cproto.as_ptr()) };
     if sp.is_null() {
-        return Err(errors::socket_error(
-            ruby,
-            format!("no such service for port {port}/{proto}"),
-        ));
+        let mut msg = format!("no such service for port {port}/").into_bytes();
+        msg.extend_from_slice(&proto);
+        return Err(errors::socket_error_bytes(ruby, &msg));
     }
     // SAFETY: non-null servent with a NUL-terminated name.
     let name = unsafe { std::ffi::CStr::from_ptr((*sp).s_name) };
