@@ -381,6 +381,7 @@ pub fn getaddrinfo(
     socktype_hack: bool,
     timeout: Option<f64>,
 ) -> Result<Vec<AddrInfo>, Error> {
+    let host_value = host;
     let host = host_str(ruby, host)?;
     let (service, port_flags) = port_str(ruby, port)?;
     if socktype_hack && hints.socktype == 0 && resolve::str_is_number(service.as_deref()) {
@@ -392,17 +393,15 @@ pub fn getaddrinfo(
     {
         return Ok(list);
     }
-    let cstr = |b: &Option<SmallBytes>| {
-        b.as_ref()
-            .map(|b| CString::new(b.to_vec()).expect("no NUL"))
+    let scheduled = if host.node.is_some() && hints.flags & libc::AI_NUMERICHOST == 0 {
+        scheduler_getaddrinfo(ruby, host_value, service.as_deref(), &hints)?
+    } else {
+        None
     };
-    let query = Query {
-        node: cstr(&host.node),
-        service: cstr(&service),
-        hints,
+    let result = match scheduled {
+        Some(result) => result,
+        None => resolve_on_worker(&host, &service, hints, timeout)?,
     };
-    let result =
-        run_blocking(move || query.run(), timeout)?.unwrap_or(Err(GaiError::new(libc::EAI_AGAIN)));
     match result {
         Ok(list) if !list.is_empty() => Ok(list),
         Ok(_) => Err(errors::socket_error(ruby, "host not found")),
@@ -417,6 +416,75 @@ pub fn getaddrinfo(
             Err(gai_error(ruby, "getaddrinfo", e))
         }
     }
+}
+
+/// getaddrinfo(3) on a pool thread, this thread waiting interruptibly; a
+/// `timeout` that passes is EAI_AGAIN, as in Ruby 3.4.
+fn resolve_on_worker(
+    host: &HostArg,
+    service: &Option<SmallBytes>,
+    hints: Hints,
+    timeout: Option<f64>,
+) -> Result<Result<Vec<AddrInfo>, GaiError>, Error> {
+    let cstr = |b: &Option<SmallBytes>| {
+        b.as_ref()
+            .map(|b| CString::new(b.to_vec()).expect("no NUL"))
+    };
+    let query = Query {
+        node: cstr(&host.node),
+        service: cstr(&service),
+        hints,
+    };
+    Ok(run_blocking(move || query.run(), timeout)?.unwrap_or(Err(GaiError::new(libc::EAI_AGAIN))))
+}
+
+/// Ruby 3.1's rb_scheduler_getaddrinfo: inside a non-blocking fiber whose
+/// scheduler implements `address_resolve`, the scheduler resolves the name
+/// and each address it returns is taken numerically (with a numeric port
+/// only, as stock). None when there is no such scheduler.
+fn scheduler_getaddrinfo(
+    ruby: &Ruby,
+    host: Value,
+    service: Option<&[u8]>,
+    hints: &Hints,
+) -> Result<Option<Result<Vec<AddrInfo>, GaiError>>, Error> {
+    // SAFETY: reading the current fiber's scheduler does not raise.
+    let scheduler = unsafe { rb_sys::rb_fiber_scheduler_current() };
+    if scheduler == rb_sys::Qnil as rb_sys::VALUE {
+        return Ok(None);
+    }
+    // SAFETY: interning a static name does not raise.
+    let id = unsafe { rb_sys::rb_intern(c"address_resolve".as_ptr()) };
+    let arg = host.as_raw();
+    // SAFETY: rb_check_funcall returns Qundef when the scheduler has no such
+    // method; the hook may raise, which protect catches. `arg` is a VALUE on
+    // this frame that the call only reads.
+    let answer = protect(|| unsafe { rb_sys::rb_check_funcall(scheduler, id, 1, &arg) })?;
+    if answer == rb_sys::Qundef as rb_sys::VALUE {
+        return Ok(None);
+    }
+    // SAFETY: the hook's result is a live VALUE.
+    let answer = unsafe { Value::from_raw(answer) };
+    let addresses = if answer.is_nil() {
+        ruby.ary_new()
+    } else {
+        convert_ary(answer)?
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    // Re-read the length each time: host_str may run Ruby code (to_str).
+    while i < addresses.len() {
+        let node = host_str(ruby, addresses.entry(i as isize)?)?;
+        i += 1;
+        if let Some(list) = resolve::numeric_getaddrinfo(node.node.as_deref(), service, hints) {
+            out.extend(list);
+        }
+    }
+    Ok(Some(if out.is_empty() {
+        Err(GaiError::new(libc::EAI_NONAME))
+    } else {
+        Ok(out)
+    }))
 }
 
 /// getnameinfo(3) of a sockaddr, on this thread when it cannot block,

@@ -183,4 +183,39 @@ class ResolutionDifferentialTest < Minitest::Test
       show { Addrinfo.tcp("127.0.0.1", 80) == Addrinfo.tcp("127.0.0.1", 80) }
     RUBY
   end
+
+  # Ruby 3.1's fiber-scheduler hook: a non-blocking fiber's scheduler
+  # resolves names through #address_resolve; its answers are taken
+  # numerically, numeric hosts and AI_NUMERICHOST bypass it.
+  def test_fiber_scheduler_address_resolve
+    assert_same_as_stock(<<~'RUBY', normalize: NORMALIZE)
+      class S
+        def initialize(answer) = @answer = answer
+        def address_resolve(h) = (($calls ||= []) << h; @answer)
+        def block(*) = nil
+        def unblock(*) = nil
+        def kernel_sleep(*) = nil
+        def io_wait(*) = nil
+        def fiber(&b) = Fiber.new(blocking: false, &b).resume
+        def close = nil
+      end
+      [["127.0.0.5", "::1"], [], nil, ["bogus", "127.0.0.6"], ["x"], [5]].each do |ans|
+        Fiber.set_scheduler(S.new(ans))
+        Fiber.schedule do
+          show("#{ans.inspect} gai") { Addrinfo.getaddrinfo("some.name", 80) }
+          show("#{ans.inspect} gai http") { Addrinfo.getaddrinfo("some.name", "http") }
+          show("#{ans.inspect} tcp") { Addrinfo.tcp("some.name", 80) }
+          show("#{ans.inspect} numeric") { Addrinfo.tcp("127.0.0.1", 80) }
+          show("#{ans.inspect} localhost") { Addrinfo.tcp("localhost", 80) }
+          show("#{ans.inspect} numhost flag") { Addrinfo.getaddrinfo("localhost", 80, nil, nil, nil, Socket::AI_NUMERICHOST) }
+          show("#{ans.inspect} sockaddr_in") { Socket.sockaddr_in(80, "some.name") }
+          show("#{ans.inspect} Socket.gai") { Socket.getaddrinfo("some.name", 80, :INET) }
+          show("#{ans.inspect} nil host") { Addrinfo.getaddrinfo(nil, 80, :INET) }
+          show("#{ans.inspect} int host") { Addrinfo.getaddrinfo(0x7f000001, 80, :INET) }
+        end
+        Fiber.set_scheduler(nil)
+      end
+      p $calls
+    RUBY
+  end
 end
