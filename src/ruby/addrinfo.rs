@@ -432,7 +432,7 @@ fn resolve_on_worker(
     };
     let query = Query {
         node: cstr(&host.node),
-        service: cstr(&service),
+        service: cstr(service),
         hints,
     };
     Ok(run_blocking(move || query.run(), timeout)?.unwrap_or(Err(GaiError::new(libc::EAI_AGAIN))))
