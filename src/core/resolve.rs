@@ -435,7 +435,7 @@ impl Pool {
         let idle = Arc::clone(&self.idle);
         std::thread::Builder::new()
             .name("socket_rs-resolver".into())
-            .stack_size(256 * 1024)
+            .stack_size(1024 * 1024)
             .spawn(move || loop {
                 let job = match rx.lock() {
                     Ok(rx) => rx.recv(),
