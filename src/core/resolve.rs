@@ -325,6 +325,23 @@ pub fn getaddrinfo(
     Ok(out)
 }
 
+/// Whether getaddrinfo(3) can answer without consulting name services
+/// (hosts, DNS, services databases), and so cannot hang: no node or a node
+/// it must take numerically, and no service or a numeric one. Such calls are
+/// made on the calling thread (the wildcard and loopback addresses of
+/// servers, for instance).
+pub fn lookup_free(has_node: bool, service: Option<&[u8]>, hints: &Hints) -> bool {
+    let node_ok = !has_node || hints.flags & libc::AI_NUMERICHOST != 0;
+    let service_ok = match service {
+        None => true,
+        Some(s) => {
+            hints.flags & libc::AI_NUMERICSERV != 0
+                || (!s.is_empty() && s.iter().all(u8::is_ascii_digit))
+        }
+    };
+    node_ok && service_ok
+}
+
 /// Numeric getnameinfo flags: with both, getnameinfo(3) never blocks.
 pub const NUMERIC: i32 = libc::NI_NUMERICHOST | libc::NI_NUMERICSERV;
 
@@ -556,6 +573,21 @@ mod tests {
             assert_eq!(inet_pton4(text.as_bytes()), want, "{text}");
             assert_eq!(pton::<4>(libc::AF_INET, text.as_bytes()), want, "{text}");
         }
+    }
+
+    #[test]
+    fn lookup_free_cases() {
+        let plain = Hints::default();
+        let numeric_host = Hints {
+            flags: libc::AI_NUMERICHOST,
+            ..plain
+        };
+        assert!(lookup_free(false, Some(b"80"), &plain));
+        assert!(lookup_free(false, None, &plain));
+        assert!(!lookup_free(false, Some(b"http"), &plain));
+        assert!(!lookup_free(true, Some(b"80"), &plain));
+        assert!(lookup_free(true, Some(b"80"), &numeric_host));
+        assert!(!lookup_free(true, Some(b""), &numeric_host));
     }
 
     #[test]

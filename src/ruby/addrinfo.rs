@@ -400,6 +400,17 @@ pub fn getaddrinfo(
     };
     let result = match scheduled {
         Some(result) => result,
+        None if resolve::lookup_free(host.node.is_some(), service.as_deref(), &hints) => {
+            let cstr = |b: &Option<SmallBytes>| {
+                b.as_ref()
+                    .map(|b| CString::new(b.to_vec()).expect("no NUL"))
+            };
+            resolve::getaddrinfo(
+                cstr(&host.node).as_deref(),
+                cstr(&service).as_deref(),
+                &hints,
+            )
+        }
         None => resolve_on_worker(&host, &service, hints, timeout)?,
     };
     match result {
