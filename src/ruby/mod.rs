@@ -8,6 +8,7 @@ mod constants;
 mod ifaddr;
 mod ip_socket;
 mod option;
+mod resolution;
 mod socket;
 mod socket_error;
 mod tcp_server;

@@ -78,7 +78,7 @@ use crate::convert::{check_arity, num2long, sockaddr_arg, string_value, string_v
 use crate::core::resolve::{self as resolve_core, AddrInfo, Hints};
 use crate::core::sockaddr;
 use crate::errors::protect;
-use crate::ruby::addrinfo;
+use crate::ruby::{addrinfo, resolution};
 use magnus::{function, rb_sys::AsRawValue, RArray, RString, Symbol};
 
 pub fn init_resolution(ruby: &Ruby, class: RClass) -> Result<(), Error> {
@@ -161,11 +161,11 @@ fn ipaddr(ruby: &Ruby, sa: &[u8], norevlookup: bool) -> Result<[Value; 7], Error
     let family = family_name(ruby, sockaddr::family(sa));
     let mut name = None;
     if !norevlookup {
-        if let Ok((h, _)) = addrinfo::getnameinfo_blocking(ruby, sa, 0) {
+        if let Ok((h, _)) = resolution::getnameinfo_blocking(ruby, sa, 0) {
             name = Some(ruby.str_from_slice(&h));
         }
     }
-    let (h, p) = addrinfo::getnameinfo_blocking(ruby, sa, resolve_core::NUMERIC)?;
+    let (h, p) = resolution::getnameinfo_blocking(ruby, sa, resolve_core::NUMERIC)?;
     let numeric = ruby.str_from_slice(&h);
     let port: i64 = std::str::from_utf8(&p)
         .ok()
@@ -189,12 +189,12 @@ fn s_getaddrinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
     let nil = ruby.qnil().as_value();
     let arg = |i: usize| args.get(i).copied().unwrap_or(nil);
     let (host, port) = (args[0], args[1]);
-    let hints = addrinfo::hints_from(ruby, arg(2), arg(3), arg(4), arg(5))?;
+    let hints = resolution::hints_from(ruby, arg(2), arg(3), arg(4), arg(5))?;
     let norevlookup = match revlookup_flag(ruby, arg(6))? {
         Some(v) => v,
         None => io_bridge::default_do_not_reverse_lookup(),
     };
-    let list = addrinfo::getaddrinfo(ruby, host, port, hints, false, None)?;
+    let list = resolution::getaddrinfo(ruby, host, port, hints, false, None)?;
     let mut rows = Vec::with_capacity(list.len());
     for ai in &list {
         let mut row = ipaddr(ruby, &ai.addr, norevlookup)?;
@@ -238,8 +238,8 @@ fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
                 "sockaddr length too big",
             ));
         }
-        addrinfo::getnameinfo_blocking(ruby, &bytes, flags)?
-    } else if let Some(ary) = check_array(sa)? {
+        resolution::getnameinfo_blocking(ruby, &bytes, flags)?
+    } else if let Some(ary) = resolution::check_array(sa)? {
         let len = ary.len();
         let (af, port, host, numeric) = match len {
             3 => (ary.entry(0)?, ary.entry(1)?, ary.entry::<Value>(2)?, false),
@@ -273,10 +273,10 @@ fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
             protocol: 0,
             flags: if numeric { libc::AI_NUMERICHOST } else { 0 },
         };
-        let list: Vec<AddrInfo> = addrinfo::getaddrinfo(ruby, host, port, hints, false, None)?;
-        let first = addrinfo::getnameinfo_blocking(ruby, &list[0].addr, flags)?;
+        let list: Vec<AddrInfo> = resolution::getaddrinfo(ruby, host, port, hints, false, None)?;
+        let first = resolution::getnameinfo_blocking(ruby, &list[0].addr, flags)?;
         for ai in &list[1..] {
-            if addrinfo::getnameinfo_blocking(ruby, &ai.addr, flags)? != first {
+            if resolution::getnameinfo_blocking(ruby, &ai.addr, flags)? != first {
                 return Err(errors::socket_error(
                     ruby,
                     "sockaddr resolved to multiple nodename",
@@ -294,19 +294,6 @@ fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
     out.push(ruby.str_from_slice(&host))?;
     out.push(ruby.str_from_slice(&serv))?;
     Ok(out)
-}
-
-fn check_array(v: Value) -> Result<Option<RArray>, Error> {
-    if let Some(a) = RArray::from_value(v) {
-        return Ok(Some(a));
-    }
-    // SAFETY: rb_check_array_type may call to_ary, which may raise; protect
-    // catches it.
-    let raw = protect(|| unsafe { rb_sys::rb_check_array_type(v.as_raw()) })?;
-    // SAFETY: nil or an Array.
-    Ok(RArray::from_value(unsafe {
-        <Value as magnus::rb_sys::FromRawValue>::from_raw(raw)
-    }))
 }
 
 /// Socket.gethostname
@@ -392,7 +379,7 @@ fn make_hostent(
     let out = ruby.ary_new();
     let name = match &first.canonname {
         Some(c) => c.clone(),
-        None => addrinfo::host_str(ruby, host)?
+        None => resolution::host_str(ruby, host)?
             .node
             .map(|n| n.to_vec())
             .unwrap_or_default(),
@@ -423,7 +410,7 @@ fn s_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
         protocol: 0,
         flags: libc::AI_CANONNAME,
     };
-    let list = addrinfo::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
+    let list = resolution::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
     make_hostent(ruby, host, &list, |sa| {
         let bytes = match sockaddr::family(sa) {
             libc::AF_INET => sa.get(4..8),
@@ -448,7 +435,7 @@ pub(crate) fn tcp_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Erro
         protocol: 0,
         flags: libc::AI_CANONNAME,
     };
-    let list = addrinfo::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
+    let list = resolution::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
     make_hostent(ruby, host, &list, |sa| {
         make_ipaddr(ruby, sa).map(|s| s.as_value())
     })
@@ -459,7 +446,7 @@ pub(crate) fn make_ipaddr(ruby: &Ruby, sa: &[u8]) -> Result<RString, Error> {
     match sockaddr::numeric_host(sa) {
         Ok(h) => Ok(ruby.str_from_slice(h.as_bytes())),
         Err(_) => {
-            let (h, _) = addrinfo::getnameinfo_blocking(ruby, sa, libc::NI_NUMERICHOST)?;
+            let (h, _) = resolution::getnameinfo_blocking(ruby, sa, libc::NI_NUMERICHOST)?;
             Ok(ruby.str_from_slice(&h))
         }
     }
@@ -473,7 +460,7 @@ pub(crate) fn ip_getaddress(ruby: &Ruby, host: Value) -> Result<RString, Error> 
         protocol: 0,
         flags: 0,
     };
-    let list = addrinfo::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
+    let list = resolution::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
     make_ipaddr(ruby, &list[0].addr)
 }
 
@@ -616,7 +603,7 @@ fn s_pack_sockaddr_in(ruby: &Ruby, port: Value, host: Value) -> Result<RString, 
             }
         }
     }
-    let list = addrinfo::getaddrinfo(ruby, host, port, Hints::default(), true, None)?;
+    let list = resolution::getaddrinfo(ruby, host, port, Hints::default(), true, None)?;
     Ok(ruby.str_from_slice(&list[0].addr))
 }
 
@@ -645,7 +632,7 @@ fn s_unpack_sockaddr_in(ruby: &Ruby, addr: Value) -> Result<RArray, Error> {
     let host = match sockaddr::numeric_host(sa) {
         Ok(h) => h,
         Err(code) => {
-            return Err(addrinfo::gai_error(
+            return Err(resolution::gai_error(
                 ruby,
                 "getnameinfo",
                 resolve_core::GaiError::new(code),
