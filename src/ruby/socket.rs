@@ -369,7 +369,7 @@ fn host_aliases(name: &[u8]) -> Vec<Vec<u8>> {
 
 /// stock's rsock_make_hostent: [name, aliases, family, address...], each
 /// address made by `addr`.
-fn make_hostent(
+pub(crate) fn make_hostent(
     ruby: &Ruby,
     host: Value,
     list: &[AddrInfo],
@@ -426,21 +426,6 @@ fn s_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
     })
 }
 
-/// TCPSocket.gethostbyname(host) (deprecated): addresses as numeric strings.
-pub(crate) fn tcp_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
-    warn(c"TCPSocket.gethostbyname is deprecated; use Addrinfo.getaddrinfo instead.")?;
-    let hints = Hints {
-        family: libc::AF_UNSPEC,
-        socktype: libc::SOCK_STREAM,
-        protocol: 0,
-        flags: libc::AI_CANONNAME,
-    };
-    let list = resolution::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
-    make_hostent(ruby, host, &list, |sa| {
-        make_ipaddr(ruby, sa).map(|s| s.as_value())
-    })
-}
-
 /// stock's rsock_make_ipaddr: the numeric host of a sockaddr.
 pub(crate) fn make_ipaddr(ruby: &Ruby, sa: &[u8]) -> Result<RString, Error> {
     match sockaddr::numeric_host(sa) {
@@ -450,18 +435,6 @@ pub(crate) fn make_ipaddr(ruby: &Ruby, sa: &[u8]) -> Result<RString, Error> {
             Ok(ruby.str_from_slice(&h))
         }
     }
-}
-
-/// IPSocket.getaddress(host): the first address, numeric.
-pub(crate) fn ip_getaddress(ruby: &Ruby, host: Value) -> Result<RString, Error> {
-    let hints = Hints {
-        family: libc::AF_UNSPEC,
-        socktype: libc::SOCK_STREAM,
-        protocol: 0,
-        flags: 0,
-    };
-    let list = resolution::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
-    make_ipaddr(ruby, &list[0].addr)
 }
 
 /// Socket.gethostbyaddr(addr [, family]) (deprecated).
