@@ -86,6 +86,15 @@ impl Rai {
 pub struct Addrinfo(RefCell<Option<Rai>>);
 
 impl DataTypeFunctions for Addrinfo {
+    /// ObjectSpace.memsize_of: the struct and the sockaddr it holds.
+    fn size(&self) -> usize {
+        let heap = self
+            .0
+            .try_borrow()
+            .map_or(0, |g| g.as_ref().map_or(0, |r| r.addr.capacity()));
+        std::mem::size_of::<Self>() + heap
+    }
+
     fn mark(&self, marker: &gc::Marker) {
         if let Ok(guard) = self.0.try_borrow() {
             if let Some(rai) = guard.as_ref() {
