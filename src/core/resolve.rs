@@ -428,7 +428,6 @@ type Job = Box<dyn FnOnce(&dyn Fn()) + Send>;
 /// lookup costs more than the lookup). A worker that is stuck in a slow
 /// lookup keeps only its own job; new jobs get an idle worker or a new one.
 struct Pool {
-    pid: u32,
     tx: std::sync::mpsc::Sender<Job>,
     rx: Arc<Mutex<std::sync::mpsc::Receiver<Job>>>,
     idle: Arc<std::sync::atomic::AtomicUsize>,
@@ -436,11 +435,24 @@ struct Pool {
 
 static POOL: Mutex<Option<Pool>> = Mutex::new(None);
 
+/// Set in a forked child (pthread_atfork), whose copy of the pool has no
+/// threads behind it. Cheaper than comparing getpid(2) on every lookup.
+static FORKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn mark_forked() {
+    FORKED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Pool {
     fn new() -> Pool {
         let (tx, rx) = std::sync::mpsc::channel();
+        static ATFORK: std::sync::Once = std::sync::Once::new();
+        // SAFETY: registers a child handler that only stores to an atomic,
+        // which is async-signal-safe as a post-fork handler must be.
+        ATFORK.call_once(|| unsafe {
+            libc::pthread_atfork(None, None, Some(mark_forked));
+        });
         Pool {
-            pid: std::process::id(),
             tx,
             rx: Arc::new(Mutex::new(rx)),
             idle: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
@@ -472,7 +484,8 @@ impl Pool {
     fn submit(job: Job) -> std::io::Result<()> {
         use std::sync::atomic::Ordering;
         let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.as_ref().is_none_or(|p| p.pid != std::process::id()) {
+        let forked = FORKED.swap(false, Ordering::Relaxed);
+        if guard.is_none() || forked {
             // After fork(2) the workers are gone (and may have held the old
             // queue's lock): start afresh without touching the old pool.
             if let Some(old) = guard.take() {
