@@ -530,9 +530,12 @@ impl<T: Send + 'static> Background<T> {
         });
         let theirs = Arc::clone(&shared);
         Pool::submit(Box::new(move |now_idle: &dyn Fn()| {
-            let v = f();
-            if let Ok(mut slot) = theirs.slot.lock() {
-                *slot = Some(v);
+            // A panic must not leave the caller waiting for a signal that
+            // never comes: it is signalled with an empty slot instead.
+            if let Ok(v) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+                if let Ok(mut slot) = theirs.slot.lock() {
+                    *slot = Some(v);
+                }
             }
             now_idle();
             let one: u64 = 1;
@@ -548,7 +551,8 @@ impl<T: Send + 'static> Background<T> {
         self.shared.ready.as_raw_fd()
     }
 
-    /// The result, once the thread has stored it.
+    /// The result, once the thread has stored it (None before that, or
+    /// after the descriptor turned readable if the computation panicked).
     pub fn take(&self) -> Option<T> {
         self.shared.slot.lock().ok()?.take()
     }
@@ -675,6 +679,25 @@ mod tests {
             (h.as_slice(), s.as_slice()),
             (&b"127.0.0.1"[..], &b"80"[..])
         );
+    }
+
+    #[test]
+    fn panicking_job_still_signals() {
+        let bg = Background::<u8>::spawn(|| panic!("boom")).unwrap();
+        let mut pfd = libc::pollfd {
+            fd: bg.fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd we own.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+        assert_eq!(bg.take(), None);
+        // The pool still works afterwards.
+        let ok = Background::spawn(|| 7u8).unwrap();
+        pfd.fd = ok.fd();
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+        assert_eq!(ok.take(), Some(7));
     }
 
     #[test]

@@ -129,13 +129,16 @@ pub fn run_blocking<T: Send + 'static>(
             return Ok(f.map(|f| f()));
         }
     };
-    loop {
-        if !io_bridge::wait_fd_readable(job.fd(), timeout)? {
-            return Ok(None);
-        }
-        if let Some(v) = job.take() {
-            return Ok(v);
-        }
+    if !io_bridge::wait_fd_readable(job.fd(), timeout)? {
+        return Ok(None);
+    }
+    // Readable means the worker has signalled, after storing its result.
+    match job.take() {
+        Some(v) => Ok(v),
+        None => Err(Error::new(
+            Ruby::get().expect("ruby thread").exception_runtime_error(),
+            "socket_rs: resolver thread failed",
+        )),
     }
 }
 
