@@ -110,13 +110,11 @@ pub(crate) fn warn(msg: &std::ffi::CStr) -> Result<(), Error> {
 /// stock's rsock_revlookup_flag: Some(no_reverse_lookup) for true/false/
 /// :hostname/:numeric, None for nil.
 pub(crate) fn revlookup_flag(ruby: &Ruby, value: Value) -> Result<Option<bool>, Error> {
-    if value.is_nil() {
-        return Ok(None);
-    }
-    if let Ok(b) = bool::try_convert(value) {
-        if value.is_kind_of(ruby.class_true_class()) || value.is_kind_of(ruby.class_false_class()) {
-            return Ok(Some(!b));
-        }
+    match value.as_raw() {
+        v if v == rb_sys::Qnil as rb_sys::VALUE => return Ok(None),
+        v if v == rb_sys::Qtrue as rb_sys::VALUE => return Ok(Some(false)),
+        v if v == rb_sys::Qfalse as rb_sys::VALUE => return Ok(Some(true)),
+        _ => {}
     }
     let Some(sym) = Symbol::from_value(value) else {
         // SAFETY: rb_check_type raises TypeError ("wrong argument type X
