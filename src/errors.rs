@@ -48,6 +48,19 @@ pub fn socket_error(ruby: &Ruby, msg: impl Into<String>) -> Error {
     Error::new(ruby.get_inner(&SOCKET_ERROR), msg.into())
 }
 
+/// `SocketError` with a message of arbitrary bytes (stock formats names
+/// with %s, byte for byte).
+pub fn socket_error_bytes(ruby: &Ruby, msg: &[u8]) -> Error {
+    let class = ruby.get_inner(&SOCKET_ERROR);
+    match class.new_instance((ruby.str_from_slice(msg),)) {
+        Ok(exc) => {
+            let exc: Exception = exc;
+            Error::from(exc)
+        }
+        Err(e) => e,
+    }
+}
+
 /// `Socket::ResolutionError` carrying the getaddrinfo error code.
 #[allow(dead_code)] // used by the Addrinfo and *_nonblock issues
 pub fn resolution_error(ruby: &Ruby, code: i32, msg: &str) -> Error {

@@ -586,37 +586,58 @@ pub fn set_pathv(ruby: &Ruby, io: Value, path: magnus::RString) -> Result<(), Er
 /// of a resolver thread) is readable: GVL released, interruptible by
 /// Thread#kill/raise and Timeout (that raise comes back as Err). `timeout`
 /// in seconds, None to wait forever; Ok(false) when it passed first.
+///
+/// rb_thread_fd_select rather than rb_wait_for_single_fd: under a fiber
+/// scheduler the latter hands the scheduler an IO made around the fd, which
+/// would then own (and may close) a descriptor that is not Ruby's. Stock 3.1
+/// blocks the thread while resolving under a scheduler too.
 pub fn wait_fd_readable(fd: RawFd, timeout: Option<f64>) -> Result<bool, Error> {
     let deadline = timeout
         .map(|t| std::time::Instant::now() + std::time::Duration::from_secs_f64(t.clamp(0.0, 1e9)));
     loop {
         let mut tv = deadline.map(|d| {
             let left = d.saturating_duration_since(std::time::Instant::now());
-            libc::timeval {
-                tv_sec: left.as_secs() as libc::time_t,
-                tv_usec: left.subsec_micros() as libc::suseconds_t,
+            rb_sys::timeval {
+                tv_sec: left.as_secs() as _,
+                tv_usec: left.subsec_micros() as _,
             }
         });
         let tv_ptr = tv
             .as_mut()
-            .map_or(std::ptr::null_mut(), |t| (t as *mut libc::timeval).cast());
-        // SAFETY: rb_wait_for_single_fd releases the GVL while it polls and
-        // may raise on interrupt; protect catches that. tv lives in this
-        // frame and holds no resources. It is deprecated in favour of
-        // rb_io_maybe_wait, which needs an IO object this fd does not have.
-        #[allow(deprecated)]
+            .map_or(std::ptr::null_mut(), |t| t as *mut rb_sys::timeval);
+        let mut set = std::mem::MaybeUninit::<rb_sys::rb_fdset_t>::uninit();
+        let set_ptr = set.as_mut_ptr();
+        // SAFETY: rb_fd_init allocates the set (it may raise NoMemoryError,
+        // and rb_thread_fd_select raises on interrupts: protect catches
+        // both). The set is released with rb_fd_term whatever happened,
+        // once initialized; tv lives in this frame and owns nothing.
+        let mut initialized = false;
         let ret = protect(|| unsafe {
-            rb_sys::rb_wait_for_single_fd(fd, Wait::Readable as i32, tv_ptr)
-        })?;
-        match ret {
+            rb_sys::rb_fd_init(set_ptr);
+            initialized = true;
+            rb_sys::rb_fd_set(fd, set_ptr);
+            rb_sys::rb_thread_fd_select(
+                fd + 1,
+                set_ptr,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                tv_ptr,
+            )
+        });
+        if initialized {
+            // SAFETY: the set was initialized above and is released once.
+            unsafe { rb_sys::rb_fd_term(set_ptr) };
+        }
+        match ret? {
             r if r > 0 => return Ok(true),
-            0 => return Ok(false),
+            0 if deadline.is_some() => return Ok(false),
+            0 => continue,
             _ if last_error().raw_os_error() == Some(libc::EINTR) => check_ints()?,
             _ => {
                 return Err(errors::io_error(
                     &Ruby::get().expect("ruby thread"),
                     &last_error(),
-                    "poll(2)",
+                    "select(2)",
                 ))
             }
         }

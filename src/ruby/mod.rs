@@ -8,6 +8,7 @@ mod constants;
 mod ifaddr;
 pub mod ip_socket;
 mod option;
+mod resolution;
 pub mod socket;
 mod socket_error;
 mod tcp_server;

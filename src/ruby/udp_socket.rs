@@ -4,9 +4,9 @@ use crate::convert::{family_arg, string_value};
 use crate::core::resolve::Hints;
 use crate::errors;
 use crate::io_bridge::{self, Wait};
-use crate::ruby::addrinfo::getaddrinfo;
 use crate::ruby::basic_socket::{exception_kwarg, recv_nonblock_into};
 use crate::ruby::ip_socket::{bind_fd, fd_family, recvfrom_result};
+use crate::ruby::resolution::getaddrinfo;
 use magnus::{method, prelude::*, scan_args::scan_args, Error, RClass, Ruby, Value};
 
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
