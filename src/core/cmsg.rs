@@ -430,13 +430,8 @@ pub fn ipv6_text(addr: &[u8; 16]) -> String {
                 if start == 0 {
                     out.push(':');
                 }
+                // The word before the run already wrote one ':'.
                 i += len;
-                if i == 8 {
-                    // Ends in the run: "::" is complete (or "x::").
-                    if start != 0 {
-                        out.push(':');
-                    }
-                }
                 continue;
             }
         }
@@ -704,5 +699,20 @@ mod tests {
         let mut v4c = [0u8; 16];
         v4c[12..].copy_from_slice(&[1, 2, 3, 4]);
         assert_eq!(ipv6_text(&v4c), "::1.2.3.4");
+        let text = |words: [u16; 8]| {
+            let mut a = [0u8; 16];
+            for (i, w) in words.iter().enumerate() {
+                a[2 * i..2 * i + 2].copy_from_slice(&w.to_be_bytes());
+            }
+            ipv6_text(&a)
+        };
+        assert_eq!(text([1, 0, 0, 0, 0, 0, 0, 0]), "1::");
+        assert_eq!(text([0; 8]), "::");
+        assert_eq!(text([0, 0, 0, 0, 0, 0, 0, 1]), "::1");
+        assert_eq!(text([1, 0, 0, 2, 0, 0, 0, 3]), "1:0:0:2::3");
+        assert_eq!(text([1, 0, 2, 0, 3, 0, 4, 0]), "1:0:2:0:3:0:4:0");
+        assert_eq!(text([0xfe80, 0, 0, 0, 0, 0, 0, 1]), "fe80::1");
+        assert_eq!(text([0, 0, 0, 0, 0, 0xffff, 0x102, 0x304]), "::ffff:1.2.3.4");
+        assert_eq!(text([0, 0, 0, 0, 0, 0, 0, 0x1ff]), "::1ff");
     }
 }

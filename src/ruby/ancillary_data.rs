@@ -581,9 +581,10 @@ fn sendmsg_nonblock(
 /// NUM2SIZET of a buffer length, with the errors stock's string allocation
 /// gives for a negative or absurd one.
 fn buffer_len(ruby: &Ruby, value: Value) -> Result<usize, Error> {
-    // SAFETY: rb_num2ulong raises TypeError/RangeError; protect catches it.
-    // Like NUM2SIZET, it takes a negative number modulo 2**64.
-    let n = protect(|| unsafe { rb_sys::rb_num2ulong(value.as_raw()) })? as u64;
+    // SAFETY: rb_num2ull (what NUM2SIZET is on this platform) raises
+    // TypeError/RangeError; protect catches it. It takes a negative number
+    // modulo 2**64, as stock does.
+    let n = protect(|| unsafe { rb_sys::rb_num2ull(value.as_raw()) })? as u64;
     if n > i64::MAX as u64 {
         return Err(Error::new(
             ruby.exception_arg_error(),
