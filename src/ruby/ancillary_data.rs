@@ -347,9 +347,10 @@ fn s_ipv6_pktinfo(ruby: &Ruby, addr: Value, ifindex: Value) -> Result<Value, Err
     ancdata_new(ruby, libc::AF_INET6, libc::IPPROTO_IPV6, libc::IPV6_PKTINFO, data)
 }
 
-/// The IPV6_PKTINFO payload and its address as an Addrinfo (scoped to the
-/// interface for a link-local address), as stock's extract_ipv6_pktinfo.
-fn extract_ipv6_pktinfo(ruby: &Ruby, rb_self: Value) -> Result<(Value, u32), Error> {
+/// The IPV6_PKTINFO payload's address as a packed sockaddr_in6 (scoped to
+/// the interface when link-local) and its ifindex, as stock's
+/// extract_ipv6_pktinfo.
+fn extract_ipv6_pktinfo(ruby: &Ruby, rb_self: Value) -> Result<(Vec<u8>, u32), Error> {
     let level = level_of(rb_self)?;
     let ctype = type_of(rb_self)?;
     let bytes = bytes_of(data(rb_self)?);
@@ -363,18 +364,18 @@ fn extract_ipv6_pktinfo(ruby: &Ruby, rb_self: Value) -> Result<(Value, u32), Err
             "IPV6_PKTINFO ancillary data expected",
         ));
     };
-    let sockaddr = cmsg::sockaddr_in6_for_pktinfo(&info);
-    let addr = addrinfo::from_sockaddr(ruby, &sockaddr, libc::PF_INET6, 0, 0)?;
-    Ok((addr, info.ifindex))
+    Ok((cmsg::sockaddr_in6_for_pktinfo(&info), info.ifindex))
 }
 
 fn ipv6_pktinfo(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
-    let (addr, ifindex) = extract_ipv6_pktinfo(ruby, rb_self)?;
+    let (sockaddr, ifindex) = extract_ipv6_pktinfo(ruby, rb_self)?;
+    let addr = addrinfo::from_sockaddr(ruby, &sockaddr, libc::PF_INET6, 0, 0)?;
     Ok(ruby.ary_new_from_values(&[addr, ifindex.into_value_with(ruby)]))
 }
 
 fn ipv6_pktinfo_addr(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-    Ok(extract_ipv6_pktinfo(ruby, rb_self)?.0)
+    let (sockaddr, _) = extract_ipv6_pktinfo(ruby, rb_self)?;
+    addrinfo::from_sockaddr(ruby, &sockaddr, libc::PF_INET6, 0, 0)
 }
 
 fn ipv6_pktinfo_ifindex(ruby: &Ruby, rb_self: Value) -> Result<u32, Error> {

@@ -6,7 +6,7 @@ require_relative "differential_helper"
 # UNIXSocket#send_io/recv_io against the stock extension. Nothing here prints
 # an Addrinfo (see ancdata_addrinfo_test.rb for those, run after merge).
 class AncillaryDataDifferentialTest < Minitest::Test
-  NORMALIZE = ->(s) { s.gsub(/fd \d+/, "fd N") }
+  NORMALIZE = ->(s) { s.gsub(/fd \d+/, "fd N").gsub(/rsdiff_ancdata_\d+/, "rsdiff_ancdata_PID") }
 
   def test_constructor_names_levels_and_types
     assert_same_as_stock(<<~'RUBY')
@@ -107,13 +107,14 @@ class AncillaryDataDifferentialTest < Minitest::Test
               A.new(:INET, :IP, :PKTINFO, ""), A.new(:INET, :IP, :PKTINFO, "x" * 11),
               A.new(:INET6, :IPV6, :PKTINFO, "x" * 19), A.new(:INET, :IPV6, :PKTINFO, "x" * 21),
               A.new(:UNIX, :SOCKET, :TIMESTAMP, "x" * 8), A.new(:UNIX, :SOCKET, :TIMESTAMPNS, "x" * 15),
-              A.new(:UNIX, :SOCKET, :CREDENTIALS, "x" * 12), A.new(:UNIX, 0, 8, "x" * 12),
-              A.new(:UNIX, 41, 50, "x" * 20), A.new(:UNIX, :SOCKET, 35, "x" * 16)]
+              A.new(:UNIX, :SOCKET, :CREDENTIALS, "x" * 12), A.new(:UNIX, 0, 8, "x" * 11),
+              A.new(:UNIX, 41, 51, "x" * 20), A.new(:UNIX, :SOCKET, 35, [2**40, 7].pack("qq"))]
       objs.each do |a|
         %i[unix_rights timestamp ip_pktinfo ipv6_pktinfo ipv6_pktinfo_addr ipv6_pktinfo_ifindex int].each do |m|
-          show("#{a.inspect} #{m}") { r = a.public_send(m); m.to_s.include?("pktinfo") && !m.to_s.end_with?("ifindex") ? r.class : r }
+          show("#{a.inspect} #{m}") { a.public_send(m) }
         end
       end
+      show { A.new(:UNIX, 41, 50, "x" * 20).ipv6_pktinfo_ifindex }
       show { A.new(:UNIX, :SOCKET, :TIMESTAMP, [1_700_000_000, 123_456].pack("qq")).timestamp.utc }
       show { A.new(:UNIX, :SOCKET, :TIMESTAMPNS, [1_700_000_000, 123_456_789].pack("qq")).timestamp.utc.nsec }
       show { A.new(:UNIX, :SOCKET, :TIMESTAMP, [-1, 0].pack("qq")).timestamp.utc }
@@ -220,13 +221,6 @@ class AncillaryDataDifferentialTest < Minitest::Test
       show { b.sendmsg("o", 0, nil, o) }
       c = Struct.new(:level, :type, :data).new(:SOCKET, :RIGHTS, [1].pack("i"))
       show { b.sendmsg("c", 0, nil, c) }
-      show { r = a.recvmsg(10, 0, 100); [r[0], r[2], r[3..].map(&:class)] }
-      show { r = a.recvmsg(10, 0, 100, scm_rights: true); [r[0], r[2], r[3].unix_rights.map(&:class)] }
-      show { b.sendmsg("xy", nil, nil) }
-      show { r = a.recvmsg(1); [r[0], r[2]] }
-      show { r = a.recvmsg(1, Socket::MSG_PEEK); [r[0], r[2]] }
-      show { r = a.recvmsg(nil); [r[0], r[0].encoding, r[0].frozen?, r[2], r.size] }
-      show { b.write("buf"); a.read(1); a.recvmsg }
       x, y = UNIXSocket.pair
       x.close
       show { x.recvmsg }
@@ -244,36 +238,40 @@ class AncillaryDataDifferentialTest < Minitest::Test
   def test_send_io_recv_io
     assert_same_as_stock(<<~'RUBY', normalize: NORMALIZE)
       require "timeout"
+      # Descriptors of /dev/null, not NUL/NUL2: a copy of the output pipe
+      # left in flight would keep the harness waiting for EOF.
+      NUL = File.open("/dev/null")
+      NUL2 = File.open("/dev/null", "w")
       a, b = UNIXSocket.pair
       [3.5, "x", nil, 99_999, -1, 2**70].each { |v| show(v.inspect) { b.send_io(v) } }
       show { b.send_io }
       show { b.write("z"); Timeout.timeout(2) { a.recv_io } }
-      show { a.send_io(STDIN); b.recv_io(nil).class }
-      show { a.send_io(STDIN.fileno); b.recv_io.class }
-      show { a.send_io(STDOUT); io = b.recv_io(File); [io.class, io.fileno == STDOUT.fileno] }
-      show { a.send_io(STDIN); b.recv_io(File, "r").class }
-      show { a.send_io(STDIN); b.recv_io(IO, "r", 3) }
-      show { a.send_io(STDIN); b.recv_io(Integer) }
+      show { a.send_io(NUL); b.recv_io(nil).class }
+      show { a.send_io(NUL.fileno); b.recv_io.class }
+      show { a.send_io(NUL2); io = b.recv_io(File); [io.class, io.fileno == NUL2.fileno] }
+      show { a.send_io(NUL); b.recv_io(File, "r").class }
+      show { b.recv_io(IO, "r", 3) }
+      show { a.send_io(NUL); b.recv_io(Integer) }
       show { a.send_io(a); b.recv_io(UNIXSocket).class }
       show { r, w = IO.pipe; a.send_io(w); w.close; w2 = b.recv_io; w2.write("hi"); w2.close; r.read }
       show { r, w = IO.pipe; r.close; a.send_io(r) }
       show { b.sendmsg("x", 0, nil, [:SOCKET, :RIGHTS, [0, 1].pack("ii")]); Timeout.timeout(2) { a.recv_io } }
       c, d = UNIXSocket.pair(:DGRAM)
       show { d.sendmsg("x", 0, nil, [:SOCKET, :RIGHTS, [0, 1].pack("ii")]); c.recv_io }
-      show { d.send_io(STDIN); c.recv_io.class }
+      show { d.send_io(NUL); c.recv_io.class }
       show { c.recv_io_nonexistent }
       a.close
-      show { a.send_io(STDIN) }
+      show { a.send_io(NUL) }
       show { a.recv_io }
-      show { b.send_io(STDIN) }
+      show { b.send_io(NUL) }
       dir = "/tmp/rsdiff_ancdata_#{$$}"
       Dir.mkdir(dir)
       srv = UNIXServer.new("#{dir}/s")
       cl = UNIXSocket.new("#{dir}/s")
       sv = srv.accept
       sv.close
-      show { 3.times { cl.send_io(STDIN) }; :sent }
-      show { srv.send_io(STDIN) }
+      show { 3.times { cl.send_io(NUL) }; :sent }
+      show { srv.send_io(NUL) }
       show { srv.recv_io }
       File.delete("#{dir}/s")
       Dir.rmdir(dir)
