@@ -241,7 +241,7 @@ pub fn inspect_decoded(family: i32, level: i32, ctype: i32, data: &[u8]) -> Opti
 }
 
 fn rights_list(data: &[u8]) -> Option<String> {
-    if data.is_empty() || data.len() % 4 != 0 {
+    if data.is_empty() || !data.len().is_multiple_of(4) {
         return None;
     }
     Some(ints(data).iter().map(|fd| format!(" {fd}")).collect())
@@ -586,7 +586,11 @@ mod tests {
         assert_eq!(decode(&[]).0.len(), 0);
         assert_eq!(decode(&[1; HDR_LEN - 1]).0.len(), 0);
         // A header claiming more data than present: data clipped.
-        let mut m = msg(libc::SOL_SOCKET, libc::SCM_RIGHTS, &[1, 0, 0, 0, 2, 0, 0, 0]);
+        let mut m = msg(
+            libc::SOL_SOCKET,
+            libc::SCM_RIGHTS,
+            &[1, 0, 0, 0, 2, 0, 0, 0],
+        );
         m.truncate(HDR_LEN + 6);
         let (msgs, _) = decode(&m);
         assert_eq!(msgs.len(), 1);
@@ -666,7 +670,10 @@ mod tests {
         assert_eq!(inspect_head(1, 1, 1), " UNIX SOCKET RIGHTS");
         assert_eq!(inspect_head(2, 0, 8), " INET IP PKTINFO");
         assert_eq!(inspect_head(10, 41, 50), " INET6 IPV6 PKTINFO");
-        assert_eq!(inspect_head(99, 99, 99), " family:99 cmsg_level:99 cmsg_type:99");
+        assert_eq!(
+            inspect_head(99, 99, 99),
+            " family:99 cmsg_level:99 cmsg_type:99"
+        );
         assert_eq!(inspect_head(2, 1, 12345), " INET SOCKET cmsg_type:12345");
         let fds: Vec<u8> = [1i32, 2].iter().flat_map(|f| f.to_ne_bytes()).collect();
         assert_eq!(inspect_decoded(1, 1, 1, &fds).as_deref(), Some(" 1 2"));
@@ -712,7 +719,10 @@ mod tests {
         assert_eq!(text([1, 0, 0, 2, 0, 0, 0, 3]), "1:0:0:2::3");
         assert_eq!(text([1, 0, 2, 0, 3, 0, 4, 0]), "1:0:2:0:3:0:4:0");
         assert_eq!(text([0xfe80, 0, 0, 0, 0, 0, 0, 1]), "fe80::1");
-        assert_eq!(text([0, 0, 0, 0, 0, 0xffff, 0x102, 0x304]), "::ffff:1.2.3.4");
+        assert_eq!(
+            text([0, 0, 0, 0, 0, 0xffff, 0x102, 0x304]),
+            "::ffff:1.2.3.4"
+        );
         assert_eq!(text([0, 0, 0, 0, 0, 0, 0, 0x1ff]), "::1ff");
     }
 }

@@ -11,13 +11,12 @@ use crate::errors::{self, protect, WouldBlock};
 use crate::io_bridge::{self, Wait};
 use crate::ruby::addrinfo;
 use magnus::{
-    IntoValue,
     function, method,
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
     scan_args::scan_args,
     value::Lazy,
-    Error, RArray, RClass, RString, Ruby, Value,
+    Error, IntoValue, RArray, RClass, RString, Ruby, Value,
 };
 use std::ffi::CStr;
 use std::io;
@@ -25,7 +24,9 @@ use std::os::fd::RawFd;
 
 static ANCILLARY_DATA: Lazy<RClass> = Lazy::new(|ruby| {
     let socket: RClass = ruby.class_object().const_get("Socket").expect("Socket");
-    socket.const_get("AncillaryData").expect("Socket::AncillaryData")
+    socket
+        .const_get("AncillaryData")
+        .expect("Socket::AncillaryData")
 });
 
 static SOCKET: Lazy<RClass> =
@@ -107,7 +108,14 @@ fn bytes_of(s: RString) -> Vec<u8> {
     unsafe { s.as_slice() }.to_vec()
 }
 
-fn store(ruby: &Ruby, obj: Value, family: i32, level: i32, ctype: i32, data: Value) -> Result<(), Error> {
+fn store(
+    ruby: &Ruby,
+    obj: Value,
+    family: i32,
+    level: i32,
+    ctype: i32,
+    data: Value,
+) -> Result<(), Error> {
     ivar_set(obj, c"family", family.into_value_with(ruby))?;
     ivar_set(obj, c"level", level.into_value_with(ruby))?;
     ivar_set(obj, c"type", ctype.into_value_with(ruby))?;
@@ -115,7 +123,13 @@ fn store(ruby: &Ruby, obj: Value, family: i32, level: i32, ctype: i32, data: Val
 }
 
 /// stock's ancdata_new: always a Socket::AncillaryData, whatever the receiver.
-fn ancdata_new(ruby: &Ruby, family: i32, level: i32, ctype: i32, data: RString) -> Result<Value, Error> {
+fn ancdata_new(
+    ruby: &Ruby,
+    family: i32,
+    level: i32,
+    ctype: i32,
+    data: RString,
+) -> Result<Value, Error> {
     let class = ruby.get_inner(&ANCILLARY_DATA);
     // SAFETY: rb_obj_alloc of a plain Ruby class allocates an empty object.
     let obj = unsafe { Value::from_raw(rb_sys::rb_obj_alloc(class.as_raw())) };
@@ -164,7 +178,13 @@ fn cmsg_is(ruby: &Ruby, rb_self: Value, level: Value, ctype: Value) -> Result<bo
 }
 
 /// AncillaryData.int(family, level, type, integer): the int as native bytes.
-fn s_int(ruby: &Ruby, family: Value, level: Value, ctype: Value, int: Value) -> Result<Value, Error> {
+fn s_int(
+    ruby: &Ruby,
+    family: Value,
+    level: Value,
+    ctype: Value,
+    int: Value,
+) -> Result<Value, Error> {
     let family = family_arg(ruby, family)?;
     let level = level_arg(ruby, family, level)?;
     let ctype = cmsg_type_arg(ruby, family, level, ctype)?;
@@ -200,7 +220,13 @@ fn s_unix_rights(ruby: &Ruby, args: &[Value]) -> Result<Value, Error> {
         bytes.extend_from_slice(&io_bridge::fd(ruby, *io)?.to_ne_bytes());
     }
     let data = ruby.str_from_slice(&bytes);
-    let obj = ancdata_new(ruby, libc::AF_UNIX, libc::SOL_SOCKET, libc::SCM_RIGHTS, data)?;
+    let obj = ancdata_new(
+        ruby,
+        libc::AF_UNIX,
+        libc::SOL_SOCKET,
+        libc::SCM_RIGHTS,
+        data,
+    )?;
     ivar_set(obj, c"unix_rights", ios.as_value())?;
     Ok(obj)
 }
@@ -299,7 +325,13 @@ fn s_ip_pktinfo(ruby: &Ruby, args: &[Value]) -> Result<Value, Error> {
         addr,
     };
     let data = ruby.str_from_slice(&info.to_bytes());
-    ancdata_new(ruby, libc::AF_INET, libc::IPPROTO_IP, libc::IP_PKTINFO, data)
+    ancdata_new(
+        ruby,
+        libc::AF_INET,
+        libc::IPPROTO_IP,
+        libc::IP_PKTINFO,
+        data,
+    )
 }
 
 /// AncillaryData#ip_pktinfo -> [addr, ifindex, spec_dst]
@@ -344,7 +376,13 @@ fn s_ipv6_pktinfo(ruby: &Ruby, addr: Value, ifindex: Value) -> Result<Value, Err
     a.copy_from_slice(&addr[at..at + 16]);
     let info = In6Pktinfo { addr: a, ifindex };
     let data = ruby.str_from_slice(&info.to_bytes());
-    ancdata_new(ruby, libc::AF_INET6, libc::IPPROTO_IPV6, libc::IPV6_PKTINFO, data)
+    ancdata_new(
+        ruby,
+        libc::AF_INET6,
+        libc::IPPROTO_IPV6,
+        libc::IPV6_PKTINFO,
+        data,
+    )
 }
 
 /// The IPV6_PKTINFO payload's address as a packed sockaddr_in6 (scoped to
@@ -392,8 +430,9 @@ fn inspect(rb_self: Value) -> Result<RString, Error> {
     let bytes = bytes_of(data);
     // SAFETY: rb_obj_classname returns the class's name as a C string that
     // lives as long as the class; copied at once.
-    let class_name =
-        unsafe { CStr::from_ptr(rb_sys::rb_obj_classname(rb_self.as_raw())) }.to_bytes().to_vec();
+    let class_name = unsafe { CStr::from_ptr(rb_sys::rb_obj_classname(rb_self.as_raw())) }
+        .to_bytes()
+        .to_vec();
     let mut out = b"#<".to_vec();
     out.extend_from_slice(&class_name);
     out.push(b':');
@@ -412,11 +451,8 @@ fn inspect(rb_self: Value) -> Result<RString, Error> {
     }
     out.push(b'>');
     let ruby = Ruby::get_with(rb_self);
-    let s = ruby.str_from_slice(&out);
-    // The class name and the dump are ASCII-compatible; stock's result is
-    // in the default (US-ASCII/UTF-8 compatible) encoding of rb_sprintf.
-    s.enc_associate(ruby.utf8_encindex())?;
-    Ok(s)
+    // A binary String, as stock's rb_sprintf-built one is.
+    Ok(ruby.str_from_slice(&out))
 }
 
 // ---------------------------------------------------------------------------
@@ -439,6 +475,7 @@ fn controls_buffer(ruby: &Ruby, family: i32, controls: Value) -> Result<Vec<u8>,
         // SAFETY: rb_check_array_type calls to_ary, which may raise; protect
         // catches it. The result is nil or an Array.
         let raw = protect(|| unsafe { rb_sys::rb_check_array_type(elt.as_raw()) })?;
+        // SAFETY: rb_check_array_type returns nil or an Array.
         let ary = RArray::from_value(unsafe { Value::from_raw(raw) });
         let (vlevel, vtype, vdata): (Value, Value, Value) = match ary {
             Some(ary) => {
@@ -478,7 +515,13 @@ fn controls_buffer(ruby: &Ruby, family: i32, controls: Value) -> Result<Vec<u8>,
 }
 
 /// One sendmsg(2) try, never blocking.
-fn try_sendmsg(fd: RawFd, mesg: &[u8], dest: Option<&[u8]>, control: &[u8], flags: i32) -> io::Result<usize> {
+fn try_sendmsg(
+    fd: RawFd,
+    mesg: &[u8],
+    dest: Option<&[u8]>,
+    control: &[u8],
+    flags: i32,
+) -> io::Result<usize> {
     let mut iov = libc::iovec {
         iov_base: mesg.as_ptr() as *mut libc::c_void,
         iov_len: mesg.len(),
@@ -585,7 +628,7 @@ fn buffer_len(ruby: &Ruby, value: Value) -> Result<usize, Error> {
     // SAFETY: rb_num2ull (what NUM2SIZET is on this platform) raises
     // TypeError/RangeError; protect catches it. It takes a negative number
     // modulo 2**64, as stock does.
-    let n = protect(|| unsafe { rb_sys::rb_num2ull(value.as_raw()) })? as u64;
+    let n: u64 = protect(|| unsafe { rb_sys::rb_num2ull(value.as_raw()) })?;
     if n > i64::MAX as u64 {
         return Err(Error::new(
             ruby.exception_arg_error(),
@@ -598,9 +641,8 @@ fn buffer_len(ruby: &Ruby, value: Value) -> Result<usize, Error> {
 /// A zero-length buffer with room for `len` bytes, or NoMemoryError.
 fn buffer(ruby: &Ruby, len: usize) -> Result<Vec<u8>, Error> {
     let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| {
-        Error::new(ruby.exception_no_mem_error(), "failed to allocate memory")
-    })?;
+    v.try_reserve_exact(len)
+        .map_err(|_| Error::new(ruby.exception_no_mem_error(), "failed to allocate memory"))?;
     Ok(v)
 }
 
@@ -656,7 +698,10 @@ fn try_recvmsg(
     let name_len = (mh.msg_namelen as usize).min(name_cap);
     // SAFETY: name is a live local of name_cap >= name_len bytes.
     let name = unsafe {
-        std::slice::from_raw_parts((&name as *const libc::sockaddr_storage).cast::<u8>(), name_len)
+        std::slice::from_raw_parts(
+            (&name as *const libc::sockaddr_storage).cast::<u8>(),
+            name_len,
+        )
     }
     .to_vec();
     Ok(Received {
@@ -727,8 +772,16 @@ fn recvmsg_internal(
     scm_rights: Value,
     nonblock: Option<bool>,
 ) -> Result<Value, Error> {
-    let mut maxdatlen = if vmaxdatlen.is_nil() { 4096 } else { buffer_len(ruby, vmaxdatlen)? };
-    let mut maxctllen = if vmaxctllen.is_nil() { 4096 } else { buffer_len(ruby, vmaxctllen)? };
+    let mut maxdatlen = if vmaxdatlen.is_nil() {
+        4096
+    } else {
+        buffer_len(ruby, vmaxdatlen)?
+    };
+    let mut maxctllen = if vmaxctllen.is_nil() {
+        4096
+    } else {
+        buffer_len(ruby, vmaxctllen)?
+    };
     let orig_flags = num2int(vflags)?;
     let mut grow_buffer = vmaxdatlen.is_nil() || vmaxctllen.is_nil();
     let request_scm_rights = scm_rights.to_bool();
@@ -743,7 +796,11 @@ fn recvmsg_internal(
     let (mut dat, ctl, received) = loop {
         let mut dat = buffer(ruby, maxdatlen)?;
         let mut ctl = buffer(ruby, maxctllen)?;
-        let flags = if grow_buffer { orig_flags | libc::MSG_PEEK } else { orig_flags };
+        let flags = if grow_buffer {
+            orig_flags | libc::MSG_PEEK
+        } else {
+            orig_flags
+        };
         let mut call = |fd: RawFd| try_recvmsg(fd, &mut dat, maxdatlen, &mut ctl, maxctllen, flags);
         let result = match nonblock {
             None => io_bridge::retry(ruby, sock, Wait::Readable, call)?,
@@ -834,7 +891,11 @@ fn finish_recvmsg(
         let fd = io_bridge::fd(ruby, sock)?;
         let mesg = ruby.str_from_slice(dat);
         let name = &received.name;
-        let family = if name.len() >= 2 { sa_family(name) } else { libc::AF_UNSPEC };
+        let family = if name.len() >= 2 {
+            sa_family(name)
+        } else {
+            libc::AF_UNSPEC
+        };
         let socktype = io_bridge::socket_type(fd)
             .map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_TYPE)"))?;
         let sender = addrinfo::from_sockaddr(ruby, name, family, socktype, 0)?;
@@ -880,7 +941,13 @@ fn finish_recvmsg(
             return Err(invalid_cmsg(ruby));
         }
         for (m, rights) in msgs.iter().zip(ios) {
-            let obj = ancdata_new(ruby, sock_family, m.level, m.ctype, ruby.str_from_slice(m.data))?;
+            let obj = ancdata_new(
+                ruby,
+                sock_family,
+                m.level,
+                m.ctype,
+                ruby.str_from_slice(m.data),
+            )?;
             if let Some(rights) = rights {
                 ivar_set(obj, c"unix_rights", rights.as_value())?;
             }
@@ -892,7 +959,13 @@ fn finish_recvmsg(
             return Err(invalid_cmsg(ruby));
         }
         for m in &msgs {
-            let obj = ancdata_new(ruby, sock_family, m.level, m.ctype, ruby.str_from_slice(m.data))?;
+            let obj = ancdata_new(
+                ruby,
+                sock_family,
+                m.level,
+                m.ctype,
+                ruby.str_from_slice(m.data),
+            )?;
             ret.push(obj)?;
         }
     }
@@ -934,5 +1007,13 @@ fn recvmsg_nonblock(
     ex: Value,
 ) -> Result<Value, Error> {
     let exception = !is_false(ex);
-    recvmsg_internal(ruby, rb_self, dlen, flags, clen, scm_rights, Some(exception))
+    recvmsg_internal(
+        ruby,
+        rb_self,
+        dlen,
+        flags,
+        clen,
+        scm_rights,
+        Some(exception),
+    )
 }

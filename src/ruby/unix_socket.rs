@@ -295,17 +295,17 @@ fn recv_io(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> 
     if klass.is_nil() {
         return Ok(fd.into_value_with(ruby));
     }
-    let result = match mode {
+    match mode {
         None => klass.funcall("for_fd", (fd,)),
         Some(mode) => klass.funcall("for_fd", (fd, mode)),
-    };
-    result
+    }
 }
 
 /// The descriptor in recv_io's control buffer, with stock's SocketError
 /// messages when the message is not exactly one SCM_RIGHTS int.
 fn received_fd(ruby: &Ruby, ctl: &[u8], want_len: usize, space: usize) -> Result<i32, Error> {
-    let fail = |msg: String| errors::socket_error(ruby, format!("file descriptor was not passed ({msg})"));
+    let fail =
+        |msg: String| errors::socket_error(ruby, format!("file descriptor was not passed ({msg})"));
     if ctl.len() < cmsg::HDR_LEN {
         return Err(fail(format!(
             "msg_controllen={} smaller than sizeof(struct cmsghdr)={}",

@@ -97,6 +97,7 @@ class AncillaryDataDifferentialTest < Minitest::Test
         show { b.cmsg_is?(l, t) }
       end
       show { a.cmsg_is?(:SOCKET) }
+      show { [A.new(:UNIX, :SOCKET, :RIGHTS, "é").inspect.encoding, A.int(:UNIX, :SOCKET, :RIGHTS, 1).inspect.encoding] }
     RUBY
   end
 
