@@ -172,9 +172,9 @@ fn pair(ruby: &Ruby, class: RClass, args: &[Value]) -> Result<Value, Error> {
 fn send_io(ruby: &Ruby, rb_self: Value, val: Value) -> Result<Value, Error> {
     let fd = if val.is_kind_of(ruby.class_io()) {
         io_bridge::fd(ruby, val)?
-    } else if let Some(fixnum) = magnus::Fixnum::from_value(val) {
-        // FIX2INT: stock does not range-check beyond a Fixnum.
-        fixnum.to_isize() as i32
+    } else if magnus::Fixnum::from_value(val).is_some() {
+        // FIX2INT: a Fixnum out of int's range is a RangeError.
+        crate::convert::num2int(val)?
     } else {
         return Err(Error::new(
             ruby.exception_type_error(),

@@ -244,7 +244,7 @@ class AncillaryDataDifferentialTest < Minitest::Test
       NUL = File.open("/dev/null")
       NUL2 = File.open("/dev/null", "w")
       a, b = UNIXSocket.pair
-      [3.5, "x", nil, 99_999, -1, 2**70].each { |v| show(v.inspect) { b.send_io(v) } }
+      [3.5, "x", nil, 99_999, -1, 2**40, -2**40, 2**70].each { |v| show(v.inspect) { b.send_io(v) } }
       show { b.send_io }
       show { b.write("z"); Timeout.timeout(2) { a.recv_io } }
       show { a.send_io(NUL); b.recv_io(nil).class }
