@@ -41,7 +41,7 @@ pub fn set_default_do_not_reverse_lookup(value: bool) {
     DO_NOT_REVERSE_LOOKUP.store(value, std::sync::atomic::Ordering::Relaxed)
 }
 
-fn is_io(value: Value) -> bool {
+pub fn is_io(value: Value) -> bool {
     // SAFETY: reading the builtin type of any VALUE is always valid.
     unsafe { rb_sys::RB_TYPE_P(value.as_raw(), rb_sys::ruby_value_type::RUBY_T_FILE) }
 }
@@ -246,12 +246,18 @@ fn with_gc_retry<T>(mut call: impl FnMut() -> io::Result<T>) -> io::Result<T> {
                 Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM)
             ) =>
         {
-            // SAFETY: rb_gc runs a full collection; it does not raise.
-            unsafe { rb_sys::rb_gc() };
+            gc_for_fd();
             call()
         }
         other => other,
     }
+}
+
+/// Runs the GC so unreachable IOs release their descriptors, as stock's
+/// rb_gc_for_fd does when a call hits the descriptor limit.
+pub fn gc_for_fd() {
+    // SAFETY: rb_gc runs a full collection; it does not raise.
+    unsafe { rb_sys::rb_gc() };
 }
 
 /// socket(2), close-on-exec and non-blocking.
@@ -661,4 +667,46 @@ pub fn adopt_fd(ruby: &Ruby, to: Value, from: Value) -> Result<Value, Error> {
     let fd = fd(ruby, from)?;
     detach_fd(from);
     init_sock(ruby, to, fd)
+}
+
+/// The address family of a socket (stock's rsock_getfamily): from
+/// getsockname(2), AF_UNSPEC when that fails.
+pub fn socket_family(fd: RawFd) -> i32 {
+    match sock_name(fd) {
+        Ok(name) if name.len() >= 2 => i32::from(u16::from_ne_bytes([name[0], name[1]])),
+        _ => libc::AF_UNSPEC,
+    }
+}
+
+/// SO_TYPE of a socket.
+pub fn socket_type(fd: RawFd) -> io::Result<i32> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `value`, which we own.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(value)
+}
+
+/// A plain IO owning a received descriptor that is not a socket, as stock's
+/// rb_io_fdopen(fd, O_RDWR). The fd is closed if that raises.
+pub fn fdopen(fd: RawFd) -> Result<Value, Error> {
+    // SAFETY: rb_io_fdopen allocates an IO for fd and may raise (NoMemoryError);
+    // protect catches it.
+    let raw = protect(|| unsafe { rb_sys::rb_io_fdopen(fd, libc::O_RDWR, std::ptr::null()) });
+    match raw {
+        // SAFETY: rb_io_fdopen returns an IO object.
+        Ok(raw) => Ok(unsafe { Value::from_raw(raw) }),
+        Err(e) => {
+            close_fd(fd);
+            Err(e)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Pure Rust: no Ruby types. Everything here is tested by `cargo test`.
 
+pub mod cmsg;
 pub mod constants;
 pub mod option_inspect;
 pub mod resolve;
