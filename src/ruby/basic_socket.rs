@@ -492,29 +492,12 @@ fn getpeername(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
     Ok(ruby.str_from_slice(&addr))
 }
 
-/// SO_TYPE of a socket.
-fn socktype_of(fd: RawFd) -> std::io::Result<i32> {
-    let mut v: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: getsockopt writes at most len bytes into v.
-    io_bridge::cvt(unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_TYPE,
-            (&mut v as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    })?;
-    Ok(v)
-}
-
 /// stock's rsock_fd_socket_addrinfo: an Addrinfo for an address of the
 /// socket `fd`, its family taken from the address, its socktype from SO_TYPE.
 pub fn socket_addrinfo(ruby: &Ruby, fd: RawFd, addr: &[u8]) -> Result<Value, Error> {
     let family = sockaddr_message::family_of(addr);
-    let socktype =
-        socktype_of(fd).map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_TYPE)"))?;
+    let socktype = io_bridge::socket_type(fd)
+        .map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_TYPE)"))?;
     addrinfo::from_sockaddr(ruby, addr, family, socktype, 0)
 }
 

@@ -209,19 +209,6 @@ pub enum InetRole {
     Server,
 }
 
-/// The address family of a socket (rsock_fd_family), AF_UNSPEC if unknown.
-pub fn fd_family(fd: RawFd) -> i32 {
-    io_bridge::sock_name(fd)
-        .map(|sa| {
-            if sa.len() >= 2 {
-                sockaddr::family(&sa)
-            } else {
-                libc::AF_UNSPEC
-            }
-        })
-        .unwrap_or(libc::AF_UNSPEC)
-}
-
 /// The arguments of stock's rsock_init_inetsock.
 pub struct InetArgs {
     pub remote_host: Value,
