@@ -28,6 +28,7 @@ require_relative "socket_rs/addrinfo"
 require_relative "socket_rs/tcp"
 require_relative "socket_rs/servers"
 require_relative "socket_rs/udp"
+require_relative "socket_rs/nonblock"
 
 # From here `require 'socket'` (and 'socket.so') is already satisfied.
 $LOADED_FEATURES << "socket.rb" << "socket.so"

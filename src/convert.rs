@@ -67,24 +67,29 @@ pub fn constant_arg(
     what: &str,
 ) -> Result<i32, Error> {
     let name = if let Some(sym) = Symbol::from_value(value) {
-        Some(sym.name()?.into_owned().into_bytes())
+        // SAFETY: rb_sym2str returns the symbol's name, a String; it does
+        // not raise.
+        let raw = unsafe { rb_sys::rb_sym2str(sym.as_raw()) };
+        // SAFETY: as above.
+        RString::from_value(unsafe { Value::from_raw(raw) }).expect("a String")
     } else {
-        // SAFETY: the bytes are copied out before any other Ruby call.
-        check_string(value)?.map(|s| unsafe { s.as_slice() }.to_vec())
+        match check_string(value)? {
+            Some(s) => s,
+            None => return num2int(value),
+        }
     };
-    match name {
-        Some(bytes) => match constants::name_to_int(category, &bytes) {
-            Some(v) => Ok(v as i32),
-            None => {
-                // stock prints the name with %s: up to its first NUL byte.
-                let shown = bytes.split(|&b| b == 0).next().unwrap_or(&[]);
-                Err(errors::socket_error(
-                    ruby,
-                    format!("{what}: {}", String::from_utf8_lossy(shown)),
-                ))
-            }
-        },
-        None => num2int(value),
+    // SAFETY: the bytes are only read here, before any other Ruby call.
+    let bytes = unsafe { name.as_slice() };
+    match constants::name_to_int(category, bytes) {
+        Some(v) => Ok(v as i32),
+        None => {
+            // stock prints the name with %s: up to its first NUL byte.
+            let shown = bytes.split(|&b| b == 0).next().unwrap_or(&[]);
+            Err(errors::socket_error(
+                ruby,
+                format!("{what}: {}", String::from_utf8_lossy(shown)),
+            ))
+        }
     }
 }
 
@@ -236,4 +241,25 @@ pub fn check_arity(ruby: &Ruby, given: usize, min: usize, max: usize) -> Result<
         ruby.exception_arg_error(),
         format!("wrong number of arguments (given {given}, expected {expected})"),
     ))
+}
+
+/// A Symbol interned once (`:wait_readable` and the like, returned on hot
+/// paths): `static S: LazyId = LazyId::new("name"); symbol(ruby, &S)`.
+pub fn symbol(ruby: &Ruby, id: &magnus::value::LazyId) -> Value {
+    let id = magnus::value::LazyId::get_inner_with(id, ruby);
+    // SAFETY: rb_id2sym of a valid ID does not raise.
+    unsafe { Value::from_raw(rb_sys::rb_id2sym(magnus::rb_sys::AsRawId::as_raw(id))) }
+}
+
+static WAIT_READABLE: magnus::value::LazyId = magnus::value::LazyId::new("wait_readable");
+static WAIT_WRITABLE: magnus::value::LazyId = magnus::value::LazyId::new("wait_writable");
+
+/// :wait_readable, what *_nonblock methods return with `exception: false`.
+pub fn wait_readable(ruby: &Ruby) -> Value {
+    symbol(ruby, &WAIT_READABLE)
+}
+
+/// :wait_writable, as `wait_readable`.
+pub fn wait_writable(ruby: &Ruby) -> Value {
+    symbol(ruby, &WAIT_WRITABLE)
 }

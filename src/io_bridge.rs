@@ -11,7 +11,7 @@
 use crate::errors::{self, protect};
 use magnus::{
     rb_sys::{AsRawValue, FromRawValue},
-    Error, RClass, Ruby, Value,
+    Error, RClass, RString, Ruby, Value,
 };
 use rb_sys::rb_io_t;
 use std::io;
@@ -88,6 +88,42 @@ pub fn update_mode(ruby: &Ruby, io: Value, clear: i32, set: i32) -> Result<(), E
     // SAFETY: as in `fd`; the GVL is held, so nobody else writes the mode.
     unsafe { (*ptr).mode = ((*ptr).mode & !clear) | set };
     Ok(())
+}
+
+// stock's rubysocket.h: the family of a socket, cached in the IO's mode
+// bits by rsock_getfamily once getsockname told it.
+const FMODE_UNIX: i32 = 0x0020_0000;
+const FMODE_INET: i32 = 0x0040_0000;
+const FMODE_INET6: i32 = 0x0080_0000;
+const FMODE_SOCK: i32 = FMODE_UNIX | FMODE_INET | FMODE_INET6;
+
+/// stock's rsock_getfamily: the family of the socket's local address,
+/// AF_UNSPEC when it cannot be read. Cached in the mode bits as stock does,
+/// so getsockopt/setsockopt make no getsockname call after the first.
+pub fn family(ruby: &Ruby, io: Value) -> Result<i32, Error> {
+    let fd = fd(ruby, io)?;
+    let ptr = fptr(io).expect("checked by fd");
+    // SAFETY: as in `fd`; the GVL is held, so nobody else writes the mode.
+    let cached = unsafe { (*ptr).mode } & FMODE_SOCK;
+    match cached {
+        FMODE_UNIX => return Ok(libc::AF_UNIX),
+        FMODE_INET => return Ok(libc::AF_INET),
+        FMODE_INET6 => return Ok(libc::AF_INET6),
+        _ => {}
+    }
+    let family = match sock_name(fd) {
+        Ok(addr) if addr.len() >= 2 => crate::core::sockaddr_message::family_of(&addr),
+        _ => return Ok(libc::AF_UNSPEC),
+    };
+    let bit = match family {
+        libc::AF_UNIX => FMODE_UNIX,
+        libc::AF_INET => FMODE_INET,
+        libc::AF_INET6 => FMODE_INET6,
+        _ => 0,
+    };
+    // SAFETY: as above.
+    unsafe { (*ptr).mode |= bit };
+    Ok(family)
 }
 
 /// Whether the IO's read buffer holds bytes (recv must refuse then, as stock).
@@ -199,19 +235,50 @@ fn check_ints() -> Result<(), Error> {
 /// closed stream) with `Err`, or the system call finished with `Ok(result)`.
 pub type Outcome<T> = Result<io::Result<T>, Error>;
 
-/// Runs `call` on the IO's current fd until it does not report EAGAIN or
+/// Whether other Ruby threads exist besides this one.
+fn others_exist() -> bool {
+    // SAFETY: rb_thread_alone only reads the VM's thread count.
+    unsafe { rb_sys::rb_thread_alone() == 0 }
+}
+
+/// One try of a send/recv-family call that cannot block (the fd is
+/// non-blocking or the call passes MSG_DONTWAIT). Alone (`release` false:
+/// no other Ruby thread), it runs with the GVL held: cheapest. With other
+/// threads around it runs with the GVL released, as stock's blocking region
+/// does: the call may wake a peer thread (the other end of a socketpair, an
+/// echo server) which must find the GVL free; with it held, the woken thread
+/// sleeps on the GVL again until we wait, and a ping-pong between two threads
+/// on one CPU ran at half of stock's speed (bench/NOTES.md).
+/// When released, `call` must not touch Ruby: no Ruby API, and only buffers
+/// that cannot move or be freed meanwhile (a locked string, a frozen copy,
+/// Rust memory). Err when an interrupt (Thread#raise, a close from another
+/// thread) arrived around the call.
+fn attempt<T>(
+    fd: RawFd,
+    release: bool,
+    call: &mut impl FnMut(RawFd) -> io::Result<T>,
+) -> Outcome<T> {
+    if !release {
+        return Ok(call(fd));
+    }
+    let mut result = None;
+    without_gvl(fd, &mut || result = Some(call(fd)))?;
+    // Not run at all: an interrupt was pending and raised instead.
+    Ok(result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR))))
+}
+
+/// Runs `one_try` on the IO's current fd until it does not report EAGAIN or
 /// EINTR, waiting for `event` in between. The fd is re-read on every try, so
-/// a close from another thread is noticed. `call` must not block: it is run
-/// with the GVL held.
-pub fn retry<T>(
+/// a close from another thread is noticed.
+fn retry_loop<T>(
     ruby: &Ruby,
     io: Value,
     event: Wait,
-    mut call: impl FnMut(RawFd) -> io::Result<T>,
+    mut one_try: impl FnMut(RawFd) -> Outcome<T>,
 ) -> Outcome<T> {
     loop {
         let fd = fd(ruby, io)?;
-        match call(fd) {
+        match one_try(fd)? {
             Ok(v) => return Ok(Ok(v)),
             Err(e) => match e.raw_os_error() {
                 Some(libc::EINTR) => check_ints()?,
@@ -220,6 +287,74 @@ pub fn retry<T>(
             },
         }
     }
+}
+
+/// Runs a receive-family `call` until it does not report EAGAIN or EINTR,
+/// waiting for `event` in between. `call` must not block, and may run without
+/// the GVL (see `attempt`): the buffer it writes must be pinned (a locked
+/// string, as basic_socket::recv_into does). Sends go through `retry_send`.
+pub fn retry<T>(
+    ruby: &Ruby,
+    io: Value,
+    event: Wait,
+    mut call: impl FnMut(RawFd) -> io::Result<T>,
+) -> Outcome<T> {
+    retry_loop(ruby, io, event, |fd| attempt(fd, others_exist(), &mut call))
+}
+
+/// The bytes a send reads from `mesg`. When the GVL is to be released,
+/// another thread could modify the string and free or move its buffer
+/// meanwhile: the send then reads a frozen copy, which shares the buffer (no
+/// copy for long strings) and keeps it alive and unchanged, the original
+/// getting its own buffer if it changes. Called with the GVL held.
+fn send_bytes<'a>(mesg: &'a RString, pinned: &'a mut Option<RString>, release: bool) -> &'a [u8] {
+    let s = if release {
+        pinned.get_or_insert_with(|| {
+            // SAFETY: rb_str_new_frozen only allocates (NoMemoryError aside).
+            let raw = unsafe { rb_sys::rb_str_new_frozen(mesg.as_raw()) };
+            // SAFETY: it returns a String.
+            RString::from_value(unsafe { Value::from_raw(raw) }).expect("a String")
+        })
+    } else {
+        mesg
+    };
+    // SAFETY: the string is frozen, or read with the GVL held during one
+    // call; `mesg`/`pinned` live in the caller's frame, so the GC (which scans
+    // this thread's stack) neither frees nor moves it meanwhile.
+    unsafe { s.as_slice() }
+}
+
+/// `retry` for a send-family call writing the bytes of `mesg`.
+pub fn retry_send<T>(
+    ruby: &Ruby,
+    io: Value,
+    mesg: RString,
+    mut call: impl FnMut(RawFd, &[u8]) -> io::Result<T>,
+) -> Outcome<T> {
+    let mut pinned = None;
+    let outcome = retry_loop(ruby, io, Wait::Writable, |fd| {
+        let release = others_exist();
+        let bytes = send_bytes(&mesg, &mut pinned, release);
+        attempt(fd, release, &mut |fd| call(fd, bytes))
+    });
+    // Keeps the pinned copy referenced from this frame until here.
+    std::hint::black_box(&pinned);
+    outcome
+}
+
+/// One try, without waiting, of a send-family call writing the bytes of
+/// `mesg` (the *_nonblock methods).
+pub fn send_once<T>(
+    fd: RawFd,
+    mesg: RString,
+    mut call: impl FnMut(RawFd, &[u8]) -> io::Result<T>,
+) -> Outcome<T> {
+    let mut pinned = None;
+    let release = others_exist();
+    let bytes = send_bytes(&mesg, &mut pinned, release);
+    let outcome = attempt(fd, release, &mut |fd| call(fd, bytes));
+    std::hint::black_box(&pinned);
+    outcome
 }
 
 /// The last OS error as an io::Error, for `-1` returns of libc calls.
@@ -322,10 +457,13 @@ pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Out
         let ret = unsafe { libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
         cvt(ret).map(drop)
     };
-    let result = if is_nonblocking(fd) {
+    // Alone, a non-blocking connect runs with the GVL held. A blocking socket
+    // (BasicSocket.for_fd) blocks in connect itself, and with other threads
+    // around the GVL is released as for sends (see `attempt`): the connect
+    // wakes the accepting thread.
+    let result = if !others_exist() && is_nonblocking(fd) {
         try_connect()
     } else {
-        // A blocking socket (BasicSocket.for_fd) blocks in connect itself.
         let mut result = None;
         without_gvl(fd, &mut || result = Some(try_connect()))?;
         result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)))
@@ -460,23 +598,22 @@ pub fn accept(ruby: &Ruby, io: Value) -> Outcome<(RawFd, Vec<u8>)> {
     let mut collected = false;
     loop {
         let fd = fd(ruby, io)?;
-        if is_nonblocking(fd) {
-            match accept_once(fd) {
-                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => wait(io, Wait::Readable)?,
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => check_ints()?,
-                other => return Ok(other),
+        // Alone, a non-blocking listener is tried with the GVL held; with
+        // other threads around the GVL is released (see `attempt`).
+        let result = if !others_exist() && is_nonblocking(fd) {
+            accept4_raw(fd)
+        } else {
+            let mut result: Option<io::Result<(RawFd, Vec<u8>)>> = None;
+            let raised = without_gvl(fd, &mut || result = Some(accept4_raw(fd)));
+            let result = result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)));
+            if let Err(e) = raised {
+                if let Ok((new_fd, _)) = result {
+                    close_fd(new_fd);
+                }
+                return Err(e);
             }
-            continue;
-        }
-        let mut result: Option<io::Result<(RawFd, Vec<u8>)>> = None;
-        let raised = without_gvl(fd, &mut || result = Some(accept4_raw(fd)));
-        let result = result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)));
-        if let Err(e) = raised {
-            if let Ok((new_fd, _)) = result {
-                close_fd(new_fd);
-            }
-            return Err(e);
-        }
+            result
+        };
         match result {
             Ok((new_fd, addr)) => {
                 // SAFETY: recording a new fd number does not raise.

@@ -77,29 +77,103 @@ pub fn value_of(name: &str) -> Option<i64> {
     TABLE.iter().find(|(n, _)| *n == name).map(|&(_, v)| v)
 }
 
+/// Every category, for building the lookup maps.
+const ALL: [Category; 14] = [
+    Category::Family,
+    Category::ProtocolFamily,
+    Category::SockType,
+    Category::IpProto,
+    Category::IpLevel,
+    Category::UnknownLevel,
+    Category::SoOptname,
+    Category::IpOptname,
+    Category::Ipv6Optname,
+    Category::TcpOptname,
+    Category::UdpOptname,
+    Category::ShutdownHow,
+    Category::ScmOptname,
+    Category::LocalOptname,
+];
+
+/// Per-category lookups, built once: names (full and prefix-less) to values
+/// and values to preferred full names. Lookups are on hot paths
+/// (Socket.new("INET", ...), setsockopt(:SOCKET, :REUSEADDR)); scanning the
+/// whole table with prefix tests each time showed up in profiles.
+struct Maps {
+    by_name: HashMap<&'static [u8], i64, FxBuild>,
+    by_value: HashMap<i64, &'static str, FxBuild>,
+}
+
+type HashMap<K, V, S> = std::collections::HashMap<K, V, S>;
+
+/// FxHash (rustc's hasher): the keys are short constant names, and SipHash's
+/// DoS resistance is not needed for a fixed table; it was a third of a
+/// lookup's time.
+#[derive(Default, Clone, Copy)]
+struct FxBuild;
+
+#[derive(Default)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl std::hash::BuildHasher for FxBuild {
+    type Hasher = Fx;
+    fn build_hasher(&self) -> Fx {
+        Fx::default()
+    }
+}
+
+fn maps(category: Category) -> &'static Maps {
+    static MAPS: std::sync::OnceLock<Vec<Maps>> = std::sync::OnceLock::new();
+    let all = MAPS.get_or_init(|| {
+        ALL.iter()
+            .map(|&c| {
+                let mut by_name = HashMap::default();
+                let mut by_value = HashMap::default();
+                // Table order decides ties, as a linear scan would: the first
+                // member with a given spelling or value wins.
+                for &(full, value) in TABLE.iter().filter(|(n, _)| c.owns(n)) {
+                    by_name.entry(full.as_bytes()).or_insert(value);
+                    for p in c.prefixes() {
+                        if let Some(short) = full.strip_prefix(p) {
+                            by_name.entry(short.as_bytes()).or_insert(value);
+                        }
+                    }
+                    by_value.entry(value).or_insert(full);
+                }
+                Maps { by_name, by_value }
+            })
+            .collect()
+    });
+    &all[ALL.iter().position(|&c| c == category).expect("listed")]
+}
+
 /// Resolves an argument name ("INET", "AF_INET", "PF_INET") within a category,
 /// byte for byte as stock does (case-sensitive, no trimming).
 pub fn name_to_int(category: Category, name: &[u8]) -> Option<i64> {
-    let name = std::str::from_utf8(name).ok()?;
-    TABLE.iter().find_map(|&(full, value)| {
-        if !category.owns(full) {
-            return None;
-        }
-        let matches = full == name
-            || category
-                .prefixes()
-                .iter()
-                .any(|p| full.strip_prefix(p) == Some(name));
-        matches.then_some(value)
-    })
+    maps(category).by_name.get(name).copied()
 }
 
 /// The preferred full name of a value within a category ("AF_INET" for 2).
 pub fn int_to_name(category: Category, value: i64) -> Option<&'static str> {
-    TABLE
-        .iter()
-        .find(|&&(full, v)| v == value && category.owns(full))
-        .map(|&(full, _)| full)
+    maps(category).by_value.get(&value).copied()
 }
 
 /// The preferred name of a value with the category's prefix dropped ("INET").
@@ -144,6 +218,30 @@ mod tests {
         assert_eq!(int_to_short_name(Category::Family, 10), Some("INET6"));
         assert_eq!(int_to_name(Category::SockType, 1), Some("SOCK_STREAM"));
         assert_eq!(int_to_name(Category::Family, 12345), None);
+    }
+
+    #[test]
+    fn maps_agree_with_a_linear_scan() {
+        for c in ALL {
+            for &(full, value) in TABLE.iter() {
+                let mut spellings = vec![full];
+                spellings.extend(c.prefixes().iter().filter_map(|p| full.strip_prefix(p)));
+                for name in spellings {
+                    let scan = TABLE.iter().find_map(|&(f, v)| {
+                        (c.owns(f)
+                            && (f == name
+                                || c.prefixes().iter().any(|p| f.strip_prefix(p) == Some(name))))
+                        .then_some(v)
+                    });
+                    assert_eq!(name_to_int(c, name.as_bytes()), scan, "{c:?} {name}");
+                }
+                let scan = TABLE
+                    .iter()
+                    .find(|&&(f, v)| v == value && c.owns(f))
+                    .map(|&(f, _)| f);
+                assert_eq!(int_to_name(c, value), scan, "{c:?} {value}");
+            }
+        }
     }
 
     #[test]

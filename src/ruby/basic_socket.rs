@@ -1,7 +1,7 @@
 //! BasicSocket: the IO subclass every socket class derives from.
 
 use crate::convert::{
-    level_arg, num2int, optname_arg, shutdown_how_arg, sockaddr_arg, string_value,
+    check_arity, level_arg, num2int, optname_arg, shutdown_how_arg, sockaddr_arg, string_value,
 };
 use crate::core::sockaddr_message;
 use crate::errors::WouldBlock;
@@ -36,9 +36,9 @@ pub fn init(ruby: &Ruby) -> Result<RClass, Error> {
     class.define_method("recv", method!(recv, -1))?;
     class.define_method("close_read", method!(close_read, 0))?;
     class.define_method("close_write", method!(close_write, 0))?;
-    class.define_method("recv_nonblock", method!(recv_nonblock, -1))?;
-    class.define_method("read_nonblock", method!(read_nonblock, -1))?;
-    class.define_method("write_nonblock", method!(write_nonblock, -1))?;
+    class.define_private_method("__recv_nonblock", method!(recv_nonblock, -1))?;
+    class.define_private_method("__read_nonblock", method!(read_nonblock, -1))?;
+    class.define_private_method("__write_nonblock", method!(write_nonblock, -1))?;
     class.define_method("shutdown", method!(shutdown, -1))?;
     class.define_method("getsockname", method!(getsockname, 0))?;
     class.define_method("getpeername", method!(getpeername, 0))?;
@@ -73,28 +73,25 @@ fn for_fd(ruby: &Ruby, class: RClass, fd: Value) -> Result<Value, Error> {
 
 /// BasicSocket#send(mesg, flags [, dest_sockaddr]) -> numbytes_sent
 pub fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
-    let args = scan_args::<(Value, Value), (Option<Value>,), (), (), (), ()>(args)?;
-    let (mesg, flags) = args.required;
+    check_arity(ruby, args.len(), 2, 3)?;
+    let (mesg, flags) = (args[0], args[1]);
     let mesg = string_value(mesg)?;
-    let dest = match args.optional.0 {
-        Some(to) if !to.is_nil() => Some(unsafe { sockaddr_arg(ruby, to)?.as_slice() }.to_vec()),
+    let dest = match args.get(2) {
+        Some(&to) if !to.is_nil() => Some(unsafe { sockaddr_arg(ruby, to)?.as_slice() }.to_vec()),
         _ => None,
     };
     // As stock: the stream is checked before the flags are converted.
     io_bridge::fd(ruby, rb_self)?;
-    let flags = num2int(flags)?;
+    let flags = num2int(flags)? | libc::MSG_DONTWAIT;
     let what = if dest.is_some() {
         "sendto(2)"
     } else {
         "send(2)"
     };
-    let outcome = io_bridge::retry(ruby, rb_self, Wait::Writable, |fd| {
-        // SAFETY: the slice is read during a non-blocking system call made
-        // with the GVL held, so no Ruby code can change the string meanwhile.
-        let bytes = unsafe { mesg.as_slice() };
-        let flags = flags | libc::MSG_DONTWAIT;
+    let outcome = io_bridge::retry_send(ruby, rb_self, mesg, |fd, bytes| {
         let n = match &dest {
-            // SAFETY: pointers and lengths come from live slices.
+            // SAFETY: pointers and lengths come from live slices (the message
+            // pinned by retry_send, the address a Rust copy).
             Some(to) => unsafe {
                 libc::sendto(
                     fd,
@@ -119,9 +116,15 @@ pub fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error>
 pub fn recv_buffer(outbuf: Option<Value>, buflen: i32) -> Result<RString, Error> {
     match outbuf.filter(|v| !v.is_nil()) {
         None => {
-            // SAFETY: rb_str_new raises ArgumentError for a negative length;
-            // protect catches it.
-            let raw = protect(|| unsafe { rb_sys::rb_str_new(std::ptr::null(), buflen as _) })?;
+            let raw = if buflen >= 0 {
+                // SAFETY: with a length that is not negative rb_str_new only
+                // allocates (no protect: it showed in profiles of hot loops).
+                unsafe { rb_sys::rb_str_new(std::ptr::null(), buflen as _) }
+            } else {
+                // SAFETY: rb_str_new raises ArgumentError for a negative
+                // length; protect catches it.
+                protect(|| unsafe { rb_sys::rb_str_new(std::ptr::null(), buflen as _) })?
+            };
             // SAFETY: rb_str_new returns a String.
             Ok(unsafe { RString::from_value(Value::from_raw(raw)).expect("a String") })
         }
@@ -169,10 +172,10 @@ pub fn recv_into(
 
 /// BasicSocket#recv(maxlen [, flags [, outbuf]]) -> mesg
 fn recv(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RString, Error> {
-    let args = scan_args::<(Value,), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
-    let flags = crate::convert::opt_int(args.optional.0, 0)?;
-    let buflen = num2int(args.required.0)?;
-    let buf = recv_buffer(args.optional.1, buflen)?;
+    check_arity(ruby, args.len(), 1, 3)?;
+    let flags = crate::convert::opt_int(args.get(1).copied(), 0)?;
+    let buflen = num2int(args[0])?;
+    let buf = recv_buffer(args.get(2).copied(), buflen)?;
     io_bridge::fd(ruby, rb_self)?;
     if io_bridge::read_pending(rb_self) {
         return Err(Error::new(
@@ -264,6 +267,7 @@ pub fn listen(ruby: &Ruby, rb_self: Value, backlog: Value) -> Result<i32, Error>
 
 /// Splits `args` of a `*_nonblock` method: positional arguments, and the
 /// `exception:` keyword (raise unless it is exactly false, as stock).
+#[allow(dead_code)] // kept for the sendmsg/recvmsg branch; hot methods use nonblock_args
 pub fn exception_kwarg<Req: ScanArgsRequired, Opt: ScanArgsOpt>(
     args: &[Value],
 ) -> Result<(Req, Opt, bool), Error> {
@@ -271,6 +275,22 @@ pub fn exception_kwarg<Req: ScanArgsRequired, Opt: ScanArgsOpt>(
     let kw = get_kwargs::<_, (), (Option<Value>,), ()>(args.keywords, &[], &["exception"])?;
     let raise = !matches!(kw.optional.0, Some(v) if v.as_raw() == rb_sys::Qfalse as rb_sys::VALUE);
     Ok((args.required, args.optional, raise))
+}
+
+/// The arguments of a native `__*_nonblock` method: `n` positional ones
+/// followed by the value of the `exception:` keyword. As in stock, the public
+/// `*_nonblock` methods are Ruby wrappers (lib/socket_rs/nonblock.rb) that
+/// fill in defaults and take the keyword, so calls allocate no keyword Hash.
+/// Returns the positional arguments, and whether to raise (unless
+/// `exception` is exactly false, as stock).
+pub fn nonblock_args<'a>(
+    ruby: &Ruby,
+    args: &'a [Value],
+    n: usize,
+) -> Result<(&'a [Value], bool), Error> {
+    crate::convert::check_arity(ruby, args.len(), n + 1, n + 1)?;
+    let raise = args[n].as_raw() != rb_sys::Qfalse as rb_sys::VALUE;
+    Ok((&args[..n], raise))
 }
 
 /// The body of recv_nonblock/recvfrom_nonblock (stock's
@@ -327,8 +347,8 @@ pub fn recv_nonblock_into(
 
 /// BasicSocket#recv_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recv_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let ((len,), (flags, outbuf), raise) =
-        exception_kwarg::<(Value,), (Option<Value>, Option<Value>)>(args)?;
+    let (args, raise) = nonblock_args(ruby, args, 3)?;
+    let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
     let got = recv_nonblock_into(
         ruby,
         rb_self,
@@ -343,14 +363,15 @@ fn recv_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
     )?;
     Ok(match got {
         Some(s) => s.as_value(),
-        None => ruby.to_symbol("wait_readable").as_value(),
+        None => crate::convert::wait_readable(ruby),
     })
 }
 
 /// BasicSocket#read_nonblock(maxlen, outbuf = nil, exception: true): IO's,
 /// done with recv(MSG_DONTWAIT) as stock does on Linux.
 fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let ((len,), (outbuf,), raise) = exception_kwarg::<(Value,), (Option<Value>,)>(args)?;
+    let (args, raise) = nonblock_args(ruby, args, 2)?;
+    let (len, outbuf) = (args[0], args.get(1).copied());
     let len = crate::convert::num2long(len)?;
     let caller_buf = outbuf.filter(|v| !v.is_nil());
     let buf = recv_buffer(outbuf, i32::try_from(len).unwrap_or(i32::MAX))?;
@@ -374,7 +395,7 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
                 let errno = e.raw_os_error().unwrap_or(libc::EIO);
                 if errno == libc::EAGAIN {
                     if !raise {
-                        return Ok(ruby.to_symbol("wait_readable").as_value());
+                        return Ok(crate::convert::wait_readable(ruby));
                     }
                     return Err(errors::would_block(
                         ruby,
@@ -408,7 +429,8 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
 /// BasicSocket#write_nonblock(string, exception: true): IO's, done with
 /// send(MSG_DONTWAIT) as stock does on Linux.
 fn write_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let ((data,), (), raise) = exception_kwarg::<(Value,), ()>(args)?;
+    let (args, raise) = nonblock_args(ruby, args, 1)?;
+    let data = args[0];
     let data = match RString::from_value(data) {
         Some(s) => s,
         None => {
@@ -420,17 +442,19 @@ fn write_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, 
         }
     };
     let fd = io_bridge::prepare_write(ruby, rb_self)?;
-    // SAFETY: the slice is read by a non-blocking send with the GVL held.
-    let bytes = unsafe { data.as_slice() };
-    // SAFETY: pointer and length come from a live slice.
-    let ret = unsafe { libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_DONTWAIT) };
-    match io_bridge::cvt(ret) {
+    let ret = io_bridge::send_once(fd, data, |fd, bytes| {
+        // SAFETY: pointer and length come from the slice send_once pinned.
+        io_bridge::cvt(unsafe {
+            libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_DONTWAIT)
+        })
+    })?;
+    match ret {
         Ok(n) => Ok((n as i64).into_value_with(ruby)),
         Err(e) => {
             let errno = e.raw_os_error().unwrap_or(libc::EIO);
             if errno == libc::EAGAIN {
                 if !raise {
-                    return Ok(ruby.to_symbol("wait_writable").as_value());
+                    return Ok(crate::convert::wait_writable(ruby));
                 }
                 return Err(errors::would_block(
                     ruby,
@@ -542,19 +566,9 @@ fn getpeereid(ruby: &Ruby, rb_self: Value) -> Result<(u32, u32), Error> {
     Ok((cred.uid, cred.gid))
 }
 
-/// stock's rsock_getfamily: the family of the socket's local address,
-/// AF_UNSPEC when it cannot be read.
-fn socket_family(fd: RawFd) -> i32 {
-    match io_bridge::sock_name(fd) {
-        Ok(addr) if addr.len() >= 2 => sockaddr_message::family_of(&addr),
-        _ => libc::AF_UNSPEC,
-    }
-}
-
 /// BasicSocket#getsockopt(level, optname) -> Socket::Option
 fn getsockopt(ruby: &Ruby, rb_self: Value, level: Value, optname: Value) -> Result<Value, Error> {
-    let fd = io_bridge::fd(ruby, rb_self)?;
-    let family = socket_family(fd);
+    let family = io_bridge::family(ruby, rb_self)?;
     let level = level_arg(ruby, family, level)?;
     let optname = optname_arg(ruby, family, level, optname)?;
     let fd = io_bridge::fd(ruby, rb_self)?;
@@ -584,12 +598,13 @@ fn setsockopt(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error>
             opt.funcall::<_, _, Value>("optname", ())?,
             opt.funcall::<_, _, Value>("data", ())?,
         )
+    } else if args.len() == 3 {
+        (args[0], args[1], args[2])
     } else {
         let a = scan_args::<(Value, Value, Value), (), (), (), (), ()>(args)?;
         a.required
     };
-    let fd = io_bridge::fd(ruby, rb_self)?;
-    let family = socket_family(fd);
+    let family = io_bridge::family(ruby, rb_self)?;
     let level = level_arg(ruby, family, level)?;
     let optname = optname_arg(ruby, family, level, optname)?;
     let data: Vec<u8> = if let Some(fixnum) = magnus::Fixnum::from_value(value) {
@@ -624,7 +639,7 @@ pub fn accept_fd(ruby: &Ruby, rb_self: Value) -> Result<(RawFd, Vec<u8>), Error>
     io_bridge::accept(ruby, rb_self)?.map_err(|e| errors::io_error(ruby, &e, "accept(2)"))
 }
 
-/// The accept_nonblock(exception: true) of Socket, TCPServer and UNIXServer
+/// The __accept_nonblock(exception) of Socket, TCPServer and UNIXServer
 /// (stock's rsock_s_accept_nonblock): the fd is made non-blocking for good;
 /// EAGAIN, ECONNABORTED and EPROTO are IO::WaitReadable ("accept(2) would
 /// block") or :wait_readable; `wrap` turns the new fd and peer address into
@@ -635,7 +650,7 @@ pub fn accept_nonblock_with(
     args: &[Value],
     wrap: impl FnOnce(RawFd, &[u8]) -> Result<Value, Error>,
 ) -> Result<Value, Error> {
-    let ((), (), raise) = exception_kwarg::<(), ()>(args)?;
+    let (_, raise) = nonblock_args(ruby, args, 0)?;
     let fd = io_bridge::set_nonblock(ruby, rb_self)?;
     match io_bridge::accept_once(fd) {
         Ok((new_fd, addr)) => wrap(new_fd, &addr),
@@ -645,7 +660,7 @@ pub fn accept_nonblock_with(
                 return Err(errors::syserr(ruby, errno, "accept(2)"));
             }
             if !raise {
-                return Ok(ruby.to_symbol("wait_readable").as_value());
+                return Ok(crate::convert::wait_readable(ruby));
             }
             Err(errors::would_block(
                 ruby,

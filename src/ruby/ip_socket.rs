@@ -15,7 +15,6 @@ use magnus::{
     function, method,
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
-    scan_args::scan_args,
     Error, RArray, RClass, RString, Ruby, Symbol, Value,
 };
 use std::os::fd::RawFd;
@@ -168,10 +167,10 @@ fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
 
 /// IPSocket#recvfrom(maxlen [, flags [, outbuf]]) -> [mesg, address or nil]
 fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
-    let args = scan_args::<(Value,), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
-    let flags = crate::convert::opt_int(args.optional.0, 0)?;
-    let buflen = num2int(args.required.0)?;
-    let buf = recv_buffer(args.optional.1, buflen)?;
+    crate::convert::check_arity(ruby, args.len(), 1, 3)?;
+    let flags = crate::convert::opt_int(args.get(1).copied(), 0)?;
+    let buflen = num2int(args[0])?;
+    let buf = recv_buffer(args.get(2).copied(), buflen)?;
     io_bridge::fd(ruby, rb_self)?;
     if io_bridge::read_pending(rb_self) {
         return Err(Error::new(

@@ -8,8 +8,8 @@ use crate::errors::protect;
 use magnus::{
     function, method,
     prelude::*,
-    rb_sys::{AsRawValue, FromRawValue},
-    value::Lazy,
+    rb_sys::{AsRawId, AsRawValue, FromRawValue},
+    value::{Lazy, LazyId},
     Error, IntoValue, RClass, RString, Ruby, Value,
 };
 
@@ -43,21 +43,33 @@ pub fn init(ruby: &Ruby, socket: RClass) -> Result<RClass, Error> {
     Ok(class)
 }
 
-fn id(name: &std::ffi::CStr) -> rb_sys::ID {
-    // SAFETY: interning a static C string does not raise.
-    unsafe { rb_sys::rb_intern(name.as_ptr()) }
+// The hidden instance variables holding the fields (no "@": invisible to
+// Ruby code), interned once: rb_intern on every access showed in profiles.
+static FAMILY: LazyId = LazyId::new("family");
+static LEVEL: LazyId = LazyId::new("level");
+static OPTNAME: LazyId = LazyId::new("optname");
+static DATA: LazyId = LazyId::new("data");
+
+fn id(obj: Value, name: &LazyId) -> rb_sys::ID {
+    LazyId::get_inner_with(name, &Ruby::get_with(obj)).as_raw()
 }
 
-fn ivar_set(obj: Value, name: &std::ffi::CStr, value: Value) -> Result<(), Error> {
-    // SAFETY: rb_ivar_set raises FrozenError on a frozen object; protect
-    // catches it.
-    protect(|| unsafe { rb_sys::rb_ivar_set(obj.as_raw(), id(name), value.as_raw()) })?;
+fn ivar_set(obj: Value, name: &LazyId, value: Value) -> Result<(), Error> {
+    let id = id(obj, name);
+    if obj.is_frozen() {
+        // SAFETY: rb_ivar_set raises FrozenError on a frozen object; protect
+        // catches it.
+        protect(|| unsafe { rb_sys::rb_ivar_set(obj.as_raw(), id, value.as_raw()) })?;
+    } else {
+        // SAFETY: on an object that is not frozen rb_ivar_set does not raise.
+        unsafe { rb_sys::rb_ivar_set(obj.as_raw(), id, value.as_raw()) };
+    }
     Ok(())
 }
 
-fn attr_get(obj: Value, name: &std::ffi::CStr) -> Value {
+fn attr_get(obj: Value, name: &LazyId) -> Value {
     // SAFETY: rb_attr_get reads an ivar (nil when unset); it does not raise.
-    unsafe { Value::from_raw(rb_sys::rb_attr_get(obj.as_raw(), id(name))) }
+    unsafe { Value::from_raw(rb_sys::rb_attr_get(obj.as_raw(), id(obj, name))) }
 }
 
 fn set_fields(
@@ -68,10 +80,10 @@ fn set_fields(
     optname: i32,
     data: RString,
 ) -> Result<Value, Error> {
-    ivar_set(obj, c"family", family.into_value_with(ruby))?;
-    ivar_set(obj, c"level", level.into_value_with(ruby))?;
-    ivar_set(obj, c"optname", optname.into_value_with(ruby))?;
-    ivar_set(obj, c"data", data.as_value())?;
+    ivar_set(obj, &FAMILY, family.into_value_with(ruby))?;
+    ivar_set(obj, &LEVEL, level.into_value_with(ruby))?;
+    ivar_set(obj, &OPTNAME, optname.into_value_with(ruby))?;
+    ivar_set(obj, &DATA, data.as_value())?;
     Ok(obj)
 }
 
@@ -117,15 +129,15 @@ fn initialize(
 }
 
 fn family(rb_self: Value) -> Value {
-    attr_get(rb_self, c"family")
+    attr_get(rb_self, &FAMILY)
 }
 
 fn level_of(rb_self: Value) -> Result<i32, Error> {
-    num2int(attr_get(rb_self, c"level"))
+    num2int(attr_get(rb_self, &LEVEL))
 }
 
 fn optname_of(rb_self: Value) -> Result<i32, Error> {
-    num2int(attr_get(rb_self, c"optname"))
+    num2int(attr_get(rb_self, &OPTNAME))
 }
 
 fn level(rb_self: Value) -> Result<i32, Error> {
@@ -138,7 +150,7 @@ fn optname(rb_self: Value) -> Result<i32, Error> {
 
 /// Socket::Option#data (and #to_s): the option value as a String.
 fn data(rb_self: Value) -> Result<RString, Error> {
-    string_value(attr_get(rb_self, c"data"))
+    string_value(attr_get(rb_self, &DATA))
 }
 
 fn data_bytes(rb_self: Value) -> Result<Vec<u8>, Error> {
@@ -164,14 +176,19 @@ fn check_size(ruby: &Ruby, actual: usize, expected: usize, ctype: &str) -> Resul
 }
 
 fn int_data(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
-    let data = data_bytes(rb_self)?;
+    let data = data(rb_self)?;
     check_size(ruby, data.len(), 4, "int")?;
-    Ok(i32::from_ne_bytes(data[..4].try_into().expect("4 bytes")))
+    // SAFETY: the 4 bytes are copied out at once, before any Ruby call.
+    let bytes = unsafe { data.as_slice() };
+    Ok(i32::from_ne_bytes(bytes[..4].try_into().expect("4 bytes")))
 }
 
 /// NUM2INT(rb_to_int(v)), as stock's int/byte constructors convert: a
 /// Float is truncated, nil is "no implicit conversion of nil into Integer".
 fn to_int(value: Value) -> Result<i32, Error> {
+    if magnus::Fixnum::from_value(value).is_some() {
+        return num2int(value);
+    }
     // SAFETY: rb_to_int raises TypeError for non-integers; protect catches it.
     let raw = protect(|| unsafe { rb_sys::rb_to_int(value.as_raw()) })?;
     // SAFETY: rb_to_int returns an Integer.

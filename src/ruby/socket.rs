@@ -4,7 +4,7 @@ use crate::convert::{family_arg, num2int, opt_int, sockaddr_arg, socktype_arg};
 use crate::errors::{self, WouldBlock};
 use crate::io_bridge;
 use crate::ruby::basic_socket::{
-    accept_fd, accept_nonblock_with, exception_kwarg, listen, recv_buffer, recv_into,
+    accept_fd, accept_nonblock_with, listen, nonblock_args, recv_buffer, recv_into,
     recv_nonblock_into, socket_addrinfo,
 };
 use magnus::{method, prelude::*, scan_args::scan_args, Error, IntoValue, RClass, Ruby, Value};
@@ -18,12 +18,12 @@ pub fn init(ruby: &Ruby, basic_socket: RClass) -> Result<RClass, Error> {
     class.define_method("bind", method!(bind, 1))?;
     class.define_method("listen", method!(listen, 1))?;
     class.define_method("connect", method!(connect, 1))?;
-    class.define_method("connect_nonblock", method!(connect_nonblock, -1))?;
+    class.define_private_method("__connect_nonblock", method!(connect_nonblock, -1))?;
     class.define_method("accept", method!(accept, 0))?;
-    class.define_method("accept_nonblock", method!(accept_nonblock, -1))?;
+    class.define_private_method("__accept_nonblock", method!(accept_nonblock, -1))?;
     class.define_method("sysaccept", method!(sysaccept, 0))?;
     class.define_method("recvfrom", method!(recvfrom, -1))?;
-    class.define_method("recvfrom_nonblock", method!(recvfrom_nonblock, -1))?;
+    class.define_private_method("__recvfrom_nonblock", method!(recvfrom_nonblock, -1))?;
     class.define_method("ipv6only!", method!(ipv6only, 0))?;
     init_resolution(ruby, class)?;
     Ok(class)
@@ -124,8 +124,8 @@ fn connect(ruby: &Ruby, rb_self: Value, addr: Value) -> Result<i32, Error> {
 
 /// Socket#connect_nonblock(remote_sockaddr, exception: true) -> 0
 fn connect_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (addr, (), raise) = exception_kwarg::<(Value,), ()>(args)?;
-    let addr = sockaddr_bytes(ruby, addr.0)?;
+    let (args, raise) = nonblock_args(ruby, args, 1)?;
+    let addr = sockaddr_bytes(ruby, args[0])?;
     let fd = io_bridge::set_nonblock(ruby, rb_self)?;
     // SAFETY: addr is a live byte slice of addr.len() bytes.
     let ret = unsafe { libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
@@ -134,7 +134,7 @@ fn connect_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value
     }
     let errno = io_bridge::last_error().raw_os_error().unwrap_or(libc::EIO);
     match errno {
-        libc::EINPROGRESS if !raise => Ok(ruby.to_symbol("wait_writable").as_value()),
+        libc::EINPROGRESS if !raise => Ok(crate::convert::wait_writable(ruby)),
         libc::EINPROGRESS => Err(errors::would_block(
             ruby,
             WouldBlock::Write,
@@ -218,10 +218,10 @@ fn recvfrom_call(
 
 /// Socket#recvfrom(maxlen [, flags [, outbuf]]) -> [mesg, sender_addrinfo]
 fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let args = scan_args::<(Value,), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
-    let flags = opt_int(args.optional.0, 0)?;
-    let buflen = num2int(args.required.0)?;
-    let buf = recv_buffer(args.optional.1, buflen)?;
+    crate::convert::check_arity(ruby, args.len(), 1, 3)?;
+    let flags = opt_int(args.get(1).copied(), 0)?;
+    let buflen = num2int(args[0])?;
+    let buf = recv_buffer(args.get(2).copied(), buflen)?;
     io_bridge::fd(ruby, rb_self)?;
     if io_bridge::read_pending(rb_self) {
         return Err(Error::new(
@@ -241,8 +241,8 @@ fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error>
 
 /// Socket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let ((len,), (flags, outbuf), raise) =
-        exception_kwarg::<(Value,), (Option<Value>, Option<Value>)>(args)?;
+    let (args, raise) = nonblock_args(ruby, args, 3)?;
+    let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
     let mut from = Vec::new();
     let got = recv_nonblock_into(
         ruby,
@@ -259,7 +259,7 @@ fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Valu
             let ai = socket_addrinfo(ruby, fd, &from)?;
             Ok(ruby.ary_new_from_values(&[buf.as_value(), ai]).as_value())
         }
-        None => Ok(ruby.to_symbol("wait_readable").as_value()),
+        None => Ok(crate::convert::wait_readable(ruby)),
     }
 }
 
@@ -752,8 +752,9 @@ fn s_pack_sockaddr_un(ruby: &Ruby, path: Value) -> Result<RString, Error> {
     let path = string_value(path)?;
     // SAFETY: copied at once.
     let bytes = unsafe { path.as_slice() };
-    match sockaddr::sockaddr_un(bytes) {
-        Ok(sa) => Ok(ruby.str_from_slice(&sa)),
+    let mut buf = [0u8; sockaddr::SOCKADDR_UN_LEN];
+    match sockaddr::sockaddr_un_into(bytes, &mut buf) {
+        Ok(len) => Ok(ruby.str_from_slice(&buf[..len])),
         Err(sockaddr::UnixPathError::TooLong { given, max }) => Err(Error::new(
             ruby.exception_arg_error(),
             format!("too long unix socket path ({given} bytes given but {max} bytes max)"),
@@ -785,6 +786,7 @@ fn s_unpack_sockaddr_un(ruby: &Ruby, addr: Value) -> Result<RString, Error> {
             ),
         ));
     }
-    let path = sockaddr::unix_path(sa).unwrap_or(&[]).to_vec();
-    Ok(ruby.str_from_slice(&path))
+    // The path is copied into the new String straight from `s`, which stays
+    // referenced from this frame meanwhile.
+    Ok(ruby.str_from_slice(sockaddr::unix_path(sa).unwrap_or(&[])))
 }

@@ -15,7 +15,7 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     let class = ruby.define_class("TCPServer", superclass)?;
     class.define_method("initialize", method!(initialize, -1))?;
     class.define_method("accept", method!(accept, 0))?;
-    class.define_method("accept_nonblock", method!(accept_nonblock, -1))?;
+    class.define_private_method("__accept_nonblock", method!(accept_nonblock, -1))?;
     class.define_method("sysaccept", method!(sysaccept, 0))?;
     class.define_method("listen", method!(listen, 1))?;
     Ok(class)

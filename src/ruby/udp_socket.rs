@@ -3,8 +3,8 @@
 use crate::convert::{family_arg, string_value};
 use crate::core::resolve::Hints;
 use crate::errors;
-use crate::io_bridge::{self, Wait};
-use crate::ruby::basic_socket::{exception_kwarg, recv_nonblock_into};
+use crate::io_bridge;
+use crate::ruby::basic_socket::{nonblock_args, recv_nonblock_into};
 use crate::ruby::ip_socket::{bind_fd, recvfrom_result};
 use crate::ruby::resolution::getaddrinfo;
 use magnus::{method, prelude::*, scan_args::scan_args, Error, RClass, Ruby, Value};
@@ -15,7 +15,7 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     class.define_method("bind", method!(bind, 2))?;
     class.define_method("connect", method!(connect, 2))?;
     class.define_method("send", method!(send, -1))?;
-    class.define_method("recvfrom_nonblock", method!(recvfrom_nonblock, -1))?;
+    class.define_private_method("__recvfrom_nonblock", method!(recvfrom_nonblock, -1))?;
     Ok(class)
 }
 
@@ -87,11 +87,9 @@ fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
     let flags = crate::convert::num2int(flags)?;
     let mut errno = libc::EADDRNOTAVAIL;
     for sa in resolve_for(ruby, rb_self, host, port)? {
-        let outcome = io_bridge::retry(ruby, rb_self, Wait::Writable, |fd| {
-            // SAFETY: the message and address are read during a non-blocking
-            // call made with the GVL held; no Ruby code runs meanwhile.
-            let bytes = unsafe { mesg.as_slice() };
-            // SAFETY: pointers and lengths come from live slices.
+        let outcome = io_bridge::retry_send(ruby, rb_self, mesg, |fd, bytes| {
+            // SAFETY: pointers and lengths come from live slices (the message
+            // pinned by retry_send, the address a Rust copy).
             io_bridge::cvt(unsafe {
                 libc::sendto(
                     fd,
@@ -119,8 +117,8 @@ fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
 
 /// UDPSocket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let ((len,), (flags, outbuf), raise) =
-        exception_kwarg::<(Value,), (Option<Value>, Option<Value>)>(args)?;
+    let (args, raise) = nonblock_args(ruby, args, 3)?;
+    let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
     let mut from = Vec::new();
     let got = recv_nonblock_into(
         ruby,
@@ -137,6 +135,6 @@ fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Valu
     )?;
     match got {
         Some(buf) => Ok(recvfrom_result(ruby, rb_self, buf, &from)?.as_value()),
-        None => Ok(ruby.to_symbol("wait_readable").as_value()),
+        None => Ok(crate::convert::wait_readable(ruby)),
     }
 }

@@ -134,10 +134,10 @@ fn peeraddr(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
 
 /// UNIXSocket#recvfrom(maxlen [, flags [, outbuf]]) -> [mesg, ["AF_UNIX", path]]
 fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
-    let args = scan_args::<(Value,), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
-    let flags = opt_int(args.optional.0, 0)?;
-    let buflen = crate::convert::num2int(args.required.0)?;
-    let buf = recv_buffer(args.optional.1, buflen)?;
+    crate::convert::check_arity(ruby, args.len(), 1, 3)?;
+    let flags = opt_int(args.get(1).copied(), 0)?;
+    let buflen = crate::convert::num2int(args[0])?;
+    let buf = recv_buffer(args.get(2).copied(), buflen)?;
     io_bridge::fd(ruby, rb_self)?;
     if io_bridge::read_pending(rb_self) {
         return Err(Error::new(

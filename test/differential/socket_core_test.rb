@@ -355,4 +355,86 @@ class SocketCoreDifferentialTest < Minitest::Test
       show { u.send("x", 0, 5) }
     RUBY
   end
+
+  # The *_nonblock methods parse their arguments by hand (nonblock_args):
+  # arity, the exception: keyword, unknown keywords, a positional Hash.
+  def test_nonblock_argument_parsing
+    same(<<~'RUBY')
+      a, b = Socket.pair(:UNIX, :STREAM)
+      s = tcp_server
+      [
+        -> { b.recv_nonblock(10, exception: false) },
+        -> { b.recv_nonblock(10, exception: nil) },
+        -> { b.recv_nonblock(10, exception: true) },
+        -> { b.recv_nonblock(10, 0, exception: false) },
+        -> { b.recv_nonblock(10, 0, nil, exception: false) },
+        -> { b.recv_nonblock(10, 0, nil, 5, exception: false) },
+        -> { b.recv_nonblock(exception: false) },
+        -> { b.recv_nonblock },
+        -> { b.recv_nonblock(10, 0, {exception: false}) },
+        -> { b.recv_nonblock(10, foo: 1) },
+        -> { b.recv_nonblock(10, exception: false, foo: 1) },
+        -> { b.recv_nonblock(10, "exception" => false) },
+        -> { b.recv_nonblock(10, **{}) },
+        -> { b.read_nonblock(10, exception: false) },
+        -> { b.read_nonblock(10, nil, exception: false) },
+        -> { b.read_nonblock(10, nil, 1, exception: false) },
+        -> { b.read_nonblock(exception: false) },
+        -> { a.write_nonblock("x", exception: false) },
+        -> { a.write_nonblock(exception: false) },
+        -> { a.write_nonblock("x", "y") },
+        -> { b.read_nonblock(10, bar: 2) },
+        -> { s.accept_nonblock(exception: false) },
+        -> { s.accept_nonblock(1) },
+        -> { s.accept_nonblock(exception: false, x: 1) },
+        -> { Socket.new(:INET, :STREAM).connect_nonblock(exception: false) },
+        -> { Socket.new(:INET, :STREAM).connect_nonblock(sin(1), 2) },
+      ].each_with_index { |f, i| show(i) { f.call } }
+    RUBY
+  end
+
+  # With other threads alive, sends and receives run without the GVL: the
+  # bytes must still be the ones of the string at the time of the call, and
+  # the string must stay modifiable.
+  def test_send_and_recv_with_other_threads
+    same(<<~'RUBY')
+      a, b = Socket.pair(:UNIX, :STREAM)
+      echo = Thread.new { 200.times { b.send(b.recv(100), 0) } }
+      out = +""
+      msg = +"m"
+      200.times do |i|
+        msg.replace("m#{i}" * 3)
+        a.send(msg, 0)
+        msg << "changed"
+        out << a.recv(100)
+      end
+      echo.join
+      show { out.bytesize }
+      show { out.end_with?("m199m199m199") }
+      show { msg.frozen? }
+      u1, u2 = UDPSocket.new, UDPSocket.new
+      u1.bind("127.0.0.1", 0)
+      t = Thread.new { u1.recvfrom(10)[0] }
+      sleep 0.05
+      u2.send("dgram", 0, "127.0.0.1", u1.local_address.ip_port)
+      show { t.value }
+      r, w = Socket.pair(:UNIX, :STREAM)
+      t = Thread.new { r.recv(5) }
+      sleep 0.05
+      show { w.write_nonblock("hello") }
+      show { t.value }
+      s = tcp_server
+      port = s.local_address.ip_port
+      t = Thread.new { c, = s.accept; c.read }
+      sleep 0.05
+      c = Socket.new(:INET, :STREAM)
+      show { c.connect(sin(port)) }
+      c.write("via thread"); c.close
+      show { t.value }
+      show { s.getsockopt(:SOCKET, :REUSEADDR).bool }
+      show { s.getsockopt(:SOCKET, :REUSEADDR).inspect }
+      show { r.getsockopt(:SOCKET, :TYPE).inspect }
+      show { r.getsockopt(:SOCKET, :TYPE).inspect }
+    RUBY
+  end
 end
