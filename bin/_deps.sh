@@ -5,7 +5,7 @@
 DEBIAN_PACKAGES=(ruby ruby-dev libclang-dev rake rake-compiler ruby-minitest ruby-test-unit)
 # Real peers and client libraries for test/integration/ (servers are started
 # by the tests themselves, on loopback).
-INTEGRATION_PACKAGES=(ruby-webrick redis-server memcached ruby-redis ruby-dalli ruby-async openssl)
+INTEGRATION_PACKAGES=(ruby-webrick redis-server memcached ruby-redis ruby-dalli ruby-async openssl strace)
 
 ensure_deps() {
   local missing=()

@@ -18,6 +18,7 @@ end
 require "io/wait" # stock's socket.rb loads it; libraries rely on that
 require_relative "socket_rs/version"
 require "socket_rs/socket_rs"
+require_relative "socket_rs/ancdata"
 
 module SocketRs
   NATIVE_LOADED = true

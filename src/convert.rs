@@ -193,6 +193,21 @@ pub fn optname_arg(ruby: &Ruby, family: i32, level: i32, value: Value) -> Result
     constant_arg(ruby, value, category, what)
 }
 
+/// A control message type within a level, as rsock_cmsg_type_arg: names
+/// are looked up among the SCM_/IP_/IPV6_/TCP_/UDP_ constants of the level.
+pub fn cmsg_type_arg(ruby: &Ruby, family: i32, level: i32, value: Value) -> Result<i32, Error> {
+    let (category, what) = match level {
+        libc::SOL_SOCKET => (Category::ScmOptname, "unknown UNIX control message"),
+        _ if !is_ip_family(family) => return num2int(value),
+        libc::IPPROTO_IP => (Category::IpOptname, "unknown IP control message"),
+        libc::IPPROTO_IPV6 => (Category::Ipv6Optname, "unknown IPv6 control message"),
+        libc::IPPROTO_TCP => (Category::TcpOptname, "unknown TCP control message"),
+        libc::IPPROTO_UDP => (Category::UdpOptname, "unknown UDP control message"),
+        _ => return num2int(value),
+    };
+    constant_arg(ruby, value, category, what)
+}
+
 /// The `how` of BasicSocket#shutdown, as rsock_shutdown_how_arg.
 pub fn shutdown_how_arg(ruby: &Ruby, value: Value) -> Result<i32, Error> {
     constant_arg(

@@ -48,6 +48,19 @@ pub fn socket_error(ruby: &Ruby, msg: impl Into<String>) -> Error {
     Error::new(ruby.get_inner(&SOCKET_ERROR), msg.into())
 }
 
+/// `SocketError` with a message of arbitrary bytes (stock formats names
+/// with %s, byte for byte).
+pub fn socket_error_bytes(ruby: &Ruby, msg: &[u8]) -> Error {
+    let class = ruby.get_inner(&SOCKET_ERROR);
+    match class.new_instance((ruby.str_from_slice(msg),)) {
+        Ok(exc) => {
+            let exc: Exception = exc;
+            Error::from(exc)
+        }
+        Err(e) => e,
+    }
+}
+
 /// `Socket::ResolutionError` carrying the getaddrinfo error code.
 #[allow(dead_code)] // used by the Addrinfo and *_nonblock issues
 pub fn resolution_error(ruby: &Ruby, code: i32, msg: &str) -> Error {
@@ -172,7 +185,7 @@ pub fn syserr_path(ruby: &Ruby, errno: i32, what: &str, path: Option<magnus::RSt
     };
     let utf8 = path.enc_get() == ruby.utf8_encindex() || path.enc_get() == ruby.usascii_encindex();
     // SAFETY: the bytes are copied by the escape before any Ruby call.
-    let shown = crate::core::unix_addr::escape_for_message(unsafe { path.as_slice() }, utf8);
+    let shown = crate::core::sockaddr_message::escape_for_message(unsafe { path.as_slice() }, utf8);
     syserr(ruby, errno, &format!("{what} for {shown}"))
 }
 

@@ -41,7 +41,7 @@ pub fn set_default_do_not_reverse_lookup(value: bool) {
     DO_NOT_REVERSE_LOOKUP.store(value, std::sync::atomic::Ordering::Relaxed)
 }
 
-fn is_io(value: Value) -> bool {
+pub fn is_io(value: Value) -> bool {
     // SAFETY: reading the builtin type of any VALUE is always valid.
     unsafe { rb_sys::RB_TYPE_P(value.as_raw(), rb_sys::ruby_value_type::RUBY_T_FILE) }
 }
@@ -381,12 +381,18 @@ fn with_gc_retry<T>(mut call: impl FnMut() -> io::Result<T>) -> io::Result<T> {
                 Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM)
             ) =>
         {
-            // SAFETY: rb_gc runs a full collection; it does not raise.
-            unsafe { rb_sys::rb_gc() };
+            gc_for_fd();
             call()
         }
         other => other,
     }
+}
+
+/// Runs the GC so unreachable IOs release their descriptors, as stock's
+/// rb_gc_for_fd does when a call hits the descriptor limit.
+pub fn gc_for_fd() {
+    // SAFETY: rb_gc runs a full collection; it does not raise.
+    unsafe { rb_sys::rb_gc() };
 }
 
 /// socket(2), close-on-exec and non-blocking.
@@ -723,37 +729,58 @@ pub fn set_pathv(ruby: &Ruby, io: Value, path: magnus::RString) -> Result<(), Er
 /// of a resolver thread) is readable: GVL released, interruptible by
 /// Thread#kill/raise and Timeout (that raise comes back as Err). `timeout`
 /// in seconds, None to wait forever; Ok(false) when it passed first.
+///
+/// rb_thread_fd_select rather than rb_wait_for_single_fd: under a fiber
+/// scheduler the latter hands the scheduler an IO made around the fd, which
+/// would then own (and may close) a descriptor that is not Ruby's. Stock 3.1
+/// blocks the thread while resolving under a scheduler too.
 pub fn wait_fd_readable(fd: RawFd, timeout: Option<f64>) -> Result<bool, Error> {
     let deadline = timeout
         .map(|t| std::time::Instant::now() + std::time::Duration::from_secs_f64(t.clamp(0.0, 1e9)));
     loop {
         let mut tv = deadline.map(|d| {
             let left = d.saturating_duration_since(std::time::Instant::now());
-            libc::timeval {
-                tv_sec: left.as_secs() as libc::time_t,
-                tv_usec: left.subsec_micros() as libc::suseconds_t,
+            rb_sys::timeval {
+                tv_sec: left.as_secs() as _,
+                tv_usec: left.subsec_micros() as _,
             }
         });
         let tv_ptr = tv
             .as_mut()
-            .map_or(std::ptr::null_mut(), |t| (t as *mut libc::timeval).cast());
-        // SAFETY: rb_wait_for_single_fd releases the GVL while it polls and
-        // may raise on interrupt; protect catches that. tv lives in this
-        // frame and holds no resources. It is deprecated in favour of
-        // rb_io_maybe_wait, which needs an IO object this fd does not have.
-        #[allow(deprecated)]
+            .map_or(std::ptr::null_mut(), |t| t as *mut rb_sys::timeval);
+        let mut set = std::mem::MaybeUninit::<rb_sys::rb_fdset_t>::uninit();
+        let set_ptr = set.as_mut_ptr();
+        // SAFETY: rb_fd_init allocates the set (it may raise NoMemoryError,
+        // and rb_thread_fd_select raises on interrupts: protect catches
+        // both). The set is released with rb_fd_term whatever happened,
+        // once initialized; tv lives in this frame and owns nothing.
+        let mut initialized = false;
         let ret = protect(|| unsafe {
-            rb_sys::rb_wait_for_single_fd(fd, Wait::Readable as i32, tv_ptr)
-        })?;
-        match ret {
+            rb_sys::rb_fd_init(set_ptr);
+            initialized = true;
+            rb_sys::rb_fd_set(fd, set_ptr);
+            rb_sys::rb_thread_fd_select(
+                fd + 1,
+                set_ptr,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                tv_ptr,
+            )
+        });
+        if initialized {
+            // SAFETY: the set was initialized above and is released once.
+            unsafe { rb_sys::rb_fd_term(set_ptr) };
+        }
+        match ret? {
             r if r > 0 => return Ok(true),
-            0 => return Ok(false),
+            0 if deadline.is_some() => return Ok(false),
+            0 => continue,
             _ if last_error().raw_os_error() == Some(libc::EINTR) => check_ints()?,
             _ => {
                 return Err(errors::io_error(
                     &Ruby::get().expect("ruby thread"),
                     &last_error(),
-                    "poll(2)",
+                    "select(2)",
                 ))
             }
         }
@@ -777,4 +804,46 @@ pub fn adopt_fd(ruby: &Ruby, to: Value, from: Value) -> Result<Value, Error> {
     let fd = fd(ruby, from)?;
     detach_fd(from);
     init_sock(ruby, to, fd)
+}
+
+/// The address family of a socket (stock's rsock_getfamily): from
+/// getsockname(2), AF_UNSPEC when that fails.
+pub fn socket_family(fd: RawFd) -> i32 {
+    match sock_name(fd) {
+        Ok(name) if name.len() >= 2 => i32::from(u16::from_ne_bytes([name[0], name[1]])),
+        _ => libc::AF_UNSPEC,
+    }
+}
+
+/// SO_TYPE of a socket.
+pub fn socket_type(fd: RawFd) -> io::Result<i32> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `value`, which we own.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(value)
+}
+
+/// A plain IO owning a received descriptor that is not a socket, as stock's
+/// rb_io_fdopen(fd, O_RDWR). The fd is closed if that raises.
+pub fn fdopen(fd: RawFd) -> Result<Value, Error> {
+    // SAFETY: rb_io_fdopen allocates an IO for fd and may raise (NoMemoryError);
+    // protect catches it.
+    let raw = protect(|| unsafe { rb_sys::rb_io_fdopen(fd, libc::O_RDWR, std::ptr::null()) });
+    match raw {
+        // SAFETY: rb_io_fdopen returns an IO object.
+        Ok(raw) => Ok(unsafe { Value::from_raw(raw) }),
+        Err(e) => {
+            close_fd(fd);
+            Err(e)
+        }
+    }
 }

@@ -99,6 +99,19 @@ class AddrinfoTest < Minitest::Test
     assert_equal 3, list.size
   end
 
+  def test_ifaddrs_under_gc_stress
+    GC.stress = true
+    begin
+      rows = Socket.getifaddrs.map { |i| [i.name, i.addr&.inspect, i.netmask&.inspect, i.inspect] }
+      list = Socket.ip_address_list.map(&:inspect)
+    ensure
+      GC.stress = false
+    end
+    assert_includes rows.map(&:first), "lo"
+    assert_includes list, "#<Addrinfo: 127.0.0.1>"
+    assert(rows.any? { |r| r[1] == "#<Addrinfo: 127.0.0.1>" && r[2] == "#<Addrinfo: 255.0.0.0>" })
+  end
+
   # A thread killed while it waits for the resolver ends promptly, and the
   # abandoned worker releases its descriptor when it finishes.
   def test_kill_during_resolution_leaks_nothing

@@ -132,4 +132,54 @@ class HappyEyeballsTest < Minitest::Test
     assert_equal "127.0.0.1", sock.local_address.ip_address
     sock.close
   end
+
+  # TCPSocket.new shares the engine for host names (Ruby 3.4), with its own
+  # wording of errors.
+  def test_tcpsocket_new_uses_happy_eyeballs_for_names
+    skip "TCPSocket.new has no Happy Eyeballs in stock 3.1" if ENV["SOCKET_IMPL"] == "stock"
+
+    HE.resolver = resolver(v6: [Addrinfo.tcp("::1", @closed_port)], v4: [Addrinfo.tcp("127.0.0.1", @port)])
+    sock = TCPSocket.new("dual.test", @port)
+    assert_equal "127.0.0.1", sock.peeraddr[3]
+    sock.close
+    HE.resolver = resolver(v6: [Addrinfo.tcp("::1", @closed_port)], v4: [Addrinfo.tcp("127.0.0.1", @closed_port)])
+    e = assert_raises(Errno::ECONNREFUSED) { TCPSocket.new("dual.test", @port) }
+    assert_equal "Connection refused - connect(2) for \"dual.test\" port #{@port}", e.message
+  end
+
+  def test_tcpsocket_new_fast_fallback_false_is_sequential
+    skip "fast_fallback: is Ruby 3.4 API" if ENV["SOCKET_IMPL"] == "stock"
+
+    HE.resolver = ->(*) { raise "the Happy Eyeballs resolver must not be used" }
+    sock = TCPSocket.new("localhost", @port, fast_fallback: false)
+    assert_equal "127.0.0.1", sock.peeraddr[3]
+    sock.close
+  end
+
+  # A peer that never answers, on loopback: a listener whose backlog is full
+  # drops further SYNs, so a connect stays pending.
+  def unanswered_port
+    @blackhole = Socket.new(:INET, :STREAM)
+    @blackhole.bind(Addrinfo.tcp("127.0.0.1", 0))
+    @blackhole.listen(0)
+    port = @blackhole.local_address.ip_port
+    @fillers = Array.new(4) do
+      Socket.new(:INET, :STREAM).tap { |c| c.connect_nonblock(Addrinfo.tcp("127.0.0.1", port), exception: false) }
+    end
+    port
+  end
+
+  def test_connect_timeout_against_a_peer_that_never_answers
+    port = unanswered_port
+    [-> { Socket.tcp("127.0.0.1", port, connect_timeout: 0.2) },
+     -> { Socket.tcp("127.0.0.1", port, connect_timeout: 0.2, fast_fallback: false) }].each do |connect|
+      t0 = now
+      e = assert_raises(Errno::ETIMEDOUT) { connect.call }
+      assert_match(/user specified timeout/, e.message)
+      assert_operator now - t0, :<, 1.5
+    end
+  ensure
+    [@blackhole, *@fillers].compact.each(&:close)
+  end
 end
+

@@ -45,4 +45,32 @@ class LoaderTest < Minitest::Test
     ours, = ruby("-rsocket_rs", "-e", code)
     assert_equal stock, ours
   end
+
+  # With the stock socket.so made unloadable (bound over with /dev/null in a
+  # mount namespace of the test's own), socket_rs stands alone.
+  def test_works_with_the_stock_extension_unloadable
+    skip "needs root and unshare(1) for a private mount namespace" unless Process.euid.zero? && system("which unshare > /dev/null 2>&1")
+
+    stock = File.join(RbConfig::CONFIG["archdir"], "socket.so")
+    script = <<~RUBY
+      begin
+        require "socket"
+        puts "stock loadable"
+      rescue LoadError
+        puts "stock unloadable"
+      end
+      require "socket_rs"
+      p require("socket")
+      a, b = Socket.pair(:UNIX, :STREAM)
+      a.send("slice", 0)
+      p b.recv(5)
+      require "net/http"
+      p defined?(Net::HTTP)
+    RUBY
+    cmd = "mount --bind /dev/null #{stock} && #{RbConfig.ruby} -I #{LIB} -e '#{script.gsub("'", "'\\''")}'"
+    out, err, st = Open3.capture3("unshare", "-m", "sh", "-c", cmd)
+    assert st.success?, err
+    assert_equal "stock unloadable\nfalse\n\"slice\"\n\"constant\"\n", out
+  end
 end
+

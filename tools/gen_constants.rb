@@ -42,6 +42,24 @@ ints.each do |v|
   w = option_words(:INET, :SOCKET, :TYPE, [v].pack("i"))
   preferred << w[3].to_sym if w && w[3] =~ /\ASOCK_/ && values[w[3].to_sym] == v
 end
+# Names stock prints for control-message levels and types, probed through
+# Socket::AncillaryData#inspect ("#<Socket::AncillaryData: INET IP TTL ...").
+int_values = values.each_value.select { |v| v.is_a?(Integer) }.uniq
+probe = lambda do |family, level, value, index, prefixes|
+  txt = Socket::AncillaryData.new(family, level, value, "").inspect rescue return
+  word = txt.split(" ")[index]
+  return if word.nil? || word.include?(":")
+  name = prefixes.map { |p| :"#{p}#{word}" }.find { |n| values[n] == value }
+  preferred << name if name
+end
+int_values.each do |v|
+  next if v == Socket::SOL_SOCKET
+  probe.call(:INET, v, 0, 2, %w[IPPROTO_ SOL_])
+end
+{ IP: "IP_", IPV6: "IPV6_", TCP: "TCP_", UDP: "UDP_" }.each do |level, prefix|
+  int_values.each { |v| probe.call(:INET, level, v, 3, [prefix]) }
+end
+int_values.each { |v| probe.call(:UNIX, :SOCKET, v, 3, ["SCM_"]) }
 
 # Within each remaining group, stock's mkconstants keeps the first name of its
 # list; the shorter, classic names come first there (AF_UNIX, SO_TIMESTAMP).

@@ -325,6 +325,23 @@ pub fn getaddrinfo(
     Ok(out)
 }
 
+/// Whether getaddrinfo(3) can answer without consulting name services
+/// (hosts, DNS, services databases), and so cannot hang: no node or a node
+/// it must take numerically, and no service or a numeric one. Such calls are
+/// made on the calling thread (the wildcard and loopback addresses of
+/// servers, for instance).
+pub fn lookup_free(has_node: bool, service: Option<&[u8]>, hints: &Hints) -> bool {
+    let node_ok = !has_node || hints.flags & libc::AI_NUMERICHOST != 0;
+    let service_ok = match service {
+        None => true,
+        Some(s) => {
+            hints.flags & libc::AI_NUMERICSERV != 0
+                || (!s.is_empty() && s.iter().all(u8::is_ascii_digit))
+        }
+    };
+    node_ok && service_ok
+}
+
 /// Numeric getnameinfo flags: with both, getnameinfo(3) never blocks.
 pub const NUMERIC: i32 = libc::NI_NUMERICHOST | libc::NI_NUMERICSERV;
 
@@ -411,7 +428,6 @@ type Job = Box<dyn FnOnce(&dyn Fn()) + Send>;
 /// lookup costs more than the lookup). A worker that is stuck in a slow
 /// lookup keeps only its own job; new jobs get an idle worker or a new one.
 struct Pool {
-    pid: u32,
     tx: std::sync::mpsc::Sender<Job>,
     rx: Arc<Mutex<std::sync::mpsc::Receiver<Job>>>,
     idle: Arc<std::sync::atomic::AtomicUsize>,
@@ -419,11 +435,24 @@ struct Pool {
 
 static POOL: Mutex<Option<Pool>> = Mutex::new(None);
 
+/// Set in a forked child (pthread_atfork), whose copy of the pool has no
+/// threads behind it. Cheaper than comparing getpid(2) on every lookup.
+static FORKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn mark_forked() {
+    FORKED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Pool {
     fn new() -> Pool {
         let (tx, rx) = std::sync::mpsc::channel();
+        static ATFORK: std::sync::Once = std::sync::Once::new();
+        // SAFETY: registers a child handler that only stores to an atomic,
+        // which is async-signal-safe as a post-fork handler must be.
+        ATFORK.call_once(|| unsafe {
+            libc::pthread_atfork(None, None, Some(mark_forked));
+        });
         Pool {
-            pid: std::process::id(),
             tx,
             rx: Arc::new(Mutex::new(rx)),
             idle: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
@@ -435,7 +464,7 @@ impl Pool {
         let idle = Arc::clone(&self.idle);
         std::thread::Builder::new()
             .name("socket_rs-resolver".into())
-            .stack_size(256 * 1024)
+            .stack_size(1024 * 1024)
             .spawn(move || loop {
                 let job = match rx.lock() {
                     Ok(rx) => rx.recv(),
@@ -455,7 +484,8 @@ impl Pool {
     fn submit(job: Job) -> std::io::Result<()> {
         use std::sync::atomic::Ordering;
         let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.as_ref().is_none_or(|p| p.pid != std::process::id()) {
+        let forked = FORKED.swap(false, Ordering::Relaxed);
+        if guard.is_none() || forked {
             // After fork(2) the workers are gone (and may have held the old
             // queue's lock): start afresh without touching the old pool.
             if let Some(old) = guard.take() {
@@ -500,9 +530,12 @@ impl<T: Send + 'static> Background<T> {
         });
         let theirs = Arc::clone(&shared);
         Pool::submit(Box::new(move |now_idle: &dyn Fn()| {
-            let v = f();
-            if let Ok(mut slot) = theirs.slot.lock() {
-                *slot = Some(v);
+            // A panic must not leave the caller waiting for a signal that
+            // never comes: it is signalled with an empty slot instead.
+            if let Ok(v) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+                if let Ok(mut slot) = theirs.slot.lock() {
+                    *slot = Some(v);
+                }
             }
             now_idle();
             let one: u64 = 1;
@@ -518,7 +551,8 @@ impl<T: Send + 'static> Background<T> {
         self.shared.ready.as_raw_fd()
     }
 
-    /// The result, once the thread has stored it.
+    /// The result, once the thread has stored it (None before that, or
+    /// after the descriptor turned readable if the computation panicked).
     pub fn take(&self) -> Option<T> {
         self.shared.slot.lock().ok()?.take()
     }
@@ -556,6 +590,21 @@ mod tests {
             assert_eq!(inet_pton4(text.as_bytes()), want, "{text}");
             assert_eq!(pton::<4>(libc::AF_INET, text.as_bytes()), want, "{text}");
         }
+    }
+
+    #[test]
+    fn lookup_free_cases() {
+        let plain = Hints::default();
+        let numeric_host = Hints {
+            flags: libc::AI_NUMERICHOST,
+            ..plain
+        };
+        assert!(lookup_free(false, Some(b"80"), &plain));
+        assert!(lookup_free(false, None, &plain));
+        assert!(!lookup_free(false, Some(b"http"), &plain));
+        assert!(!lookup_free(true, Some(b"80"), &plain));
+        assert!(lookup_free(true, Some(b"80"), &numeric_host));
+        assert!(!lookup_free(true, Some(b""), &numeric_host));
     }
 
     #[test]
@@ -630,6 +679,25 @@ mod tests {
             (h.as_slice(), s.as_slice()),
             (&b"127.0.0.1"[..], &b"80"[..])
         );
+    }
+
+    #[test]
+    fn panicking_job_still_signals() {
+        let bg = Background::<u8>::spawn(|| panic!("boom")).unwrap();
+        let mut pfd = libc::pollfd {
+            fd: bg.fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd we own.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+        assert_eq!(bg.take(), None);
+        // The pool still works afterwards.
+        let ok = Background::spawn(|| 7u8).unwrap();
+        pfd.fd = ok.fd();
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+        assert_eq!(ok.take(), Some(7));
     }
 
     #[test]

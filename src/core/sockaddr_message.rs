@@ -2,8 +2,6 @@
 //! (`connect(2) for 127.0.0.1:1`): rsock_inspect_sockaddr over raw sockaddr
 //! bytes, which may be short, oversized or of any family.
 
-use super::constants::{self, Category};
-
 fn u16_be(bytes: &[u8], at: usize) -> u16 {
     u16::from_be_bytes([byte(bytes, at), byte(bytes, at + 1)])
 }
@@ -13,202 +11,17 @@ fn byte(bytes: &[u8], at: usize) -> u8 {
     bytes.get(at).copied().unwrap_or(0)
 }
 
-/// Describes a packed sockaddr as stock does in error messages and
-/// Addrinfo#inspect_sockaddr. Returns bytes: UNIX paths are copied verbatim.
+/// The address as stock names it in error messages (`connect(2) for X`):
+/// stock formats it with rsock_addrinfo_inspect_sockaddr, the text of
+/// Addrinfo#inspect_sockaddr, so this is core::sockaddr::inspect.
 pub fn describe(addr: &[u8]) -> Vec<u8> {
-    if addr.is_empty() {
-        return b"empty-sockaddr".to_vec();
-    }
-    if addr.len() < 2 {
-        return b"too-short-sockaddr".to_vec();
-    }
-    let family = u16::from_ne_bytes([addr[0], addr[1]]) as i32;
-    match family {
-        libc::AF_UNSPEC => b"UNSPEC".to_vec(),
-        libc::AF_INET => inet(addr).into_bytes(),
-        libc::AF_INET6 => inet6(addr).into_bytes(),
-        libc::AF_UNIX => unix(addr),
-        libc::AF_PACKET => packet(addr).into_bytes(),
-        _ => match constants::int_to_name(Category::Family, family as i64) {
-            Some(name) => format!("{name} address format unknown").into_bytes(),
-            None => format!("unknown address family {family}").into_bytes(),
-        },
-    }
-}
-
-const SOCKADDR_IN_LEN: usize = 16;
-const SOCKADDR_IN6_LEN: usize = 28;
-const SOCKADDR_LL_LEN: usize = 20;
-
-fn inet(addr: &[u8]) -> String {
-    let mut out = String::new();
-    for i in 0..4 {
-        let sep = if i == 0 { "" } else { "." };
-        // sin_addr starts at offset 4.
-        if 4 + i < addr.len() {
-            out.push_str(&format!("{sep}{}", addr[4 + i]));
-        } else {
-            out.push_str(&format!("{sep}?"));
-        }
-    }
-    if 4 < addr.len() {
-        let port = u16_be(addr, 2);
-        if port != 0 {
-            out.push_str(&format!(":{port}"));
-        }
-    } else {
-        out.push_str(":?");
-    }
-    if addr.len() != SOCKADDR_IN_LEN {
-        out.push_str(&format!(
-            " ({} bytes for {SOCKADDR_IN_LEN} bytes sockaddr_in)",
-            addr.len()
-        ));
+    let mut out = Vec::new();
+    if crate::core::sockaddr::inspect(addr, &mut out).is_err() {
+        // Unreachable in practice: numeric formatting does not fail.
+        out.clear();
+        out.extend_from_slice(b"?");
     }
     out
-}
-
-/// The numeric host of a sockaddr_in6 as getnameinfo(NI_NUMERICHOST) gives
-/// it, with the scope as an interface name when it has one.
-fn numeric_host6(addr: &[u8]) -> Option<String> {
-    // SAFETY: sockaddr_in6 is plain old data; we copy at most its size.
-    let mut sin6: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
-    let n = addr.len().min(SOCKADDR_IN6_LEN);
-    // SAFETY: n bytes fit in both the source and the destination.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            addr.as_ptr(),
-            (&mut sin6 as *mut libc::sockaddr_in6).cast(),
-            n,
-        )
-    };
-    let mut host = [0 as libc::c_char; 1025];
-    // SAFETY: getnameinfo reads a sockaddr_in6 we own and writes a
-    // NUL-terminated string into `host` of the given size.
-    let rc = unsafe {
-        libc::getnameinfo(
-            (&sin6 as *const libc::sockaddr_in6).cast(),
-            SOCKADDR_IN6_LEN as libc::socklen_t,
-            host.as_mut_ptr(),
-            host.len() as libc::socklen_t,
-            std::ptr::null_mut(),
-            0,
-            libc::NI_NUMERICHOST | libc::NI_NUMERICSERV,
-        )
-    };
-    if rc != 0 {
-        return None;
-    }
-    // SAFETY: getnameinfo succeeded, so `host` holds a NUL-terminated string.
-    let s = unsafe { std::ffi::CStr::from_ptr(host.as_ptr()) };
-    Some(s.to_string_lossy().into_owned())
-}
-
-fn inet6(addr: &[u8]) -> String {
-    if addr.len() < SOCKADDR_IN6_LEN {
-        return format!("too-short-AF_INET6-sockaddr {} bytes", addr.len());
-    }
-    let host = numeric_host6(addr).unwrap_or_else(|| "?".to_owned());
-    let port = u16_be(addr, 2);
-    let mut out = if port == 0 {
-        host
-    } else {
-        format!("[{host}]:{port}")
-    };
-    if addr.len() > SOCKADDR_IN6_LEN {
-        out.push_str(&format!(
-            "(sockaddr {} bytes too long)",
-            addr.len() - SOCKADDR_IN6_LEN
-        ));
-    }
-    out
-}
-
-fn unix(addr: &[u8]) -> Vec<u8> {
-    let mut path = &addr[2..];
-    while let [rest @ .., 0] = path {
-        path = rest;
-    }
-    if path.is_empty() {
-        return b"empty-path-AF_UNIX-sockaddr".to_vec();
-    }
-    // ISPRINT && !ISSPACE in the C locale: the graphic ASCII characters.
-    if path.iter().all(|b| b.is_ascii_graphic()) {
-        let mut out = Vec::new();
-        if path[0] != b'/' {
-            out.extend_from_slice(b"UNIX ");
-        }
-        out.extend_from_slice(path);
-        return out;
-    }
-    let mut out = b"UNIX".to_vec();
-    for b in path {
-        out.extend_from_slice(format!(":{b:02x}").as_bytes());
-    }
-    out
-}
-
-fn interface_name(index: u32) -> Option<String> {
-    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
-    // SAFETY: if_indextoname writes at most IF_NAMESIZE bytes into buf.
-    let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: on success buf holds a NUL-terminated name.
-    Some(
-        unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
-            .to_string_lossy()
-            .into_owned(),
-    )
-}
-
-/// sockaddr_ll (AF_PACKET), field by field as far as the bytes go.
-fn packet(addr: &[u8]) -> String {
-    let len = addr.len();
-    let mut parts: Vec<String> = Vec::new();
-    if 4 <= len {
-        parts.push(format!("protocol={}", u16_be(addr, 2)));
-    }
-    if 8 <= len {
-        let index = i32::from_ne_bytes([addr[4], addr[5], addr[6], addr[7]]);
-        parts.push(interface_name(index as u32).unwrap_or_else(|| format!("ifindex={index}")));
-    }
-    if 10 <= len {
-        parts.push(format!("hatype={}", u16::from_ne_bytes([addr[8], addr[9]])));
-    }
-    if 11 <= len {
-        parts.push(match addr[10] {
-            0 => "HOST".to_owned(),
-            1 => "BROADCAST".to_owned(),
-            2 => "MULTICAST".to_owned(),
-            3 => "OTHERHOST".to_owned(),
-            4 => "OUTGOING".to_owned(),
-            t => format!("pkttype={t}"),
-        });
-    }
-    let halen = byte(addr, 11) as usize;
-    if len != 12 + halen {
-        parts.push(if 12 <= len {
-            format!("halen={halen}")
-        } else {
-            String::new()
-        });
-    }
-    if 12 < len {
-        let n = halen.min(len - 12);
-        let mut hw = "hwaddr".to_owned();
-        for (i, b) in addr[12..12 + n].iter().enumerate() {
-            hw.push_str(&format!("{}{b:02x}", if i == 0 { "=" } else { ":" }));
-        }
-        parts.push(hw);
-    }
-    if len < 12 || 12 + halen != len {
-        parts.push(format!(
-            "({len} bytes for {SOCKADDR_LL_LEN} bytes sockaddr_ll)"
-        ));
-    }
-    format!("PACKET[{}]", parts.join(" "))
 }
 
 /// The address family of a packed sockaddr, AF_UNSPEC when it is too
@@ -280,6 +93,58 @@ pub fn connect_address(addr: &[u8]) -> Result<Vec<u8>, &'static str> {
         }
         _ => Ok(addr.to_vec()),
     }
+}
+
+/// A path as stock shows it after "connect(2) for ": printable ASCII as is,
+/// NUL as `\0`, control characters as `\n`-style or `\uXXXX` escapes
+/// (`\xNN` for bytes that are not valid UTF-8 or when `utf8` is false),
+/// other characters of a UTF-8 path as `\uXXXX`.
+pub fn escape_for_message(path: &[u8], utf8: bool) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(&b) = rest.first() {
+        let (ch, used) = if utf8 {
+            match decode_utf8(rest) {
+                Some((c, n)) => (Some(c), n),
+                None => (None, 1),
+            }
+        } else if b < 0x80 {
+            (Some(b as char), 1)
+        } else {
+            (None, 1)
+        };
+        match ch {
+            None => out.push_str(&format!("\\x{b:02X}")),
+            Some('\0') => out.push_str("\\0"),
+            Some('\n') => out.push_str("\\n"),
+            Some('\r') => out.push_str("\\r"),
+            Some('\t') => out.push_str("\\t"),
+            Some('\x0c') => out.push_str("\\f"),
+            Some('\x0b') => out.push_str("\\v"),
+            Some('\x08') => out.push_str("\\b"),
+            Some('\x07') => out.push_str("\\a"),
+            Some('\x1b') => out.push_str("\\e"),
+            Some(c) if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+            Some(c) if !utf8 => out.push_str(&format!("\\x{:02X}", c as u32)),
+            Some(c) if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            Some(c) => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
+        }
+        rest = &rest[used..];
+    }
+    out
+}
+
+/// The first UTF-8 character of `bytes` and its length, if valid.
+fn decode_utf8(bytes: &[u8]) -> Option<(char, usize)> {
+    let len = match bytes[0] {
+        0x00..=0x7f => 1,
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return None,
+    };
+    let s = std::str::from_utf8(bytes.get(..len)?).ok()?;
+    s.chars().next().map(|c| (c, len))
 }
 
 #[cfg(test)]
@@ -383,5 +248,24 @@ mod tests {
             d(&[17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
             "PACKET[protocol=0 ifindex=0 hatype=0 HOST halen=0 hwaddr (20 bytes for 20 bytes sockaddr_ll)]"
         );
+    }
+
+    #[test]
+    fn escapes_unix_paths_like_stock() {
+        assert_eq!(
+            escape_for_message(b"/tmp/sp ace\"q.sock", true),
+            "/tmp/sp ace\"q.sock"
+        );
+        assert_eq!(escape_for_message(b"\0a\0b", true), "\\0a\\0b");
+        assert_eq!(
+            escape_for_message(b"\0a\x01b\n\"c\\d", true),
+            "\\0a\\u0001b\\n\"c\\d"
+        );
+        assert_eq!(escape_for_message("\0hé".as_bytes(), true), "\\0h\\u00E9");
+        assert_eq!(
+            escape_for_message("\0hé".as_bytes(), false),
+            "\\0h\\xC3\\xA9"
+        );
+        assert_eq!(escape_for_message(b"\xff", true), "\\xFF");
     }
 }

@@ -1,16 +1,17 @@
 //! Addrinfo: a socket address with its protocol family, socket type and
-//! protocol, as stock's raddrinfo.c. Also the resolution helpers the Socket
-//! class methods share (stock's host_str/port_str/rsock_getaddrinfo), so
-//! both resolve exactly alike.
+//! protocol, as stock's raddrinfo.c. Resolution itself lives in
+//! ruby/resolution.rs, shared with the Socket class methods.
 
 use crate::convert::{
-    check_arity, family_arg, num2int, num2uint, socktype_arg, string_value, string_value_cstr,
+    check_arity, family_arg, num2int, socktype_arg, string_value, string_value_cstr,
 };
 use crate::core::constants::{self, Category};
-use crate::core::resolve::{self, AddrInfo, Background, GaiError, Hints, Query, SmallBytes};
+use crate::core::resolve::{self, AddrInfo, GaiError, Hints};
 use crate::core::sockaddr::{self, ADDRINFO_MAX as STORAGE_LEN};
-use crate::errors::{self, protect};
-use crate::io_bridge;
+use crate::errors;
+use crate::ruby::resolution::{
+    check_array, convert_ary, gai_error, getaddrinfo, getnameinfo_blocking, hints_from,
+};
 use magnus::{
     function, gc, method,
     prelude::*,
@@ -20,7 +21,6 @@ use magnus::{
     DataTypeFunctions, Error, RArray, RClass, RHash, RString, Ruby, TypedData, Value,
 };
 use std::cell::RefCell;
-use std::ffi::CString;
 
 /// stock's rb_addrinfo_t. Stock keeps the sockaddr in a zero-filled
 /// union_sockaddr and its predicates read fixed offsets regardless of the
@@ -86,6 +86,15 @@ impl Rai {
 pub struct Addrinfo(RefCell<Option<Rai>>);
 
 impl DataTypeFunctions for Addrinfo {
+    /// ObjectSpace.memsize_of: the struct and the sockaddr it holds.
+    fn size(&self) -> usize {
+        let heap = self
+            .0
+            .try_borrow()
+            .map_or(0, |g| g.as_ref().map_or(0, |r| r.addr.capacity()));
+        std::mem::size_of::<Self>() + heap
+    }
+
     fn mark(&self, marker: &gc::Marker) {
         if let Ok(guard) = self.0.try_borrow() {
             if let Some(rai) = guard.as_ref() {
@@ -244,198 +253,6 @@ pub fn sockaddr_of(ruby: &Ruby, value: Value) -> Result<Option<Vec<u8>>, Error> 
     with_rai(ruby, value, |r| r.sa().to_vec()).map(Some)
 }
 
-// ---------------------------------------------------------------------------
-// Resolution shared with the Socket class methods
-
-/// host_str's result: the node to resolve (None for nil) and the flags it adds.
-pub struct HostArg {
-    pub node: Option<SmallBytes>,
-    pub flags: i32,
-}
-
-/// stock's host_str: nil, an Integer (a packed IPv4 address), or a String
-/// with its special spellings ("", "*", "<any>", "<broadcast>").
-pub fn host_str(ruby: &Ruby, host: Value) -> Result<HostArg, Error> {
-    if host.is_nil() {
-        return Ok(HostArg {
-            node: None,
-            flags: 0,
-        });
-    }
-    // Strings first: they are the common case and never Integers.
-    if RString::from_value(host).is_none() && host.is_kind_of(ruby.class_integer()) {
-        let mut text = String::with_capacity(15);
-        sockaddr::format_ipv4(num2uint(host)?.to_be_bytes(), &mut text);
-        return Ok(HostArg {
-            node: Some(SmallBytes::new(text.as_bytes())),
-            flags: libc::AI_NUMERICHOST,
-        });
-    }
-    let s = string_value_cstr(host)?;
-    // SAFETY: copied out before any other Ruby call.
-    let name = unsafe { s.as_slice() };
-    let (node, flags): (&[u8], i32) = match name {
-        b"" => (b"0.0.0.0", libc::AI_NUMERICHOST),
-        // Ruby 3.1 passes "*" on as no host at all (the wildcard/loopback).
-        b"*" => {
-            return Ok(HostArg {
-                node: None,
-                flags: 0,
-            })
-        }
-        b"<any>" => (b"0.0.0.0", 0),
-        b"<broadcast>" => (b"255.255.255.255", 0),
-        n if n.len() >= libc::NI_MAXHOST as usize => {
-            return Err(Error::new(
-                ruby.exception_arg_error(),
-                format!("hostname too long ({})", n.len()),
-            ))
-        }
-        n => (n, 0),
-    };
-    Ok(HostArg {
-        node: Some(SmallBytes::new(node)),
-        flags,
-    })
-}
-
-/// stock's port_str: nil, a Fixnum (numeric service), or a service String.
-pub fn port_str(ruby: &Ruby, port: Value) -> Result<(Option<SmallBytes>, i32), Error> {
-    if port.is_nil() {
-        return Ok((None, 0));
-    }
-    if let Some(fix) = magnus::Fixnum::from_value(port) {
-        return Ok((
-            Some(SmallBytes::decimal(fix.to_isize() as i64)),
-            libc::AI_NUMERICSERV,
-        ));
-    }
-    let s = string_value_cstr(port)?;
-    // SAFETY: copied out before any other Ruby call.
-    let serv = SmallBytes::new(unsafe { s.as_slice() });
-    if serv.len() >= 32 {
-        return Err(Error::new(
-            ruby.exception_arg_error(),
-            format!("service name too long ({})", serv.len()),
-        ));
-    }
-    Ok((Some(serv), 0))
-}
-
-/// The exception stock raises for a failed getaddrinfo/getnameinfo:
-/// Errno::* for EAI_SYSTEM with an errno, else Socket::ResolutionError.
-pub fn gai_error(ruby: &Ruby, what: &str, err: GaiError) -> Error {
-    if err.code == libc::EAI_SYSTEM && err.errno != 0 {
-        return errors::syserr(ruby, err.errno, what);
-    }
-    errors::resolution_error(
-        ruby,
-        err.code,
-        &format!("{what}: {}", resolve::gai_strerror(err.code)),
-    )
-}
-
-/// Runs `f` on a worker thread while this Ruby thread waits without the
-/// GVL, interruptible; None when `timeout` passed first (the worker is then
-/// abandoned and cleans up after itself).
-pub fn run_blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-    timeout: Option<f64>,
-) -> Result<Option<T>, Error> {
-    let (job, f) = {
-        // The closure goes to the worker; keep a way to run it here if no
-        // thread can be started.
-        let cell = std::sync::Arc::new(std::sync::Mutex::new(Some(f)));
-        let theirs = std::sync::Arc::clone(&cell);
-        let job = Background::spawn(move || {
-            let f = theirs.lock().ok().and_then(|mut g| g.take());
-            f.map(|f| f())
-        });
-        (job, cell)
-    };
-    let job = match job {
-        Ok(job) => job,
-        Err(_) => {
-            let f = f.lock().ok().and_then(|mut g| g.take());
-            return Ok(f.map(|f| f()));
-        }
-    };
-    loop {
-        if !io_bridge::wait_fd_readable(job.fd(), timeout)? {
-            return Ok(None);
-        }
-        if let Some(v) = job.take() {
-            return Ok(v);
-        }
-    }
-}
-
-/// stock's rsock_getaddrinfo: host_str/port_str, the socktype hack, the
-/// numeric fast path, else getaddrinfo(3) on a worker thread. A `timeout`
-/// that passes raises as an EAI_AGAIN failure, as Ruby 3.4 does.
-pub fn getaddrinfo(
-    ruby: &Ruby,
-    host: Value,
-    port: Value,
-    mut hints: Hints,
-    socktype_hack: bool,
-    timeout: Option<f64>,
-) -> Result<Vec<AddrInfo>, Error> {
-    let host = host_str(ruby, host)?;
-    let (service, port_flags) = port_str(ruby, port)?;
-    if socktype_hack && hints.socktype == 0 && resolve::str_is_number(service.as_deref()) {
-        hints.socktype = libc::SOCK_DGRAM;
-    }
-    hints.flags |= host.flags | port_flags;
-    if let Some(list) =
-        resolve::numeric_getaddrinfo(host.node.as_deref(), service.as_deref(), &hints)
-    {
-        return Ok(list);
-    }
-    let cstr = |b: &Option<SmallBytes>| {
-        b.as_ref()
-            .map(|b| CString::new(b.to_vec()).expect("no NUL"))
-    };
-    let query = Query {
-        node: cstr(&host.node),
-        service: cstr(&service),
-        hints,
-    };
-    let result =
-        run_blocking(move || query.run(), timeout)?.unwrap_or(Err(GaiError::new(libc::EAI_AGAIN)));
-    match result {
-        Ok(list) if !list.is_empty() => Ok(list),
-        Ok(_) => Err(errors::socket_error(ruby, "host not found")),
-        Err(e) => {
-            if host
-                .node
-                .as_deref()
-                .is_some_and(|n| n.last() == Some(&b'\n'))
-            {
-                return Err(errors::socket_error(ruby, "newline at the end of hostname"));
-            }
-            Err(gai_error(ruby, "getaddrinfo", e))
-        }
-    }
-}
-
-/// getnameinfo(3) of a sockaddr, on this thread when it cannot block,
-/// else on a worker thread.
-pub fn getnameinfo_blocking(
-    ruby: &Ruby,
-    sa: &[u8],
-    flags: i32,
-) -> Result<(Vec<u8>, Vec<u8>), Error> {
-    let result = if resolve::getnameinfo_is_quick(sa, flags) {
-        resolve::getnameinfo(sa, flags)
-    } else {
-        let sa = sa.to_vec();
-        run_blocking(move || resolve::getnameinfo(&sa, flags), None)?
-            .unwrap_or(Err(GaiError::new(libc::EAI_AGAIN)))
-    };
-    result.map_err(|e| gai_error(ruby, "getnameinfo", e))
-}
-
 /// stock's call_getaddrinfo: hints from Ruby values (family, socktype,
 /// protocol, flags coerced in that order), then rsock_getaddrinfo.
 #[allow(clippy::too_many_arguments)]
@@ -453,30 +270,6 @@ fn call_getaddrinfo(
     let hints = hints_from(ruby, family, socktype, protocol, flags)?;
     let list = getaddrinfo(ruby, node, service, hints, socktype_hack, timeout)?;
     Ok((hints, list))
-}
-
-/// Hints from optional Ruby values as stock coerces them.
-pub fn hints_from(
-    ruby: &Ruby,
-    family: Value,
-    socktype: Value,
-    protocol: Value,
-    flags: Value,
-) -> Result<Hints, Error> {
-    let mut hints = Hints::default();
-    if !family.is_nil() {
-        hints.family = family_arg(ruby, family)?;
-    }
-    if !socktype.is_nil() {
-        hints.socktype = socktype_arg(ruby, socktype)?;
-    }
-    if !protocol.is_nil() {
-        hints.protocol = num2int(protocol)?;
-    }
-    if !flags.is_nil() {
-        hints.flags = num2int(flags)?;
-    }
-    Ok(hints)
 }
 
 /// stock's make_inspectname: the node and service as the caller wrote them,
@@ -497,6 +290,7 @@ fn make_inspectname(
                 node = None;
             }
             if let Some(s) = service_str {
+                // SAFETY: compared at once, no Ruby call in between.
                 if cstr_eq(unsafe { s.as_slice() }, &p) {
                     service_str = None;
                 }
@@ -604,13 +398,10 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
             Some(af) => af as i32,
             None => {
                 let shown = string_value_cstr(afamily.as_value())?;
-                return Err(errors::socket_error(
-                    ruby,
-                    format!(
-                        "unknown address family: {}",
-                        String::from_utf8_lossy(unsafe { shown.as_slice() })
-                    ),
-                ));
+                let mut msg = b"unknown address family: ".to_vec();
+                // SAFETY: copied at once.
+                msg.extend_from_slice(unsafe { shown.as_slice() });
+                return Err(errors::socket_error_bytes(ruby, &msg));
             }
         };
         match af {
@@ -675,37 +466,6 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
     };
     *obj.0.borrow_mut() = Some(rai);
     Ok(rb_self)
-}
-
-/// rb_check_array_type: Some(Array) for an Array or to_ary-able object.
-fn check_array(v: Value) -> Result<Option<RArray>, Error> {
-    if let Some(a) = RArray::from_value(v) {
-        return Ok(Some(a));
-    }
-    // SAFETY: rb_check_array_type may call to_ary, which may raise; protect
-    // catches it.
-    let raw = protect(|| unsafe { rb_sys::rb_check_array_type(v.as_raw()) })?;
-    // SAFETY: nil or an Array.
-    Ok(RArray::from_value(unsafe { Value::from_raw(raw) }))
-}
-
-/// rb_convert_type(v, T_ARRAY, "Array", "to_ary"), with its TypeError.
-fn convert_ary(v: Value) -> Result<RArray, Error> {
-    if let Some(a) = RArray::from_value(v) {
-        return Ok(a);
-    }
-    // SAFETY: rb_convert_type raises TypeError when there is no to_ary (or
-    // to_ary raises); protect catches it.
-    let raw = protect(|| unsafe {
-        rb_sys::rb_convert_type(
-            v.as_raw(),
-            rb_sys::ruby_value_type::RUBY_T_ARRAY as _,
-            c"Array".as_ptr(),
-            c"to_ary".as_ptr(),
-        )
-    })?;
-    // SAFETY: on success the result is an Array.
-    Ok(RArray::from_value(unsafe { Value::from_raw(raw) }).expect("an Array"))
 }
 
 /// init_unix_addrinfo.

@@ -516,29 +516,12 @@ fn getpeername(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
     Ok(ruby.str_from_slice(&addr))
 }
 
-/// SO_TYPE of a socket.
-fn socktype_of(fd: RawFd) -> std::io::Result<i32> {
-    let mut v: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: getsockopt writes at most len bytes into v.
-    io_bridge::cvt(unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_TYPE,
-            (&mut v as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    })?;
-    Ok(v)
-}
-
 /// stock's rsock_fd_socket_addrinfo: an Addrinfo for an address of the
 /// socket `fd`, its family taken from the address, its socktype from SO_TYPE.
 pub fn socket_addrinfo(ruby: &Ruby, fd: RawFd, addr: &[u8]) -> Result<Value, Error> {
     let family = sockaddr_message::family_of(addr);
-    let socktype =
-        socktype_of(fd).map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_TYPE)"))?;
+    let socktype = io_bridge::socket_type(fd)
+        .map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_TYPE)"))?;
     addrinfo::from_sockaddr(ruby, addr, family, socktype, 0)
 }
 
@@ -648,4 +631,43 @@ fn setsockopt(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error>
         )
     })
     .map_err(|e| errors::io_error(ruby, &e, "setsockopt(2)"))
+}
+
+/// accept(2) for Socket#accept, TCPServer#accept, UNIXServer#accept and the
+/// sysaccept methods: waits for a connection; the new fd and peer address.
+pub fn accept_fd(ruby: &Ruby, rb_self: Value) -> Result<(RawFd, Vec<u8>), Error> {
+    io_bridge::accept(ruby, rb_self)?.map_err(|e| errors::io_error(ruby, &e, "accept(2)"))
+}
+
+/// The __accept_nonblock(exception) of Socket, TCPServer and UNIXServer
+/// (stock's rsock_s_accept_nonblock): the fd is made non-blocking for good;
+/// EAGAIN, ECONNABORTED and EPROTO are IO::WaitReadable ("accept(2) would
+/// block") or :wait_readable; `wrap` turns the new fd and peer address into
+/// the method's result.
+pub fn accept_nonblock_with(
+    ruby: &Ruby,
+    rb_self: Value,
+    args: &[Value],
+    wrap: impl FnOnce(RawFd, &[u8]) -> Result<Value, Error>,
+) -> Result<Value, Error> {
+    let (_, raise) = nonblock_args(ruby, args, 0)?;
+    let fd = io_bridge::set_nonblock(ruby, rb_self)?;
+    match io_bridge::accept_once(fd) {
+        Ok((new_fd, addr)) => wrap(new_fd, &addr),
+        Err(e) => {
+            let errno = e.raw_os_error().unwrap_or(libc::EIO);
+            if !matches!(errno, libc::EAGAIN | libc::ECONNABORTED | libc::EPROTO) {
+                return Err(errors::syserr(ruby, errno, "accept(2)"));
+            }
+            if !raise {
+                return Ok(crate::convert::wait_readable(ruby));
+            }
+            Err(errors::would_block(
+                ruby,
+                WouldBlock::Read,
+                errno,
+                "accept(2) would block",
+            ))
+        }
+    }
 }

@@ -4,7 +4,7 @@
 use crate::core::sockaddr;
 use crate::errors;
 use crate::io_bridge;
-use crate::ruby::addrinfo;
+use crate::ruby::{addrinfo, resolution};
 use magnus::{
     function, method, prelude::*, rb_sys::AsRawValue, Error, RArray, RClass, RString, Ruby,
     TypedData, Value,
@@ -203,7 +203,7 @@ const FLAG_NAMES: &[(i32, &str)] = &[
 
 fn inspect_sa(ruby: &Ruby, sa: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
     sockaddr::inspect(sa, out).map_err(|code| {
-        addrinfo::gai_error(
+        resolution::gai_error(
             ruby,
             "getnameinfo",
             crate::core::resolve::GaiError::new(code),

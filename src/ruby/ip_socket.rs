@@ -8,8 +8,9 @@ use crate::core::resolve as resolve_core;
 use crate::core::{resolve, sockaddr};
 use crate::errors::{self, protect};
 use crate::io_bridge;
-use crate::ruby::addrinfo::{self as addrinfo_rb, getnameinfo_blocking};
 use crate::ruby::basic_socket::{recv_buffer, recv_into};
+use crate::ruby::resolution;
+use crate::ruby::socket::make_ipaddr;
 use magnus::{
     function, method,
     prelude::*,
@@ -24,23 +25,18 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     class.define_method("peeraddr", method!(peeraddr, -1))?;
     class.define_method("inspect", method!(inspect, 0))?;
     class.define_method("recvfrom", method!(recvfrom, -1))?;
-    class.define_singleton_method(
-        "getaddress",
-        function!(crate::ruby::socket::ip_getaddress, 1),
-    )?;
+    class.define_singleton_method("getaddress", function!(getaddress, 1))?;
     Ok(class)
 }
 
 /// stock's rsock_revlookup_flag: Some(no_reverse_lookup) for true/false/
 /// :hostname/:numeric, None for nil.
 pub fn revlookup_flag(ruby: &Ruby, value: Value) -> Result<Option<bool>, Error> {
-    if value.is_nil() {
-        return Ok(None);
-    }
-    if let Ok(b) = bool::try_convert(value) {
-        if value.is_kind_of(ruby.class_true_class()) || value.is_kind_of(ruby.class_false_class()) {
-            return Ok(Some(!b));
-        }
+    match value.as_raw() {
+        v if v == rb_sys::Qnil as rb_sys::VALUE => return Ok(None),
+        v if v == rb_sys::Qtrue as rb_sys::VALUE => return Ok(Some(false)),
+        v if v == rb_sys::Qfalse as rb_sys::VALUE => return Ok(Some(true)),
+        _ => {}
     }
     let Some(sym) = Symbol::from_value(value) else {
         // SAFETY: rb_check_type raises TypeError ("wrong argument type X
@@ -84,11 +80,11 @@ pub fn ipaddr_row(ruby: &Ruby, sa: &[u8], norevlookup: bool) -> Result<[Value; 7
     let family = family_name(ruby, sockaddr::family(sa));
     let mut name = None;
     if !norevlookup {
-        if let Ok((h, _)) = getnameinfo_blocking(ruby, sa, 0) {
+        if let Ok((h, _)) = resolution::getnameinfo_blocking(ruby, sa, 0) {
             name = Some(ruby.str_from_slice(&h));
         }
     }
-    let (h, p) = getnameinfo_blocking(ruby, sa, resolve_core::NUMERIC)?;
+    let (h, p) = resolution::getnameinfo_blocking(ruby, sa, resolve_core::NUMERIC)?;
     let numeric = ruby.str_from_slice(&h);
     let port: i64 = std::str::from_utf8(&p)
         .ok()
@@ -212,19 +208,6 @@ pub enum InetRole {
     Server,
 }
 
-/// The address family of a socket (rsock_fd_family), AF_UNSPEC if unknown.
-pub fn fd_family(fd: RawFd) -> i32 {
-    io_bridge::sock_name(fd)
-        .map(|sa| {
-            if sa.len() >= 2 {
-                sockaddr::family(&sa)
-            } else {
-                libc::AF_UNSPEC
-            }
-        })
-        .unwrap_or(libc::AF_UNSPEC)
-}
-
 /// The arguments of stock's rsock_init_inetsock.
 pub struct InetArgs {
     pub remote_host: Value,
@@ -248,7 +231,7 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
         flags: if server { libc::AI_PASSIVE } else { 0 },
         ..Default::default()
     };
-    let remote = addrinfo_rb::getaddrinfo(
+    let remote = resolution::getaddrinfo(
         ruby,
         args.remote_host,
         args.remote_serv,
@@ -261,7 +244,7 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
             socktype: libc::SOCK_STREAM,
             ..Default::default()
         };
-        Some(addrinfo_rb::getaddrinfo(
+        Some(resolution::getaddrinfo(
             ruby,
             args.local_host,
             args.local_serv,
@@ -372,4 +355,16 @@ pub fn bind_fd(fd: RawFd, sa: &[u8]) -> Result<(), i32> {
     } else {
         Ok(())
     }
+}
+
+/// IPSocket.getaddress(host): the first address, numeric.
+fn getaddress(ruby: &Ruby, host: Value) -> Result<RString, Error> {
+    let hints = resolve::Hints {
+        family: libc::AF_UNSPEC,
+        socktype: libc::SOCK_STREAM,
+        protocol: 0,
+        flags: 0,
+    };
+    let list = resolution::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
+    make_ipaddr(ruby, &list[0].addr)
 }

@@ -1,13 +1,14 @@
 //! The binding layer: one file per Ruby class. `init` defines them in the
 //! order stock does, superclasses first.
 
-mod addrinfo;
+pub mod addrinfo;
 mod ancillary_data;
 pub mod basic_socket;
 mod constants;
 mod ifaddr;
 pub mod ip_socket;
 mod option;
+mod resolution;
 pub mod socket;
 mod socket_error;
 mod tcp_server;
@@ -33,6 +34,7 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     addrinfo::init(ruby)?;
     option::init(ruby, socket)?;
     ancillary_data::init(ruby, socket)?;
+    ancillary_data::init_msg_methods(ruby, basic_socket)?;
     ifaddr::init(ruby, socket)?;
     Ok(())
 }

@@ -4,7 +4,8 @@ use crate::convert::{family_arg, num2int, opt_int, sockaddr_arg, socktype_arg};
 use crate::errors::{self, WouldBlock};
 use crate::io_bridge;
 use crate::ruby::basic_socket::{
-    listen, nonblock_args, recv_buffer, recv_into, recv_nonblock_into, socket_addrinfo,
+    accept_fd, accept_nonblock_with, listen, nonblock_args, recv_buffer, recv_into,
+    recv_nonblock_into, socket_addrinfo,
 };
 use magnus::{method, prelude::*, scan_args::scan_args, Error, IntoValue, RClass, Ruby, Value};
 use std::os::fd::RawFd;
@@ -155,41 +156,19 @@ fn accepted_pair(ruby: &Ruby, fd: RawFd, addr: &[u8]) -> Result<Value, Error> {
 
 /// Socket#accept -> [client_socket, client_addrinfo]
 fn accept(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-    let (fd, addr) =
-        io_bridge::accept(ruby, rb_self)?.map_err(|e| errors::io_error(ruby, &e, "accept(2)"))?;
+    let (fd, addr) = accept_fd(ruby, rb_self)?;
     accepted_pair(ruby, fd, &addr)
 }
 
-/// Socket#accept_nonblock(exception: true) -> [client_socket, client_addrinfo]
+/// Socket#accept_nonblock(exception: true) -> [socket, addrinfo]
 fn accept_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (_, raise) = nonblock_args(ruby, args, 0)?;
-    let fd = io_bridge::set_nonblock(ruby, rb_self)?;
-    match io_bridge::accept_once(fd) {
-        Ok((new_fd, addr)) => accepted_pair(ruby, new_fd, &addr),
-        Err(e) => {
-            let errno = e.raw_os_error().unwrap_or(libc::EIO);
-            match errno {
-                libc::EAGAIN | libc::ECONNABORTED | libc::EPROTO => {
-                    if !raise {
-                        return Ok(crate::convert::wait_readable(ruby));
-                    }
-                    Err(errors::would_block(
-                        ruby,
-                        WouldBlock::Read,
-                        errno,
-                        "accept(2) would block",
-                    ))
-                }
-                _ => Err(errors::syserr(ruby, errno, "accept(2)")),
-            }
-        }
-    }
+    accept_nonblock_with(ruby, rb_self, args, |fd, addr| {
+        accepted_pair(ruby, fd, addr)
+    })
 }
 
-/// Socket#sysaccept -> [client_fd, client_addrinfo]
 fn sysaccept(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-    let (fd, addr) =
-        io_bridge::accept(ruby, rb_self)?.map_err(|e| errors::io_error(ruby, &e, "accept(2)"))?;
+    let (fd, addr) = accept_fd(ruby, rb_self)?;
     match socket_addrinfo(ruby, fd, &addr) {
         Ok(ai) => Ok(ruby
             .ary_new_from_values(&[fd.into_value_with(ruby), ai])
@@ -300,8 +279,8 @@ use crate::convert::{check_arity, num2long, string_value, string_value_cstr};
 use crate::core::resolve::{self as resolve_core, AddrInfo, Hints};
 use crate::core::sockaddr;
 use crate::errors::protect;
-use crate::ruby::addrinfo;
 use crate::ruby::ip_socket::{ipaddr_row, revlookup_flag};
+use crate::ruby::{addrinfo, resolution};
 use magnus::{function, rb_sys::AsRawValue, RArray, RString};
 
 pub fn init_resolution(ruby: &Ruby, class: RClass) -> Result<(), Error> {
@@ -336,12 +315,12 @@ fn s_getaddrinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
     let nil = ruby.qnil().as_value();
     let arg = |i: usize| args.get(i).copied().unwrap_or(nil);
     let (host, port) = (args[0], args[1]);
-    let hints = addrinfo::hints_from(ruby, arg(2), arg(3), arg(4), arg(5))?;
+    let hints = resolution::hints_from(ruby, arg(2), arg(3), arg(4), arg(5))?;
     let norevlookup = match revlookup_flag(ruby, arg(6))? {
         Some(v) => v,
         None => io_bridge::default_do_not_reverse_lookup(),
     };
-    let list = addrinfo::getaddrinfo(ruby, host, port, hints, false, None)?;
+    let list = resolution::getaddrinfo(ruby, host, port, hints, false, None)?;
     // Rows go straight into a Ruby Array: a Rust Vec on the heap would hide
     // them from the GC.
     let rows = ruby.ary_new_capa(list.len());
@@ -387,8 +366,8 @@ fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
                 "sockaddr length too big",
             ));
         }
-        addrinfo::getnameinfo_blocking(ruby, &bytes, flags)?
-    } else if let Some(ary) = check_array(sa)? {
+        resolution::getnameinfo_blocking(ruby, &bytes, flags)?
+    } else if let Some(ary) = resolution::check_array(sa)? {
         let len = ary.len();
         let (af, port, host, numeric) = match len {
             3 => (ary.entry(0)?, ary.entry(1)?, ary.entry::<Value>(2)?, false),
@@ -422,10 +401,10 @@ fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
             protocol: 0,
             flags: if numeric { libc::AI_NUMERICHOST } else { 0 },
         };
-        let list: Vec<AddrInfo> = addrinfo::getaddrinfo(ruby, host, port, hints, false, None)?;
-        let first = addrinfo::getnameinfo_blocking(ruby, &list[0].addr, flags)?;
+        let list: Vec<AddrInfo> = resolution::getaddrinfo(ruby, host, port, hints, false, None)?;
+        let first = resolution::getnameinfo_blocking(ruby, &list[0].addr, flags)?;
         for ai in &list[1..] {
-            if addrinfo::getnameinfo_blocking(ruby, &ai.addr, flags)? != first {
+            if resolution::getnameinfo_blocking(ruby, &ai.addr, flags)? != first {
                 return Err(errors::socket_error(
                     ruby,
                     "sockaddr resolved to multiple nodename",
@@ -443,19 +422,6 @@ fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
     out.push(ruby.str_from_slice(&host))?;
     out.push(ruby.str_from_slice(&serv))?;
     Ok(out)
-}
-
-fn check_array(v: Value) -> Result<Option<RArray>, Error> {
-    if let Some(a) = RArray::from_value(v) {
-        return Ok(Some(a));
-    }
-    // SAFETY: rb_check_array_type may call to_ary, which may raise; protect
-    // catches it.
-    let raw = protect(|| unsafe { rb_sys::rb_check_array_type(v.as_raw()) })?;
-    // SAFETY: nil or an Array.
-    Ok(RArray::from_value(unsafe {
-        <Value as magnus::rb_sys::FromRawValue>::from_raw(raw)
-    }))
 }
 
 /// Socket.gethostname
@@ -531,7 +497,7 @@ fn host_aliases(name: &[u8]) -> Vec<Vec<u8>> {
 
 /// stock's rsock_make_hostent: [name, aliases, family, address...], each
 /// address made by `addr`.
-fn make_hostent(
+pub(crate) fn make_hostent(
     ruby: &Ruby,
     host: Value,
     list: &[AddrInfo],
@@ -541,7 +507,7 @@ fn make_hostent(
     let out = ruby.ary_new();
     let name = match &first.canonname {
         Some(c) => c.clone(),
-        None => addrinfo::host_str(ruby, host)?
+        None => resolution::host_str(ruby, host)?
             .node
             .map(|n| n.to_vec())
             .unwrap_or_default(),
@@ -572,7 +538,7 @@ fn s_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
         protocol: 0,
         flags: libc::AI_CANONNAME,
     };
-    let list = addrinfo::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
+    let list = resolution::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
     make_hostent(ruby, host, &list, |sa| {
         let bytes = match sockaddr::family(sa) {
             libc::AF_INET => sa.get(4..8),
@@ -588,42 +554,15 @@ fn s_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
     })
 }
 
-/// TCPSocket.gethostbyname(host) (deprecated): addresses as numeric strings.
-pub(crate) fn tcp_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
-    warn(c"TCPSocket.gethostbyname is deprecated; use Addrinfo.getaddrinfo instead.")?;
-    let hints = Hints {
-        family: libc::AF_UNSPEC,
-        socktype: libc::SOCK_STREAM,
-        protocol: 0,
-        flags: libc::AI_CANONNAME,
-    };
-    let list = addrinfo::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
-    make_hostent(ruby, host, &list, |sa| {
-        make_ipaddr(ruby, sa).map(|s| s.as_value())
-    })
-}
-
 /// stock's rsock_make_ipaddr: the numeric host of a sockaddr.
 pub(crate) fn make_ipaddr(ruby: &Ruby, sa: &[u8]) -> Result<RString, Error> {
     match sockaddr::numeric_host(sa) {
         Ok(h) => Ok(ruby.str_from_slice(h.as_bytes())),
         Err(_) => {
-            let (h, _) = addrinfo::getnameinfo_blocking(ruby, sa, libc::NI_NUMERICHOST)?;
+            let (h, _) = resolution::getnameinfo_blocking(ruby, sa, libc::NI_NUMERICHOST)?;
             Ok(ruby.str_from_slice(&h))
         }
     }
-}
-
-/// IPSocket.getaddress(host): the first address, numeric.
-pub(crate) fn ip_getaddress(ruby: &Ruby, host: Value) -> Result<RString, Error> {
-    let hints = Hints {
-        family: libc::AF_UNSPEC,
-        socktype: libc::SOCK_STREAM,
-        protocol: 0,
-        flags: 0,
-    };
-    let list = addrinfo::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
-    make_ipaddr(ruby, &list[0].addr)
 }
 
 /// Socket.gethostbyaddr(addr [, family]) (deprecated).
@@ -678,6 +617,19 @@ fn s_gethostbyaddr(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
     Ok(out)
 }
 
+/// The protocol name of getservbyname/getservbyport: "tcp" unless given
+/// (StringValueCStr'd: no NUL bytes).
+fn proto_name(proto: Option<Value>) -> Result<Vec<u8>, Error> {
+    match proto {
+        Some(p) if !p.is_nil() => {
+            let s = string_value_cstr(p)?;
+            // SAFETY: copied at once.
+            Ok(unsafe { s.as_slice() }.to_vec())
+        }
+        _ => Ok(b"tcp".to_vec()),
+    }
+}
+
 /// Socket.getservbyname(service [, proto]) -> port
 fn s_getservbyname(ruby: &Ruby, args: &[Value]) -> Result<i64, Error> {
     let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
@@ -687,13 +639,11 @@ fn s_getservbyname(ruby: &Ruby, args: &[Value]) -> Result<i64, Error> {
         _ => None,
     };
     let service = string_value_cstr(service.as_value())?;
-    let proto = match proto {
-        Some(p) => string_value_cstr(p.as_value())?.to_string()?,
-        None => "tcp".to_owned(),
-    };
+    let proto = proto_name(proto.map(|p| p.as_value()))?;
     // SAFETY: copied at once.
-    let name = std::ffi::CString::new(unsafe { service.as_slice() }.to_vec()).expect("no NUL");
-    let cproto = std::ffi::CString::new(proto.clone()).expect("no NUL");
+    let name =
+        std::ffi::CString::new(unsafe { service.as_slice() }.to_vec()).expect("checked for NUL");
+    let cproto = std::ffi::CString::new(proto.clone()).expect("checked for NUL");
     // SAFETY: both strings are NUL-terminated; the servent is read at once.
     let sp = unsafe { libc::getservbyname(name.as_ptr(), cproto.as_ptr()) };
     if !sp.is_null() {
@@ -705,10 +655,11 @@ fn s_getservbyname(ruby: &Ruby, args: &[Value]) -> Result<i64, Error> {
     let port = unsafe { libc::strtoul(name.as_ptr(), &mut end, 0) };
     // SAFETY: end points into name's buffer.
     if unsafe { *end } != 0 {
-        return Err(errors::socket_error(
-            ruby,
-            format!("no such service {}/{proto}", name.to_string_lossy()),
-        ));
+        let mut msg = b"no such service ".to_vec();
+        msg.extend_from_slice(name.as_bytes());
+        msg.push(b'/');
+        msg.extend_from_slice(&proto);
+        return Err(errors::socket_error_bytes(ruby, &msg));
     }
     Ok(port as i64)
 }
@@ -724,18 +675,14 @@ fn s_getservbyport(ruby: &Ruby, args: &[Value]) -> Result<RString, Error> {
             format!("integer {port} too {s} to convert into `int16_t'"),
         ));
     }
-    let proto = match args.optional.0 {
-        Some(p) if !p.is_nil() => string_value_cstr(p)?.to_string()?,
-        _ => "tcp".to_owned(),
-    };
-    let cproto = std::ffi::CString::new(proto.clone()).expect("no NUL");
+    let proto = proto_name(args.optional.0)?;
+    let cproto = std::ffi::CString::new(proto.clone()).expect("checked for NUL");
     // SAFETY: cproto is NUL-terminated; the servent is read at once.
     let sp = unsafe { libc::getservbyport((port as u16).to_be() as i32, cproto.as_ptr()) };
     if sp.is_null() {
-        return Err(errors::socket_error(
-            ruby,
-            format!("no such service for port {port}/{proto}"),
-        ));
+        let mut msg = format!("no such service for port {port}/").into_bytes();
+        msg.extend_from_slice(&proto);
+        return Err(errors::socket_error_bytes(ruby, &msg));
     }
     // SAFETY: non-null servent with a NUL-terminated name.
     let name = unsafe { std::ffi::CStr::from_ptr((*sp).s_name) };
@@ -757,7 +704,7 @@ fn s_pack_sockaddr_in(ruby: &Ruby, port: Value, host: Value) -> Result<RString, 
             }
         }
     }
-    let list = addrinfo::getaddrinfo(ruby, host, port, Hints::default(), true, None)?;
+    let list = resolution::getaddrinfo(ruby, host, port, Hints::default(), true, None)?;
     Ok(ruby.str_from_slice(&list[0].addr))
 }
 
@@ -786,7 +733,7 @@ fn s_unpack_sockaddr_in(ruby: &Ruby, addr: Value) -> Result<RArray, Error> {
     let host = match sockaddr::numeric_host(sa) {
         Ok(h) => h,
         Err(code) => {
-            return Err(addrinfo::gai_error(
+            return Err(resolution::gai_error(
                 ruby,
                 "getnameinfo",
                 resolve_core::GaiError::new(code),

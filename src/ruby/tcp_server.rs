@@ -1,8 +1,7 @@
 //! TCPServer < TCPSocket: a listening TCP socket.
 
-use crate::errors::{self, WouldBlock};
 use crate::io_bridge;
-use crate::ruby::basic_socket::{listen, nonblock_args};
+use crate::ruby::basic_socket::{accept_fd, accept_nonblock_with, listen};
 use crate::ruby::ip_socket::{init_inetsock, InetArgs, InetRole};
 use magnus::{method, prelude::*, scan_args::scan_args, value::Lazy, Error, RClass, Ruby, Value};
 
@@ -42,40 +41,20 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
     init_inetsock(ruby, rb_self, &inet)
 }
 
-/// TCPServer#accept -> a TCPSocket for the next connection.
+/// #accept -> a new TCPSocket for the next connection.
 fn accept(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-    let (fd, _) =
-        io_bridge::accept(ruby, rb_self)?.map_err(|e| errors::io_error(ruby, &e, "accept(2)"))?;
+    let (fd, _) = accept_fd(ruby, rb_self)?;
     io_bridge::wrap_fd(ruby, ruby.get_inner(&TCP_SOCKET), fd)
 }
 
-/// TCPServer#sysaccept -> the new connection's fd.
+/// #sysaccept -> the new connection's fd.
 fn sysaccept(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
-    let (fd, _) =
-        io_bridge::accept(ruby, rb_self)?.map_err(|e| errors::io_error(ruby, &e, "accept(2)"))?;
-    Ok(fd)
+    Ok(accept_fd(ruby, rb_self)?.0)
 }
 
-/// TCPServer#accept_nonblock(exception: true)
+/// #accept_nonblock(exception: true)
 fn accept_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (_, exception) = nonblock_args(ruby, args, 0)?;
-    let fd = io_bridge::fd(ruby, rb_self)?;
-    match io_bridge::accept_once(fd) {
-        Ok((new_fd, _)) => io_bridge::wrap_fd(ruby, ruby.get_inner(&TCP_SOCKET), new_fd),
-        Err(e) => {
-            let errno = e.raw_os_error().unwrap_or(libc::EIO);
-            if !matches!(errno, libc::EAGAIN | libc::ECONNABORTED | libc::EPROTO) {
-                return Err(errors::syserr(ruby, errno, "accept(2)"));
-            }
-            if !exception {
-                return Ok(crate::convert::wait_readable(ruby));
-            }
-            Err(errors::would_block(
-                ruby,
-                WouldBlock::Read,
-                errno,
-                "accept(2) would block",
-            ))
-        }
-    }
+    accept_nonblock_with(ruby, rb_self, args, |fd, _| {
+        io_bridge::wrap_fd(ruby, ruby.get_inner(&TCP_SOCKET), fd)
+    })
 }

@@ -4,12 +4,16 @@ use crate::core::resolve;
 use crate::errors;
 use crate::io_bridge;
 use crate::ruby::ip_socket::{init_inetsock, InetArgs, InetRole};
+use crate::ruby::{
+    resolution,
+    socket::{make_hostent, make_ipaddr, warn},
+};
 use magnus::{
     function, method,
     prelude::*,
     scan_args::{get_kwargs, scan_args},
     value::Lazy,
-    Error, Exception, RClass, RHash, RModule, Ruby, Value,
+    Error, Exception, RArray, RClass, RHash, RModule, Ruby, Value,
 };
 
 static HAPPY_EYEBALLS: Lazy<RClass> = Lazy::new(|ruby| {
@@ -22,10 +26,7 @@ static HAPPY_EYEBALLS: Lazy<RClass> = Lazy::new(|ruby| {
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     let class = ruby.define_class("TCPSocket", superclass)?;
     class.define_method("initialize", method!(initialize, -1))?;
-    class.define_singleton_method(
-        "gethostbyname",
-        function!(crate::ruby::socket::tcp_gethostbyname, 1),
-    )?;
+    class.define_singleton_method("gethostbyname", function!(gethostbyname, 1))?;
     Ok(class)
 }
 
@@ -136,4 +137,20 @@ fn reword_connect_error(ruby: &Ruby, err: Error, host: Value, port: Value) -> Er
         Some(errno) => errors::syserr_host_port(ruby, errno, "connect(2)", host, port),
         None => err,
     }
+}
+
+/// TCPSocket.gethostbyname(host) (deprecated): [name, aliases, family,
+/// numeric addresses...].
+fn gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
+    warn(c"TCPSocket.gethostbyname is deprecated; use Addrinfo.getaddrinfo instead.")?;
+    let hints = resolve::Hints {
+        family: libc::AF_UNSPEC,
+        socktype: libc::SOCK_STREAM,
+        protocol: 0,
+        flags: libc::AI_CANONNAME,
+    };
+    let list = resolution::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
+    make_hostent(ruby, host, &list, |sa| {
+        make_ipaddr(ruby, sa).map(|s| s.as_value())
+    })
 }

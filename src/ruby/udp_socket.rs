@@ -4,9 +4,9 @@ use crate::convert::{family_arg, string_value};
 use crate::core::resolve::Hints;
 use crate::errors;
 use crate::io_bridge;
-use crate::ruby::addrinfo::getaddrinfo;
 use crate::ruby::basic_socket::{nonblock_args, recv_nonblock_into};
-use crate::ruby::ip_socket::{bind_fd, fd_family, recvfrom_result};
+use crate::ruby::ip_socket::{bind_fd, recvfrom_result};
+use crate::ruby::resolution::getaddrinfo;
 use magnus::{method, prelude::*, scan_args::scan_args, Error, RClass, Ruby, Value};
 
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
@@ -36,7 +36,7 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
 fn resolve_for(ruby: &Ruby, io: Value, host: Value, port: Value) -> Result<Vec<Vec<u8>>, Error> {
     let fd = io_bridge::fd(ruby, io)?;
     let hints = Hints {
-        family: fd_family(fd),
+        family: io_bridge::socket_family(fd),
         ..Default::default()
     };
     Ok(getaddrinfo(ruby, host, port, hints, true, None)?

@@ -2,7 +2,8 @@
 //! abstract names.
 
 use crate::convert::{opt_int, socktype_arg, unix_path_arg};
-use crate::core::unix_addr;
+use crate::core::cmsg;
+use crate::core::sockaddr;
 use crate::errors;
 use crate::io_bridge;
 use crate::ruby::basic_socket::{recv_buffer, recv_into};
@@ -11,7 +12,7 @@ use magnus::{
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
     scan_args::scan_args,
-    Error, RArray, RClass, RString, Ruby, Value,
+    Error, IntoValue, RArray, RClass, RString, Ruby, Value,
 };
 
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
@@ -21,6 +22,8 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     class.define_method("addr", method!(addr, 0))?;
     class.define_method("peeraddr", method!(peeraddr, 0))?;
     class.define_method("recvfrom", method!(recvfrom, -1))?;
+    class.define_method("send_io", method!(send_io, 1))?;
+    class.define_method("recv_io", method!(recv_io, -1))?;
     class.define_singleton_method("pair", method!(pair, -1))?;
     class.define_singleton_method("socketpair", method!(pair, -1))?;
     Ok(class)
@@ -35,13 +38,11 @@ fn initialize(ruby: &Ruby, rb_self: Value, path: Value) -> Result<Value, Error> 
 pub fn init_unixsock(ruby: &Ruby, obj: Value, path: Value, server: bool) -> Result<Value, Error> {
     let path = unix_path_arg(path)?;
     // SAFETY: the bytes are copied into the packed address at once.
-    let packed = unix_addr::pack(unsafe { path.as_slice() }).map_err(|e| {
+    let packed = sockaddr::sockaddr_un(unsafe { path.as_slice() }).map_err(|e| {
+        let sockaddr::UnixPathError::TooLong { given, max } = e;
         Error::new(
             ruby.exception_arg_error(),
-            format!(
-                "too long unix socket path ({}bytes given but {}bytes max)",
-                e.given, e.max
-            ),
+            format!("too long unix socket path ({given}bytes given but {max}bytes max)"),
         )
     })?;
     let fd = io_bridge::new_socket(libc::AF_UNIX, libc::SOCK_STREAM, 0)
@@ -102,7 +103,7 @@ fn unix_name(ruby: &Ruby, io: Value, peer: bool) -> Result<Vec<u8>, Error> {
 
 /// ["AF_UNIX", path], as stock's rsock_unixaddr.
 fn unixaddr(ruby: &Ruby, sockaddr: &[u8]) -> RArray {
-    let path = ruby.str_from_slice(unix_addr::path_of(sockaddr));
+    let path = ruby.str_from_slice(unix_path_of(sockaddr));
     ruby.ary_new_from_values(&[ruby.str_new("AF_UNIX").as_value(), path.as_value()])
 }
 
@@ -113,7 +114,7 @@ fn path(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
         Some(p) => p,
         None => {
             let name = unix_name(ruby, rb_self, false)?;
-            let p = ruby.str_from_slice(unix_addr::path_of(&name));
+            let p = ruby.str_from_slice(unix_path_of(&name));
             io_bridge::set_pathv(ruby, rb_self, p)?;
             p
         }
@@ -163,4 +164,210 @@ fn pair(ruby: &Ruby, class: RClass, args: &[Value]) -> Result<Value, Error> {
     };
     let protocol = opt_int(args.optional.1, 0)?;
     crate::ruby::socket::pair_of(ruby, class, libc::AF_UNIX, socktype, protocol)
+}
+
+/// The path of a packed sockaddr_un, "" when too short to hold one.
+fn unix_path_of(sa: &[u8]) -> &[u8] {
+    sockaddr::unix_path(sa).unwrap_or(&[])
+}
+
+/// UNIXSocket#send_io(io or fd): passes the descriptor with SCM_RIGHTS and a
+/// one-byte message, as stock does.
+fn send_io(ruby: &Ruby, rb_self: Value, val: Value) -> Result<Value, Error> {
+    let fd = if val.is_kind_of(ruby.class_io()) {
+        io_bridge::fd(ruby, val)?
+    } else if magnus::Fixnum::from_value(val).is_some() {
+        // FIX2INT: a Fixnum out of int's range is a RangeError.
+        crate::convert::num2int(val)?
+    } else {
+        return Err(Error::new(
+            ruby.exception_type_error(),
+            "neither IO nor file descriptor",
+        ));
+    };
+    io_bridge::fd(ruby, rb_self)?;
+    let control = cmsg::encode(&[cmsg::Outgoing {
+        level: libc::SOL_SOCKET,
+        ctype: libc::SCM_RIGHTS,
+        data: &fd.to_ne_bytes(),
+    }])
+    .expect("one int fits");
+    // Stock sends CMSG_LEN(sizeof(int)), without the trailing padding.
+    let control = &control[..cmsg::cmsg_len(4).expect("small")];
+    let outcome = io_bridge::retry(ruby, rb_self, io_bridge::Wait::Writable, |sock| {
+        let byte = [0u8; 1];
+        let mut iov = libc::iovec {
+            iov_base: byte.as_ptr() as *mut libc::c_void,
+            iov_len: 1,
+        };
+        // SAFETY: msghdr is plain old data, valid when zeroed.
+        let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
+        mh.msg_iov = &mut iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = control.as_ptr() as *mut libc::c_void;
+        mh.msg_controllen = control.len() as _;
+        // SAFETY: every pointer in mh refers to a live buffer of the given
+        // length; sendmsg only reads them.
+        io_bridge::cvt(unsafe { libc::sendmsg(sock, &mh, libc::MSG_DONTWAIT) })
+    })?;
+    match outcome {
+        Ok(_) => Ok(ruby.qnil().as_value()),
+        Err(e) => Err(errors::syserr_path(
+            ruby,
+            e.raw_os_error().unwrap_or(libc::EIO),
+            "sendmsg(2)",
+            io_bridge::pathv(rb_self),
+        )),
+    }
+}
+
+/// One recvmsg(2) for recv_io: one byte and room for one descriptor
+/// (CMSG_SPACE(sizeof(int))). Returns the control bytes received.
+fn recv_io_once(sock: i32, ctl_cap: usize) -> std::io::Result<Vec<u8>> {
+    let mut byte = [0u8; 1];
+    let mut ctl = vec![0u8; ctl_cap];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: msghdr is plain old data, valid when zeroed.
+    let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
+    mh.msg_iov = &mut iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.as_mut_ptr().cast();
+    mh.msg_controllen = ctl_cap as _;
+    let flags = libc::MSG_CMSG_CLOEXEC | libc::MSG_DONTWAIT;
+    // SAFETY: the buffers are live and as long as declared; recvmsg writes
+    // at most that much into each.
+    io_bridge::cvt(unsafe { libc::recvmsg(sock, &mut mh, flags) })?;
+    ctl.truncate((mh.msg_controllen as usize).min(ctl_cap));
+    Ok(ctl)
+}
+
+/// UNIXSocket#recv_io(klass = IO, mode = nil): receives one descriptor and
+/// returns klass.for_fd(fd[, mode]), or the Integer fd when klass is nil.
+/// Messages and retries follow stock's unix_recv_io.
+fn recv_io(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
+    let args = scan_args::<(), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
+    let klass = args
+        .optional
+        .0
+        .unwrap_or_else(|| ruby.class_io().as_value());
+    let mode = args.optional.1.filter(|m| !m.is_nil());
+    let ctl_cap = cmsg::cmsg_space(4).expect("small");
+    let want_len = cmsg::cmsg_len(4).expect("small");
+    let (mut gc_emsgsize, mut gc_enomem, mut gc_truncate) = (false, false, false);
+    let ctl = loop {
+        let outcome = io_bridge::retry(ruby, rb_self, io_bridge::Wait::Readable, |sock| {
+            recv_io_once(sock, ctl_cap)
+        })?;
+        let ctl = match outcome {
+            Ok(ctl) => ctl,
+            Err(e) => {
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                // Out of descriptors: collect garbage IOs and try again once
+                // per reason, as stock.
+                if errno == libc::EMSGSIZE && !gc_emsgsize {
+                    gc_emsgsize = true;
+                    io_bridge::gc_for_fd();
+                    continue;
+                }
+                if errno == libc::ENOMEM && !gc_enomem {
+                    gc_enomem = true;
+                    io_bridge::gc_for_fd();
+                    continue;
+                }
+                return Err(errors::syserr_path(
+                    ruby,
+                    errno,
+                    "recvmsg(2)",
+                    io_bridge::pathv(rb_self),
+                ));
+            }
+        };
+        if ctl.len() < cmsg::HDR_LEN && !gc_truncate {
+            gc_truncate = true;
+            io_bridge::gc_for_fd();
+            continue;
+        }
+        break ctl;
+    };
+    let fd = received_fd(ruby, &ctl, want_len, ctl_cap).inspect_err(|_| {
+        // A rejected message's descriptors are not handed out: close them.
+        cmsg_discard(&cmsg::decode(&ctl).0);
+    })?;
+    if klass.is_nil() {
+        return Ok(fd.into_value_with(ruby));
+    }
+    match mode {
+        None => klass.funcall("for_fd", (fd,)),
+        Some(mode) => klass.funcall("for_fd", (fd, mode)),
+    }
+}
+
+/// The descriptor in recv_io's control buffer, with stock's SocketError
+/// messages when the message is not exactly one SCM_RIGHTS int.
+fn received_fd(ruby: &Ruby, ctl: &[u8], want_len: usize, space: usize) -> Result<i32, Error> {
+    let fail =
+        |msg: String| errors::socket_error(ruby, format!("file descriptor was not passed ({msg})"));
+    if ctl.len() < cmsg::HDR_LEN {
+        return Err(fail(format!(
+            "msg_controllen={} smaller than sizeof(struct cmsghdr)={}",
+            ctl.len(),
+            cmsg::HDR_LEN
+        )));
+    }
+    let (msgs, _) = cmsg::decode(ctl);
+    let header = cmsg::header(ctl).expect("at least a header");
+    if header.level != libc::SOL_SOCKET {
+        return Err(fail(format!(
+            "cmsg_level={}, {} expected",
+            header.level,
+            libc::SOL_SOCKET
+        )));
+    }
+    if header.ctype != libc::SCM_RIGHTS {
+        return Err(fail(format!(
+            "cmsg_type={}, {} expected",
+            header.ctype,
+            libc::SCM_RIGHTS
+        )));
+    }
+    if ctl.len() < want_len {
+        return Err(fail(format!(
+            "msg_controllen={} smaller than CMSG_LEN(sizeof(int))={}",
+            ctl.len(),
+            want_len
+        )));
+    }
+    if ctl.len() > space {
+        return Err(fail(format!(
+            "msg_controllen={} bigger than CMSG_SPACE(sizeof(int))={}",
+            ctl.len(),
+            space
+        )));
+    }
+    if header.declared_len != want_len {
+        return Err(fail(format!(
+            "cmsg_len={}, {} expected",
+            header.declared_len, want_len
+        )));
+    }
+    let fds = msgs.first().map(|m| m.rights()).unwrap_or_default();
+    match fds.first() {
+        Some(&fd) => Ok(fd),
+        None => Err(fail(format!(
+            "cmsg_len={}, {} expected",
+            header.declared_len, want_len
+        ))),
+    }
+}
+
+/// Closes the descriptors a rejected message brought in.
+fn cmsg_discard(msgs: &[cmsg::Incoming<'_>]) {
+    for m in msgs {
+        for fd in m.rights() {
+            io_bridge::close_fd(fd);
+        }
+    }
 }

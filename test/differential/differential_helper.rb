@@ -24,12 +24,11 @@ module Differential
 
   def self.run(impl, code)
     args = impl == :stock ? ["-rsocket"] : ["-I", LIB, "-rsocket_rs"]
-    # `timeout` bounds a case that hangs: it fails instead of stalling the suite.
-    # Each run gets its own empty directory: a snippet that binds a relative
-    # UNIX path must not see the socket file the other run left behind.
+    # Each child starts in an empty directory of its own, so relative socket
+    # paths one implementation binds do not change what the other sees;
+    # `timeout` bounds a case that hangs: it fails instead of stalling.
     Dir.mktmpdir("socket_rs_diff") do |dir|
-      out, err, status = Open3.capture3("timeout", "60", RbConfig.ruby, *args, "-e", PRELUDE + code,
-                                        chdir: dir)
+      out, err, status = Open3.capture3("timeout", "60", RbConfig.ruby, *args, "-e", PRELUDE + code, chdir: dir)
       [out, err, status.exitstatus]
     end
   end

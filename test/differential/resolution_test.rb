@@ -15,7 +15,7 @@ class ResolutionDifferentialTest < Minitest::Test
       stock, ours = %i[stock socket_rs].map { |impl| Differential.run(impl, code) }
       assert_equal 0, stock[2], "stock failed: #{stock[1]}"
       assert_equal 0, ours[2], "socket_rs failed: #{ours[1]}"
-      s_lines, r_lines = [stock, ours].map { |o, _, _| NORMALIZE.call(o).lines }
+      s_lines, r_lines = [stock, ours].map { |o, _, _| NORMALIZE.call(o.b).lines }
       diffs = s_lines.zip(r_lines).reject { |a, b| a == b }
       assert_equal s_lines.size, r_lines.size, "line counts differ"
       assert diffs.empty?, "#{diffs.size} lines differ:\n" + diffs.first(15).map { |a, b| "-#{a}+#{b}" }.join
@@ -114,8 +114,8 @@ class ResolutionDifferentialTest < Minitest::Test
 
   def test_services_hosts_and_misc
     lines = []
-    ['"http"', '"ssh"', '"domain"', '"0x50"', '"010"', '"80"', '"nope"', '" 80"', '"-1"', '""', "nil", ":http", '"a\0"'].each do |s|
-      ["", ', "tcp"', ', "udp"', ', "nope"', ", nil", ", :udp"].each do |pr|
+    ['"http"', '"ssh"', '"domain"', '"0x50"', '"010"', '"80"', '"nope"', '" 80"', '"-1"', '""', "nil", ":http", '"a\0"', '"ht\xfftp"'].each do |s|
+      ["", ', "tcp"', ', "udp"', ', "nope"', ", nil", ", :udp", ', "\xff"'].each do |pr|
         lines << "show(%q{byname #{s}#{pr}}) { Socket.getservbyname(#{s}#{pr}) }"
       end
     end
@@ -181,6 +181,41 @@ class ResolutionDifferentialTest < Minitest::Test
       show { Marshal.load(Marshal.dump(Addrinfo.tcp("127.0.0.1", 80))).frozen? }
       show { Addrinfo.tcp("127.0.0.1", 80).hash.class }
       show { Addrinfo.tcp("127.0.0.1", 80) == Addrinfo.tcp("127.0.0.1", 80) }
+    RUBY
+  end
+
+  # Ruby 3.1's fiber-scheduler hook: a non-blocking fiber's scheduler
+  # resolves names through #address_resolve; its answers are taken
+  # numerically, numeric hosts and AI_NUMERICHOST bypass it.
+  def test_fiber_scheduler_address_resolve
+    assert_same_as_stock(<<~'RUBY', normalize: NORMALIZE)
+      class S
+        def initialize(answer) = @answer = answer
+        def address_resolve(h) = (($calls ||= []) << h; @answer)
+        def block(*) = nil
+        def unblock(*) = nil
+        def kernel_sleep(*) = nil
+        def io_wait(*) = nil
+        def fiber(&b) = Fiber.new(blocking: false, &b).resume
+        def close = nil
+      end
+      [["127.0.0.5", "::1"], [], nil, ["bogus", "127.0.0.6"], ["x"], [5]].each do |ans|
+        Fiber.set_scheduler(S.new(ans))
+        Fiber.schedule do
+          show("#{ans.inspect} gai") { Addrinfo.getaddrinfo("some.name", 80) }
+          show("#{ans.inspect} gai http") { Addrinfo.getaddrinfo("some.name", "http") }
+          show("#{ans.inspect} tcp") { Addrinfo.tcp("some.name", 80) }
+          show("#{ans.inspect} numeric") { Addrinfo.tcp("127.0.0.1", 80) }
+          show("#{ans.inspect} localhost") { Addrinfo.tcp("localhost", 80) }
+          show("#{ans.inspect} numhost flag") { Addrinfo.getaddrinfo("localhost", 80, nil, nil, nil, Socket::AI_NUMERICHOST) }
+          show("#{ans.inspect} sockaddr_in") { Socket.sockaddr_in(80, "some.name") }
+          show("#{ans.inspect} Socket.gai") { Socket.getaddrinfo("some.name", 80, :INET) }
+          show("#{ans.inspect} nil host") { Addrinfo.getaddrinfo(nil, 80, :INET) }
+          show("#{ans.inspect} int host") { Addrinfo.getaddrinfo(0x7f000001, 80, :INET) }
+        end
+        Fiber.set_scheduler(nil)
+      end
+      p $calls
     RUBY
   end
 end

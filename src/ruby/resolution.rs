@@ -1,0 +1,343 @@
+//! Name resolution as the stock extension does it (host_str, port_str,
+//! rsock_getaddrinfo, getnameinfo), shared by Addrinfo, Socket, IPSocket and
+//! TCPSocket so they all resolve alike. Numeric input is answered by the
+//! core's fast path; lookups that consult name services run on a resolver
+//! thread while the Ruby thread waits through io_bridge, interruptibly.
+
+use crate::convert::{family_arg, num2int, num2uint, socktype_arg, string_value_cstr};
+use crate::core::resolve::{self, AddrInfo, Background, GaiError, Hints, Query, SmallBytes};
+use crate::core::sockaddr;
+use crate::errors::{self, protect};
+use crate::io_bridge;
+use magnus::{
+    prelude::*,
+    rb_sys::{AsRawValue, FromRawValue},
+    Error, RArray, RString, Ruby, Value,
+};
+use std::ffi::CString;
+
+/// host_str's result: the node to resolve (None for nil) and the flags it adds.
+pub struct HostArg {
+    pub node: Option<SmallBytes>,
+    pub flags: i32,
+}
+
+/// stock's host_str: nil, an Integer (a packed IPv4 address), or a String
+/// with its special spellings ("", "*", "<any>", "<broadcast>").
+pub fn host_str(ruby: &Ruby, host: Value) -> Result<HostArg, Error> {
+    if host.is_nil() {
+        return Ok(HostArg {
+            node: None,
+            flags: 0,
+        });
+    }
+    // Strings first: they are the common case and never Integers.
+    if RString::from_value(host).is_none() && host.is_kind_of(ruby.class_integer()) {
+        let mut text = String::with_capacity(15);
+        sockaddr::format_ipv4(num2uint(host)?.to_be_bytes(), &mut text);
+        return Ok(HostArg {
+            node: Some(SmallBytes::new(text.as_bytes())),
+            flags: libc::AI_NUMERICHOST,
+        });
+    }
+    let s = string_value_cstr(host)?;
+    // SAFETY: copied out before any other Ruby call.
+    let name = unsafe { s.as_slice() };
+    let (node, flags): (&[u8], i32) = match name {
+        b"" => (b"0.0.0.0", libc::AI_NUMERICHOST),
+        // Ruby 3.1 passes "*" on as no host at all (the wildcard/loopback).
+        b"*" => {
+            return Ok(HostArg {
+                node: None,
+                flags: 0,
+            })
+        }
+        b"<any>" => (b"0.0.0.0", 0),
+        b"<broadcast>" => (b"255.255.255.255", 0),
+        n if n.len() >= libc::NI_MAXHOST as usize => {
+            return Err(Error::new(
+                ruby.exception_arg_error(),
+                format!("hostname too long ({})", n.len()),
+            ))
+        }
+        n => (n, 0),
+    };
+    Ok(HostArg {
+        node: Some(SmallBytes::new(node)),
+        flags,
+    })
+}
+
+/// stock's port_str: nil, a Fixnum (numeric service), or a service String.
+pub fn port_str(ruby: &Ruby, port: Value) -> Result<(Option<SmallBytes>, i32), Error> {
+    if port.is_nil() {
+        return Ok((None, 0));
+    }
+    if let Some(fix) = magnus::Fixnum::from_value(port) {
+        return Ok((
+            Some(SmallBytes::decimal(fix.to_isize() as i64)),
+            libc::AI_NUMERICSERV,
+        ));
+    }
+    let s = string_value_cstr(port)?;
+    // SAFETY: copied out before any other Ruby call.
+    let serv = SmallBytes::new(unsafe { s.as_slice() });
+    if serv.len() >= 32 {
+        return Err(Error::new(
+            ruby.exception_arg_error(),
+            format!("service name too long ({})", serv.len()),
+        ));
+    }
+    Ok((Some(serv), 0))
+}
+
+/// The exception stock raises for a failed getaddrinfo/getnameinfo:
+/// Errno::* for EAI_SYSTEM with an errno, else Socket::ResolutionError.
+pub fn gai_error(ruby: &Ruby, what: &str, err: GaiError) -> Error {
+    if err.code == libc::EAI_SYSTEM && err.errno != 0 {
+        return errors::syserr(ruby, err.errno, what);
+    }
+    errors::resolution_error(
+        ruby,
+        err.code,
+        &format!("{what}: {}", resolve::gai_strerror(err.code)),
+    )
+}
+
+/// Runs `f` on a worker thread while this Ruby thread waits without the
+/// GVL, interruptible; None when `timeout` passed first (the worker is then
+/// abandoned and cleans up after itself).
+pub fn run_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+    timeout: Option<f64>,
+) -> Result<Option<T>, Error> {
+    let (job, f) = {
+        // The closure goes to the worker; keep a way to run it here if no
+        // thread can be started.
+        let cell = std::sync::Arc::new(std::sync::Mutex::new(Some(f)));
+        let theirs = std::sync::Arc::clone(&cell);
+        let job = Background::spawn(move || {
+            let f = theirs.lock().ok().and_then(|mut g| g.take());
+            f.map(|f| f())
+        });
+        (job, cell)
+    };
+    let job = match job {
+        Ok(job) => job,
+        Err(_) => {
+            let f = f.lock().ok().and_then(|mut g| g.take());
+            return Ok(f.map(|f| f()));
+        }
+    };
+    if !io_bridge::wait_fd_readable(job.fd(), timeout)? {
+        return Ok(None);
+    }
+    // Readable means the worker has signalled, after storing its result.
+    match job.take() {
+        Some(v) => Ok(v),
+        None => Err(Error::new(
+            Ruby::get().expect("ruby thread").exception_runtime_error(),
+            "socket_rs: resolver thread failed",
+        )),
+    }
+}
+
+/// stock's rsock_getaddrinfo: host_str/port_str, the socktype hack, the
+/// numeric fast path, else getaddrinfo(3) on a worker thread. A `timeout`
+/// that passes raises as an EAI_AGAIN failure, as Ruby 3.4 does.
+pub fn getaddrinfo(
+    ruby: &Ruby,
+    host: Value,
+    port: Value,
+    mut hints: Hints,
+    socktype_hack: bool,
+    timeout: Option<f64>,
+) -> Result<Vec<AddrInfo>, Error> {
+    let host_value = host;
+    let host = host_str(ruby, host)?;
+    let (service, port_flags) = port_str(ruby, port)?;
+    if socktype_hack && hints.socktype == 0 && resolve::str_is_number(service.as_deref()) {
+        hints.socktype = libc::SOCK_DGRAM;
+    }
+    hints.flags |= host.flags | port_flags;
+    if let Some(list) =
+        resolve::numeric_getaddrinfo(host.node.as_deref(), service.as_deref(), &hints)
+    {
+        return Ok(list);
+    }
+    let scheduled = if host.node.is_some() && hints.flags & libc::AI_NUMERICHOST == 0 {
+        scheduler_getaddrinfo(ruby, host_value, service.as_deref(), &hints)?
+    } else {
+        None
+    };
+    let result = match scheduled {
+        Some(result) => result,
+        None if resolve::lookup_free(host.node.is_some(), service.as_deref(), &hints) => {
+            let cstr = |b: &Option<SmallBytes>| {
+                b.as_ref()
+                    .map(|b| CString::new(b.to_vec()).expect("no NUL"))
+            };
+            resolve::getaddrinfo(
+                cstr(&host.node).as_deref(),
+                cstr(&service).as_deref(),
+                &hints,
+            )
+        }
+        None => resolve_on_worker(&host, &service, hints, timeout)?,
+    };
+    match result {
+        Ok(list) if !list.is_empty() => Ok(list),
+        Ok(_) => Err(errors::socket_error(ruby, "host not found")),
+        Err(e) => {
+            if host
+                .node
+                .as_deref()
+                .is_some_and(|n| n.last() == Some(&b'\n'))
+            {
+                return Err(errors::socket_error(ruby, "newline at the end of hostname"));
+            }
+            Err(gai_error(ruby, "getaddrinfo", e))
+        }
+    }
+}
+
+/// getaddrinfo(3) on a pool thread, this thread waiting interruptibly; a
+/// `timeout` that passes is EAI_AGAIN, as in Ruby 3.4.
+fn resolve_on_worker(
+    host: &HostArg,
+    service: &Option<SmallBytes>,
+    hints: Hints,
+    timeout: Option<f64>,
+) -> Result<Result<Vec<AddrInfo>, GaiError>, Error> {
+    let cstr = |b: &Option<SmallBytes>| {
+        b.as_ref()
+            .map(|b| CString::new(b.to_vec()).expect("no NUL"))
+    };
+    let query = Query {
+        node: cstr(&host.node),
+        service: cstr(service),
+        hints,
+    };
+    Ok(run_blocking(move || query.run(), timeout)?.unwrap_or(Err(GaiError::new(libc::EAI_AGAIN))))
+}
+
+/// Ruby 3.1's rb_scheduler_getaddrinfo: inside a non-blocking fiber whose
+/// scheduler implements `address_resolve`, the scheduler resolves the name
+/// and each address it returns is taken numerically (with a numeric port
+/// only, as stock). None when there is no such scheduler.
+fn scheduler_getaddrinfo(
+    ruby: &Ruby,
+    host: Value,
+    service: Option<&[u8]>,
+    hints: &Hints,
+) -> Result<Option<Result<Vec<AddrInfo>, GaiError>>, Error> {
+    // SAFETY: reading the current fiber's scheduler does not raise.
+    let scheduler = unsafe { rb_sys::rb_fiber_scheduler_current() };
+    if scheduler == rb_sys::Qnil as rb_sys::VALUE {
+        return Ok(None);
+    }
+    // SAFETY: interning a static name does not raise.
+    let id = unsafe { rb_sys::rb_intern(c"address_resolve".as_ptr()) };
+    let arg = host.as_raw();
+    // SAFETY: rb_check_funcall returns Qundef when the scheduler has no such
+    // method; the hook may raise, which protect catches. `arg` is a VALUE on
+    // this frame that the call only reads.
+    let answer = protect(|| unsafe { rb_sys::rb_check_funcall(scheduler, id, 1, &arg) })?;
+    if answer == rb_sys::Qundef as rb_sys::VALUE {
+        return Ok(None);
+    }
+    // SAFETY: the hook's result is a live VALUE.
+    let answer = unsafe { Value::from_raw(answer) };
+    let addresses = if answer.is_nil() {
+        ruby.ary_new()
+    } else {
+        convert_ary(answer)?
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    // Re-read the length each time: host_str may run Ruby code (to_str).
+    while i < addresses.len() {
+        let node = host_str(ruby, addresses.entry(i as isize)?)?;
+        i += 1;
+        if let Some(list) = resolve::numeric_getaddrinfo(node.node.as_deref(), service, hints) {
+            out.extend(list);
+        }
+    }
+    Ok(Some(if out.is_empty() {
+        Err(GaiError::new(libc::EAI_NONAME))
+    } else {
+        Ok(out)
+    }))
+}
+
+/// getnameinfo(3) of a sockaddr, on this thread when it cannot block,
+/// else on a worker thread.
+pub fn getnameinfo_blocking(
+    ruby: &Ruby,
+    sa: &[u8],
+    flags: i32,
+) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let result = if resolve::getnameinfo_is_quick(sa, flags) {
+        resolve::getnameinfo(sa, flags)
+    } else {
+        let sa = sa.to_vec();
+        run_blocking(move || resolve::getnameinfo(&sa, flags), None)?
+            .unwrap_or(Err(GaiError::new(libc::EAI_AGAIN)))
+    };
+    result.map_err(|e| gai_error(ruby, "getnameinfo", e))
+}
+
+/// Hints from optional Ruby values as stock coerces them.
+pub fn hints_from(
+    ruby: &Ruby,
+    family: Value,
+    socktype: Value,
+    protocol: Value,
+    flags: Value,
+) -> Result<Hints, Error> {
+    let mut hints = Hints::default();
+    if !family.is_nil() {
+        hints.family = family_arg(ruby, family)?;
+    }
+    if !socktype.is_nil() {
+        hints.socktype = socktype_arg(ruby, socktype)?;
+    }
+    if !protocol.is_nil() {
+        hints.protocol = num2int(protocol)?;
+    }
+    if !flags.is_nil() {
+        hints.flags = num2int(flags)?;
+    }
+    Ok(hints)
+}
+
+/// rb_check_array_type: Some(Array) for an Array or to_ary-able object.
+pub fn check_array(v: Value) -> Result<Option<RArray>, Error> {
+    if let Some(a) = RArray::from_value(v) {
+        return Ok(Some(a));
+    }
+    // SAFETY: rb_check_array_type may call to_ary, which may raise; protect
+    // catches it.
+    let raw = protect(|| unsafe { rb_sys::rb_check_array_type(v.as_raw()) })?;
+    // SAFETY: nil or an Array.
+    Ok(RArray::from_value(unsafe { Value::from_raw(raw) }))
+}
+
+/// rb_convert_type(v, T_ARRAY, "Array", "to_ary"), with its TypeError.
+pub fn convert_ary(v: Value) -> Result<RArray, Error> {
+    if let Some(a) = RArray::from_value(v) {
+        return Ok(a);
+    }
+    // SAFETY: rb_convert_type raises TypeError when there is no to_ary (or
+    // to_ary raises); protect catches it.
+    let raw = protect(|| unsafe {
+        rb_sys::rb_convert_type(
+            v.as_raw(),
+            rb_sys::ruby_value_type::RUBY_T_ARRAY as _,
+            c"Array".as_ptr(),
+            c"to_ary".as_ptr(),
+        )
+    })?;
+    // SAFETY: on success the result is an Array.
+    Ok(RArray::from_value(unsafe { Value::from_raw(raw) }).expect("an Array"))
+}
