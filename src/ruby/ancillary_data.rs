@@ -563,17 +563,14 @@ fn sendmsg_internal(
     } else {
         Some(bytes_of(sockaddr_arg(ruby, dest)?))
     };
-    let call = |fd: RawFd| {
-        // SAFETY: read during a non-blocking call made with the GVL held, so
-        // no Ruby code can change the string meanwhile.
-        let bytes = unsafe { mesg.as_slice() };
-        try_sendmsg(fd, bytes, dest.as_deref(), &control, flags)
-    };
+    // The message bytes come from io_bridge's send helpers, which pin the
+    // string: with other threads alive the call runs without the GVL.
+    let call = |fd: RawFd, bytes: &[u8]| try_sendmsg(fd, bytes, dest.as_deref(), &control, flags);
     let result = match nonblock {
-        None => io_bridge::retry(ruby, sock, Wait::Writable, call)?,
+        None => io_bridge::retry_send(ruby, sock, mesg, call)?,
         Some(exception) => {
             let fd = io_bridge::fd(ruby, sock)?;
-            match call(fd) {
+            match io_bridge::send_once(fd, mesg, call)? {
                 Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
                     if !exception {
                         return Ok(ruby.to_symbol("wait_writable").as_value());
