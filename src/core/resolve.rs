@@ -743,3 +743,124 @@ mod tests {
         }
     }
 }
+
+/// What /etc/hosts and /etc/nsswitch.conf say, read once per change of
+/// either file (keyed by their mtime and size).
+struct HostsFile {
+    key: Option<(std::time::SystemTime, u64, std::time::SystemTime, u64)>,
+    /// When the files were last looked at: at most once a second.
+    checked: Option<std::time::Instant>,
+    /// "hosts:" starts with "files": a name found there never reaches DNS.
+    files_first: bool,
+    /// Lower-cased names and aliases, with whether they have IPv4/IPv6 entries.
+    names: std::collections::BTreeMap<Vec<u8>, (bool, bool)>,
+}
+
+static HOSTS_FILE: Mutex<HostsFile> = Mutex::new(HostsFile {
+    key: None,
+    checked: None,
+    files_first: false,
+    names: std::collections::BTreeMap::new(),
+});
+
+fn file_key(path: &str) -> Option<(std::time::SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// Whether the "hosts:" line of an nsswitch.conf text names "files" first.
+fn nsswitch_files_first(text: &str) -> bool {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or(""))
+        .find_map(|l| l.trim_start().strip_prefix("hosts:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        == Some("files")
+}
+
+/// The names of an /etc/hosts text with the families they have entries for.
+fn parse_hosts(text: &str) -> std::collections::BTreeMap<Vec<u8>, (bool, bool)> {
+    let mut names: std::collections::BTreeMap<Vec<u8>, (bool, bool)> = Default::default();
+    for line in text.lines() {
+        let mut words = line.split('#').next().unwrap_or("").split_whitespace();
+        let Some(addr) = words.next() else { continue };
+        let v4 = addr.parse::<std::net::Ipv4Addr>().is_ok();
+        let v6 = addr.parse::<std::net::Ipv6Addr>().is_ok();
+        if !v4 && !v6 {
+            continue;
+        }
+        for name in words {
+            let entry = names
+                .entry(name.to_ascii_lowercase().into_bytes())
+                .or_default();
+            entry.0 |= v4;
+            entry.1 |= v6;
+        }
+    }
+    names
+}
+
+/// Whether getaddrinfo(3) answers `node` for `family` from /etc/hosts
+/// alone, without DNS: "files" comes first for hosts and the file has an
+/// entry of that family for the name (any family for AF_UNSPEC). Such a
+/// lookup cannot hang, so it is made on the calling thread, as stock does
+/// for every lookup.
+pub fn answered_by_hosts_file(node: &[u8], family: i32) -> bool {
+    let Ok(mut cache) = HOSTS_FILE.lock() else {
+        return false;
+    };
+    let now = std::time::Instant::now();
+    if cache
+        .checked
+        .is_none_or(|t| now.duration_since(t).as_secs() >= 1)
+    {
+        cache.checked = Some(now);
+        let key = match (file_key("/etc/hosts"), file_key("/etc/nsswitch.conf")) {
+            (Some(h), Some(n)) => Some((h.0, h.1, n.0, n.1)),
+            _ => None,
+        };
+        if key.is_none() {
+            cache.key = None;
+            cache.files_first = false;
+        } else if cache.key != key {
+            let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+            let nss = std::fs::read_to_string("/etc/nsswitch.conf").unwrap_or_default();
+            cache.files_first = nsswitch_files_first(&nss);
+            cache.names = parse_hosts(&hosts);
+            cache.key = key;
+        }
+    }
+    if !cache.files_first {
+        return false;
+    }
+    match cache.names.get(&node.to_ascii_lowercase()) {
+        Some(&(v4, v6)) => match family {
+            libc::AF_INET => v4,
+            libc::AF_INET6 => v6,
+            libc::AF_UNSPEC => v4 || v6,
+            _ => false,
+        },
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod hosts_file_tests {
+    use super::*;
+
+    #[test]
+    fn parses_hosts_and_nsswitch() {
+        let names = parse_hosts(
+            "127.0.0.1 localhost Local # c\n::1 ip6-localhost\nbad line\n# x\n10.0.0.1\n",
+        );
+        assert_eq!(names.get(b"localhost".as_slice()), Some(&(true, false)));
+        assert_eq!(names.get(b"local".as_slice()), Some(&(true, false)));
+        assert_eq!(names.get(b"ip6-localhost".as_slice()), Some(&(false, true)));
+        assert!(!names.contains_key(b"line".as_slice()));
+        assert!(nsswitch_files_first(
+            "passwd: files\nhosts:          files dns\n"
+        ));
+        assert!(!nsswitch_files_first("hosts: dns files\n"));
+        assert!(!nsswitch_files_first("# hosts: files\n"));
+        assert!(!nsswitch_files_first(""));
+    }
+}

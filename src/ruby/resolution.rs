@@ -172,7 +172,13 @@ pub fn getaddrinfo(
     };
     let result = match scheduled {
         Some(result) => result,
-        None if resolve::lookup_free(host.node.is_some(), service.as_deref(), &hints) => {
+        None if resolve::lookup_free(host.node.is_some(), service.as_deref(), &hints)
+            || (resolve::lookup_free(false, service.as_deref(), &hints)
+                && host
+                    .node
+                    .as_deref()
+                    .is_some_and(|n| resolve::answered_by_hosts_file(n, hints.family))) =>
+        {
             let cstr = |b: &Option<SmallBytes>| {
                 b.as_ref()
                     .map(|b| CString::new(b.to_vec()).expect("no NUL"))
