@@ -696,13 +696,16 @@ fn s_getservbyname(ruby: &Ruby, args: &[Value]) -> Result<i64, Error> {
         _ => None,
     };
     let service = string_value_cstr(service.as_value())?;
+    // Bytes, not UTF-8: stock takes any encoding here (a lookup failure, not
+    // an EncodingError).
     let proto = match proto {
-        Some(p) => string_value_cstr(p.as_value())?.to_string()?,
-        None => "tcp".to_owned(),
+        // SAFETY: copied at once.
+        Some(p) => unsafe { string_value_cstr(p.as_value())?.as_slice() }.to_vec(),
+        None => b"tcp".to_vec(),
     };
     // SAFETY: copied at once.
     let name = std::ffi::CString::new(unsafe { service.as_slice() }.to_vec()).expect("no NUL");
-    let cproto = std::ffi::CString::new(proto.clone()).expect("no NUL");
+    let cproto = std::ffi::CString::new(proto).expect("no NUL");
     // SAFETY: both strings are NUL-terminated; the servent is read at once.
     let sp = unsafe { libc::getservbyname(name.as_ptr(), cproto.as_ptr()) };
     if !sp.is_null() {
@@ -716,7 +719,11 @@ fn s_getservbyname(ruby: &Ruby, args: &[Value]) -> Result<i64, Error> {
     if unsafe { *end } != 0 {
         return Err(errors::socket_error(
             ruby,
-            format!("no such service {}/{proto}", name.to_string_lossy()),
+            format!(
+                "no such service {}/{}",
+                name.to_string_lossy(),
+                cproto.to_string_lossy()
+            ),
         ));
     }
     Ok(port as i64)

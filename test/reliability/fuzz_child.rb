@@ -123,7 +123,10 @@ end
 # What to compare for a result: its class, and its value when the call is
 # deterministic (no ports chosen by the kernel, no fd numbers).
 def describe(name, value)
-  deterministic = name.start_with?("Addrinfo", "Socket::Option") || name.start_with?("Socket.")
+  # Socket.getnameinfo of a short AF_UNIX sockaddr: stock's getnameinfo(3)
+  # reads sun_path past the given length (garbage bytes in its answer).
+  deterministic = (name.start_with?("Addrinfo", "Socket::Option") || name.start_with?("Socket.")) &&
+                  name != "Socket.getnameinfo"
   return "ok #{value.class}" unless deterministic
   return "ok #{value.inspect}" if plain?(value) || value.is_a?(Addrinfo) || value.is_a?(Socket::Option)
 
