@@ -740,17 +740,22 @@ fn s_getservbyport(ruby: &Ruby, args: &[Value]) -> Result<RString, Error> {
             format!("integer {port} too {s} to convert into `int16_t'"),
         ));
     }
+    // Bytes, not UTF-8, as in getservbyname.
     let proto = match args.optional.0 {
-        Some(p) if !p.is_nil() => string_value_cstr(p)?.to_string()?,
-        _ => "tcp".to_owned(),
+        // SAFETY: copied at once.
+        Some(p) if !p.is_nil() => unsafe { string_value_cstr(p)?.as_slice() }.to_vec(),
+        _ => b"tcp".to_vec(),
     };
-    let cproto = std::ffi::CString::new(proto.clone()).expect("no NUL");
+    let cproto = std::ffi::CString::new(proto).expect("no NUL");
     // SAFETY: cproto is NUL-terminated; the servent is read at once.
     let sp = unsafe { libc::getservbyport((port as u16).to_be() as i32, cproto.as_ptr()) };
     if sp.is_null() {
         return Err(errors::socket_error(
             ruby,
-            format!("no such service for port {port}/{proto}"),
+            format!(
+                "no such service for port {port}/{}",
+                cproto.to_string_lossy()
+            ),
         ));
     }
     // SAFETY: non-null servent with a NUL-terminated name.
