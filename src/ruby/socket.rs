@@ -94,7 +94,12 @@ fn sockaddr_bytes(ruby: &Ruby, addr: Value) -> Result<Vec<u8>, Error> {
     let s = sockaddr_arg(ruby, addr)?;
     // SAFETY: copied out before any other Ruby call.
     let bytes = unsafe { s.as_slice() };
-    let mut v = vec![0u8; bytes.len().max(std::mem::size_of::<libc::sockaddr_storage>())];
+    let mut v = vec![
+        0u8;
+        bytes
+            .len()
+            .max(std::mem::size_of::<libc::sockaddr_storage>())
+    ];
     v[..bytes.len()].copy_from_slice(bytes);
     v.truncate(bytes.len());
     Ok(v)
