@@ -61,12 +61,13 @@ class Addrinfo
   def family_addrinfo(*args)
     raise ArgumentError, "no address specified" if args.empty?
 
-    if args.size == 1 && args[0].is_a?(Addrinfo)
+    if args[0].is_a?(Addrinfo)
+      # As stock's lib/socket.rb: exact pfamily and socktype, protocol not compared.
+      raise ArgumentError, "too many arguments" if args.length != 1
+
       ai = args[0]
-      if ai.afamily != afamily || (ai.socktype != socktype && ai.socktype != 0 && socktype != 0) ||
-         (ai.protocol != protocol && ai.protocol != 0 && protocol != 0)
-        raise ArgumentError, "Addrinfo type mismatch"
-      end
+      raise ArgumentError, "Addrinfo type mismatch" if ai.pfamily != pfamily || ai.socktype != socktype
+
       return ai
     end
     if ip?
@@ -77,7 +78,7 @@ class Addrinfo
     elsif unix?
       raise ArgumentError, "UNIX socket needs single path argument but #{args.length} arguments given" if args.length != 1
 
-      Addrinfo.unix(args[0], socktype)
+      Addrinfo.unix(args[0]) # stock drops the socktype here too
     else
       raise ArgumentError, "unexpected family"
     end

@@ -407,4 +407,28 @@ mod tests {
         assert!(info.starts_with(" state=0 ca_state=Open retransmits=0"));
         assert!(info.ends_with(" total_retrans=0 (2 bytes too long)"));
     }
+
+    /// xorshift: deterministic "random" inputs without a dependency.
+    fn next(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn random_option_data_never_panics() {
+        let mut st = 0x2545_f491_4f6c_dd1du64;
+        let families = [0, 1, 2, 10, 17, 99, -1, i32::MAX];
+        let levels = [0, 1, 6, 17, 41, 255, -1, i32::MIN];
+        for _ in 0..50_000 {
+            let family = families[(next(&mut st) % families.len() as u64) as usize];
+            let level = levels[(next(&mut st) % levels.len() as u64) as usize];
+            let optname = (next(&mut st) % 80) as i32 - 4;
+            let len = (next(&mut st) % 40) as usize;
+            let data: Vec<u8> = (0..len).map(|_| next(&mut st) as u8).collect();
+            let _ = names(family, level, optname);
+            let _ = value(family, level, optname, &data);
+        }
+    }
 }

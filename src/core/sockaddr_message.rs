@@ -268,4 +268,29 @@ mod tests {
         );
         assert_eq!(escape_for_message(b"\xff", true), "\\xFF");
     }
+
+    /// xorshift: deterministic "random" inputs without a dependency.
+    fn next(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn random_sockaddrs_never_panic() {
+        let mut st = 0x9e37_79b9_7f4a_7c15u64;
+        let families = [0u16, 1, 2, 10, 17, 99, 0xffff];
+        for _ in 0..30_000 {
+            let len = (next(&mut st) % 140) as usize;
+            let mut v: Vec<u8> = (0..len).map(|_| next(&mut st) as u8).collect();
+            if len >= 2 && !next(&mut st).is_multiple_of(4) {
+                let f = families[(next(&mut st) % families.len() as u64) as usize];
+                v[..2].copy_from_slice(&f.to_ne_bytes());
+            }
+            let _ = describe(&v);
+            let _ = family_of(&v);
+            let _ = connect_address(&v);
+        }
+    }
 }

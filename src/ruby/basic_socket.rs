@@ -241,7 +241,8 @@ fn no_revlookup(ruby: &Ruby, rb_self: Value) -> Result<bool, Error> {
     Ok(io_bridge::mode(ruby, rb_self)? & io_bridge::FMODE_NOREVLOOKUP != 0)
 }
 
-/// BasicSocket#do_not_reverse_lookup = bool; returns its argument.
+/// BasicSocket#do_not_reverse_lookup = bool; returns the socket, as stock's
+/// bsock_do_not_reverse_lookup_set does (seen through `__send__`).
 fn set_no_revlookup(ruby: &Ruby, rb_self: Value, value: Value) -> Result<Value, Error> {
     let flag = io_bridge::FMODE_NOREVLOOKUP;
     let (clear, set) = if value.to_bool() {
@@ -250,7 +251,7 @@ fn set_no_revlookup(ruby: &Ruby, rb_self: Value, value: Value) -> Result<Value, 
         (flag, 0)
     };
     io_bridge::update_mode(ruby, rb_self, clear, set)?;
-    Ok(value)
+    Ok(rb_self)
 }
 
 /// listen(2) for Socket#listen, TCPServer#listen and UNIXServer#listen

@@ -86,10 +86,24 @@ pub fn pair_of(
 }
 
 /// The packed sockaddr of an argument (String or Addrinfo), copied.
+///
+/// The copy sits in a zeroed buffer of at least sockaddr_storage size: the
+/// kernel reads only `len` bytes (and rejects a short one with EINVAL), but
+/// valgrind checks a short AF_INET/AF_INET6 sockaddr as if it were whole,
+/// which `rake valgrind` would report as a read past the end.
 fn sockaddr_bytes(ruby: &Ruby, addr: Value) -> Result<Vec<u8>, Error> {
     let s = sockaddr_arg(ruby, addr)?;
     // SAFETY: copied out before any other Ruby call.
-    Ok(unsafe { s.as_slice() }.to_vec())
+    let bytes = unsafe { s.as_slice() };
+    let mut v = vec![
+        0u8;
+        bytes
+            .len()
+            .max(std::mem::size_of::<libc::sockaddr_storage>())
+    ];
+    v[..bytes.len()].copy_from_slice(bytes);
+    v.truncate(bytes.len());
+    Ok(v)
 }
 
 /// Socket#bind(local_sockaddr) -> 0

@@ -35,8 +35,11 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
 /// with socktype 0, numeric ports as datagram services).
 fn resolve_for(ruby: &Ruby, io: Value, host: Value, port: Value) -> Result<Vec<Vec<u8>>, Error> {
     let fd = io_bridge::fd(ruby, io)?;
+    // SOCK_DGRAM as stock's rsock_addrinfo call: a service known only for
+    // TCP ("http") fails to resolve instead of binding its port.
     let hints = Hints {
         family: io_bridge::socket_family(fd),
+        socktype: libc::SOCK_DGRAM,
         ..Default::default()
     };
     Ok(getaddrinfo(ruby, host, port, hints, true, None)?

@@ -1,0 +1,34 @@
+# frozen_string_literal: true
+
+require_relative "differential_helper"
+
+# Mismatches with stock the reliability fuzz (test/reliability/fuzz_test.rb)
+# found, kept as plain differential cases.
+class FuzzFindingsDifferentialTest < Minitest::Test
+  def test_found_by_the_fuzz
+    assert_same_as_stock(<<~'RUBY', normalize: ->(s) { s.gsub(/fd \d+/, "fd N") })
+      a, b = UNIXSocket.pair
+      show { a.__send__(:do_not_reverse_lookup=, 5).class }
+      show { a.__send__(:do_not_reverse_lookup=, nil).equal?(a) }
+      show { BasicSocket.__send__(:do_not_reverse_lookup=, true) }
+      [a, b].each(&:close)
+      tcp = Addrinfo.tcp("127.0.0.1", 80)
+      show { tcp.family_addrinfo(Addrinfo.tcp("127.0.0.1", 1), "x") }
+      show { tcp.family_addrinfo(Addrinfo.ip("127.0.0.1")) }
+      show { tcp.family_addrinfo(Addrinfo.udp("127.0.0.1", 1)) }
+      show { tcp.family_addrinfo(Addrinfo.new(Socket.sockaddr_in(1, "127.0.0.1"))) }
+      show { tcp.family_addrinfo(Addrinfo.new(Socket.sockaddr_in(1, "127.0.0.1"), :INET, :STREAM, 17)) }
+      show { tcp.family_addrinfo(Addrinfo.tcp("::1", 1)) }
+      show { Addrinfo.unix("/x", :DGRAM).family_addrinfo("/y") }
+      # Only the class: the message holds the raw bytes (ours differs there).
+      klass = ->(&blk) { blk.call.class rescue $!.class }
+      show { klass.call { Socket.getservbyname("x", "\xD8\x96".b) } }
+      show { klass.call { Socket.getservbyname("\xD8".b, "tcp") } }
+      show { klass.call { Socket.getservbyport(1, "\xD8x".b) } }
+      u = UDPSocket.new
+      show { u.bind(0, "http") }
+      show { u.connect("127.0.0.1", "http") }
+      u.close
+    RUBY
+  end
+end
