@@ -170,8 +170,16 @@ pub fn recv_into(
     outcome
 }
 
-/// BasicSocket#recv(maxlen [, flags [, outbuf]]) -> mesg
-fn recv(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RString, Error> {
+/// The body of recv and of every recvfrom (stock's rsock_s_recvfrom) for
+/// (maxlen [, flags [, outbuf]]): waits for a message; returns it and, when
+/// `sender` is asked for, the sender's packed address (empty when the kernel
+/// gave none, as on connected streams).
+pub fn receive(
+    ruby: &Ruby,
+    rb_self: Value,
+    args: &[Value],
+    sender: bool,
+) -> Result<(RString, Vec<u8>), Error> {
     check_arity(ruby, args.len(), 1, 3)?;
     let flags = crate::convert::opt_int(args.get(1).copied(), 0)?;
     let buflen = num2int(args[0])?;
@@ -183,13 +191,24 @@ fn recv(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RString, Error> {
             "recv for buffered IO",
         ));
     }
+    let mut from = Vec::new();
     let outcome = recv_into(ruby, rb_self, buf, buflen as usize, |fd, ptr, len| {
+        if sender {
+            let (n, addr) = io_bridge::recv_from(fd, ptr, len, flags)?;
+            from = addr;
+            return Ok(n);
+        }
         // SAFETY: ptr has room for len bytes (see recv_into).
         let n = unsafe { libc::recv(fd, ptr.cast(), len, flags | libc::MSG_DONTWAIT) };
         io_bridge::cvt(n).map(|n| n as usize)
     })?;
     outcome.map_err(|e| errors::io_error(ruby, &e, "recvfrom(2)"))?;
-    Ok(buf)
+    Ok((buf, from))
+}
+
+/// BasicSocket#recv(maxlen [, flags [, outbuf]]) -> mesg
+fn recv(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RString, Error> {
+    Ok(receive(ruby, rb_self, args, false)?.0)
 }
 
 fn io_close(io: Value) -> Result<Value, Error> {
@@ -671,4 +690,32 @@ pub fn accept_nonblock_with(
             ))
         }
     }
+}
+
+/// The body of every __recvfrom_nonblock (stock's
+/// rsock_s_recvfrom_nonblock with a sender): (maxlen, flags, outbuf,
+/// exception). Some((message, sender's packed address)), or None when it
+/// would block and `exception` is false.
+pub fn receive_from_nonblock(
+    ruby: &Ruby,
+    rb_self: Value,
+    args: &[Value],
+) -> Result<Option<(RString, Vec<u8>)>, Error> {
+    let (args, raise) = nonblock_args(ruby, args, 3)?;
+    let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
+    let mut from = Vec::new();
+    let got = recv_nonblock_into(
+        ruby,
+        rb_self,
+        len,
+        flags,
+        outbuf,
+        raise,
+        |fd, ptr, len, flags| {
+            let (n, addr) = io_bridge::recv_from(fd, ptr, len, flags)?;
+            from = addr;
+            Ok(n)
+        },
+    )?;
+    Ok(got.map(|buf| (buf, from)))
 }

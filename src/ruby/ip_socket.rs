@@ -2,13 +2,12 @@
 //! stock's 4-element arrays, inspect, recvfrom) and the connect/bind logic
 //! of TCPSocket.new and TCPServer.new (stock's ipsocket.c).
 
-use crate::convert::num2int;
 use crate::core::constants::{self, Category};
 use crate::core::resolve as resolve_core;
 use crate::core::{resolve, sockaddr};
 use crate::errors::{self, protect};
 use crate::io_bridge;
-use crate::ruby::basic_socket::{recv_buffer, recv_into};
+use crate::ruby::basic_socket::receive;
 use crate::ruby::resolution;
 use crate::ruby::socket::make_ipaddr;
 use magnus::{
@@ -167,24 +166,7 @@ fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
 
 /// IPSocket#recvfrom(maxlen [, flags [, outbuf]]) -> [mesg, address or nil]
 fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
-    crate::convert::check_arity(ruby, args.len(), 1, 3)?;
-    let flags = crate::convert::opt_int(args.get(1).copied(), 0)?;
-    let buflen = num2int(args[0])?;
-    let buf = recv_buffer(args.get(2).copied(), buflen)?;
-    io_bridge::fd(ruby, rb_self)?;
-    if io_bridge::read_pending(rb_self) {
-        return Err(Error::new(
-            ruby.exception_io_error(),
-            "recv for buffered IO",
-        ));
-    }
-    let mut from = Vec::new();
-    let outcome = recv_into(ruby, rb_self, buf, buflen as usize, |fd, ptr, len| {
-        let (n, addr) = io_bridge::recv_from(fd, ptr, len, flags)?;
-        from = addr;
-        Ok(n)
-    })?;
-    outcome.map_err(|e| errors::io_error(ruby, &e, "recvfrom(2)"))?;
+    let (buf, from) = receive(ruby, rb_self, args, true)?;
     recvfrom_result(ruby, rb_self, buf, &from)
 }
 

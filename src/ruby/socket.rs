@@ -1,11 +1,11 @@
 //! Socket: the C-like socket API.
 
-use crate::convert::{family_arg, num2int, opt_int, sockaddr_arg, socktype_arg};
+use crate::convert::{family_arg, opt_int, sockaddr_arg, socktype_arg};
 use crate::errors::{self, WouldBlock};
 use crate::io_bridge;
 use crate::ruby::basic_socket::{
-    accept_fd, accept_nonblock_with, listen, nonblock_args, recv_buffer, recv_into,
-    recv_nonblock_into, socket_addrinfo,
+    accept_fd, accept_nonblock_with, listen, nonblock_args, receive, receive_from_nonblock,
+    socket_addrinfo,
 };
 use magnus::{method, prelude::*, scan_args::scan_args, Error, IntoValue, RClass, Ruby, Value};
 use std::os::fd::RawFd;
@@ -194,60 +194,9 @@ fn sysaccept(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
     }
 }
 
-/// recvfrom(2) into `buf`, the sender's address into `from`.
-fn recvfrom_call(
-    fd: RawFd,
-    ptr: *mut u8,
-    len: usize,
-    flags: i32,
-    from: &mut Vec<u8>,
-) -> std::io::Result<usize> {
-    // SAFETY: sockaddr_storage is plain old data, valid when zeroed.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let cap = std::mem::size_of::<libc::sockaddr_storage>();
-    let mut alen = cap as libc::socklen_t;
-    // SAFETY: ptr has room for len bytes; storage for alen bytes.
-    let n = unsafe {
-        libc::recvfrom(
-            fd,
-            ptr.cast(),
-            len,
-            flags | libc::MSG_DONTWAIT,
-            (&mut storage as *mut libc::sockaddr_storage).cast(),
-            &mut alen,
-        )
-    };
-    let n = io_bridge::cvt(n)? as usize;
-    let alen = (alen as usize).min(cap);
-    // SAFETY: storage holds at least alen bytes.
-    let bytes = unsafe {
-        std::slice::from_raw_parts(
-            (&storage as *const libc::sockaddr_storage).cast::<u8>(),
-            alen,
-        )
-    };
-    *from = bytes.to_vec();
-    Ok(n)
-}
-
 /// Socket#recvfrom(maxlen [, flags [, outbuf]]) -> [mesg, sender_addrinfo]
 fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    crate::convert::check_arity(ruby, args.len(), 1, 3)?;
-    let flags = opt_int(args.get(1).copied(), 0)?;
-    let buflen = num2int(args[0])?;
-    let buf = recv_buffer(args.get(2).copied(), buflen)?;
-    io_bridge::fd(ruby, rb_self)?;
-    if io_bridge::read_pending(rb_self) {
-        return Err(Error::new(
-            ruby.exception_io_error(),
-            "recv for buffered IO",
-        ));
-    }
-    let mut from = Vec::new();
-    let outcome = recv_into(ruby, rb_self, buf, buflen as usize, |fd, ptr, len| {
-        recvfrom_call(fd, ptr, len, flags, &mut from)
-    })?;
-    outcome.map_err(|e| errors::io_error(ruby, &e, "recvfrom(2)"))?;
+    let (buf, from) = receive(ruby, rb_self, args, true)?;
     let fd = io_bridge::fd(ruby, rb_self)?;
     let ai = socket_addrinfo(ruby, fd, &from)?;
     Ok(ruby.ary_new_from_values(&[buf.as_value(), ai]).as_value())
@@ -255,20 +204,8 @@ fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error>
 
 /// Socket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (args, raise) = nonblock_args(ruby, args, 3)?;
-    let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
-    let mut from = Vec::new();
-    let got = recv_nonblock_into(
-        ruby,
-        rb_self,
-        len,
-        flags,
-        outbuf,
-        raise,
-        |fd, ptr, len, flags| recvfrom_call(fd, ptr, len, flags, &mut from),
-    )?;
-    match got {
-        Some(buf) => {
+    match receive_from_nonblock(ruby, rb_self, args)? {
+        Some((buf, from)) => {
             let fd = io_bridge::fd(ruby, rb_self)?;
             let ai = socket_addrinfo(ruby, fd, &from)?;
             Ok(ruby.ary_new_from_values(&[buf.as_value(), ai]).as_value())

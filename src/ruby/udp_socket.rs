@@ -4,7 +4,7 @@ use crate::convert::{family_arg, string_value};
 use crate::core::resolve::Hints;
 use crate::errors;
 use crate::io_bridge;
-use crate::ruby::basic_socket::{nonblock_args, recv_nonblock_into};
+use crate::ruby::basic_socket::receive_from_nonblock;
 use crate::ruby::ip_socket::{bind_fd, recvfrom_result};
 use crate::ruby::resolution::getaddrinfo;
 use magnus::{method, prelude::*, scan_args::scan_args, Error, RClass, Ruby, Value};
@@ -120,24 +120,8 @@ fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
 
 /// UDPSocket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (args, raise) = nonblock_args(ruby, args, 3)?;
-    let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
-    let mut from = Vec::new();
-    let got = recv_nonblock_into(
-        ruby,
-        rb_self,
-        len,
-        flags,
-        outbuf,
-        raise,
-        |fd, ptr, len, flags| {
-            let (n, addr) = io_bridge::recv_from(fd, ptr, len, flags)?;
-            from = addr;
-            Ok(n)
-        },
-    )?;
-    match got {
-        Some(buf) => Ok(recvfrom_result(ruby, rb_self, buf, &from)?.as_value()),
+    match receive_from_nonblock(ruby, rb_self, args)? {
+        Some((buf, from)) => Ok(recvfrom_result(ruby, rb_self, buf, &from)?.as_value()),
         None => Ok(crate::convert::wait_readable(ruby)),
     }
 }

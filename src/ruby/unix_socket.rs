@@ -6,7 +6,7 @@ use crate::core::cmsg;
 use crate::core::sockaddr;
 use crate::errors;
 use crate::io_bridge;
-use crate::ruby::basic_socket::{recv_buffer, recv_into};
+use crate::ruby::basic_socket::receive;
 use magnus::{
     method,
     prelude::*,
@@ -134,24 +134,7 @@ fn peeraddr(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
 
 /// UNIXSocket#recvfrom(maxlen [, flags [, outbuf]]) -> [mesg, ["AF_UNIX", path]]
 fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
-    crate::convert::check_arity(ruby, args.len(), 1, 3)?;
-    let flags = opt_int(args.get(1).copied(), 0)?;
-    let buflen = crate::convert::num2int(args[0])?;
-    let buf = recv_buffer(args.get(2).copied(), buflen)?;
-    io_bridge::fd(ruby, rb_self)?;
-    if io_bridge::read_pending(rb_self) {
-        return Err(Error::new(
-            ruby.exception_io_error(),
-            "recv for buffered IO",
-        ));
-    }
-    let mut from = Vec::new();
-    let outcome = recv_into(ruby, rb_self, buf, buflen as usize, |fd, ptr, len| {
-        let (n, addr) = io_bridge::recv_from(fd, ptr, len, flags)?;
-        from = addr;
-        Ok(n)
-    })?;
-    outcome.map_err(|e| errors::io_error(ruby, &e, "recvfrom(2)"))?;
+    let (buf, from) = receive(ruby, rb_self, args, true)?;
     Ok(ruby.ary_new_from_values(&[buf.as_value(), unixaddr(ruby, &from).as_value()]))
 }
 
