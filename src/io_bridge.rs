@@ -569,6 +569,10 @@ extern "C" {
     ) -> rb_sys::VALUE;
 }
 
+/// The blocking-region callback of `without_gvl`.
+///
+/// # Safety
+/// `data` must be the `&mut &mut dyn FnMut()` that `without_gvl` passes.
 unsafe extern "C" fn run_blocking(data: *mut libc::c_void) -> rb_sys::VALUE {
     // SAFETY: `data` is the `&mut &mut dyn FnMut()` passed by
     // `without_gvl`, alive for the whole call.

@@ -77,6 +77,7 @@ pub fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error>
     let (mesg, flags) = (args[0], args[1]);
     let mesg = string_value(mesg)?;
     let dest = match args.get(2) {
+        // SAFETY: the bytes are copied before any other Ruby call.
         Some(&to) if !to.is_nil() => Some(unsafe { sockaddr_arg(ruby, to)?.as_slice() }.to_vec()),
         _ => None,
     };

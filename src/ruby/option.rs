@@ -377,6 +377,7 @@ fn inspect(rb_self: Value) -> Result<RString, Error> {
     let level = level_of(rb_self)?;
     let optname = optname_of(rb_self)?;
     let data = data(rb_self)?;
+    // SAFETY: the class name is copied before any other Ruby call.
     let class_name = unsafe { rb_self.classname() }.into_owned();
     let head = format!(
         "#<{class_name}: {}",
