@@ -621,18 +621,25 @@ fn sendmsg_nonblock(
 
 /// NUM2SIZET of a buffer length, with the errors stock's string allocation
 /// gives for a negative or absurd one.
-fn buffer_len(ruby: &Ruby, value: Value) -> Result<usize, Error> {
+fn buffer_len(value: Value) -> Result<usize, Error> {
     // SAFETY: rb_num2ull (what NUM2SIZET is on this platform) raises
     // TypeError/RangeError; protect catches it. It takes a negative number
     // modulo 2**64, as stock does.
     let n: u64 = protect(|| unsafe { rb_sys::rb_num2ull(value.as_raw()) })?;
-    if n > i64::MAX as u64 {
+    Ok(n as usize)
+}
+
+/// The ArgumentError rb_str_new gives a buffer size past i64::MAX (a
+/// negative length taken modulo 2**64); stock meets it only when it makes the
+/// buffers, after every argument has been coerced.
+fn check_buffer_len(ruby: &Ruby, len: usize) -> Result<(), Error> {
+    if len as u64 > i64::MAX as u64 {
         return Err(Error::new(
             ruby.exception_arg_error(),
             "negative string size (or size too big)",
         ));
     }
-    Ok(n as usize)
+    Ok(())
 }
 
 /// A zero-length buffer with room for `len` bytes, or NoMemoryError.
@@ -772,14 +779,16 @@ fn recvmsg_internal(
     let mut maxdatlen = if vmaxdatlen.is_nil() {
         4096
     } else {
-        buffer_len(ruby, vmaxdatlen)?
+        buffer_len(vmaxdatlen)?
     };
     let mut maxctllen = if vmaxctllen.is_nil() {
         4096
     } else {
-        buffer_len(ruby, vmaxctllen)?
+        buffer_len(vmaxctllen)?
     };
     let orig_flags = num2int(vflags)?;
+    check_buffer_len(ruby, maxdatlen)?;
+    check_buffer_len(ruby, maxctllen)?;
     let mut grow_buffer = vmaxdatlen.is_nil() || vmaxctllen.is_nil();
     let request_scm_rights = scm_rights.to_bool();
     io_bridge::fd(ruby, sock)?;

@@ -25,6 +25,12 @@ class FuzzFindingsDifferentialTest < Minitest::Test
       show { klass.call { Socket.getservbyname("x", "\xD8\x96".b) } }
       show { klass.call { Socket.getservbyname("\xD8".b, "tcp") } }
       show { klass.call { Socket.getservbyport(1, "\xD8x".b) } }
+      # recvmsg: every argument is coerced before a buffer size is refused.
+      r, w = UNIXSocket.pair
+      [[-1, 0], [-1, "x"], ["x", "y"], [10, "y", -1], [10, 0, -1], [1, 0, "z"]].each do |args|
+        show(args.inspect) { r.recvmsg_nonblock(*args, exception: false) }
+      end
+      [r, w].each(&:close)
       u = UDPSocket.new
       show { u.bind(0, "http") }
       show { u.connect("127.0.0.1", "http") }

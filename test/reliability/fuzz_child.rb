@@ -13,7 +13,7 @@ end
 require "timeout"
 
 CLASSES = [BasicSocket, Socket, IPSocket, TCPSocket, TCPServer, UDPSocket, UNIXSocket, UNIXServer,
-           Addrinfo, Socket::Option, Socket::Ifaddr].freeze
+           Addrinfo, Socket::Option, Socket::Ifaddr, Socket::AncillaryData].freeze
 
 # Calls left out, each for a reason:
 SKIP = {
@@ -27,8 +27,6 @@ SKIP = {
               Addrinfo#connect Addrinfo#connect_from Addrinfo#connect_to Socket.tcp Socket.udp_server_sockets
               Socket.tcp_server_sockets TCPSocket.new TCPSocket.open Socket.gethostbyaddr
               BasicSocket#sendmsg BasicSocket#sendmsg_nonblock],
-  # not in this tree yet (built on another branch)
-  absent: %w[BasicSocket#recvmsg_nonblock UNIXSocket#send_io],
   # stock-internal helper that connects
   internal: %w[Addrinfo#connect_internal]
 }.values.flatten.freeze
@@ -109,6 +107,7 @@ def receiver(klass, opened)
       when "Addrinfo" then return Addrinfo.tcp("127.0.0.1", 80)
       when "Socket::Option" then return Socket::Option.int(:INET, :SOCKET, :KEEPALIVE, 1)
       when "Socket::Ifaddr" then return Socket.getifaddrs.find { |i| i.name == "lo" }
+      when "Socket::AncillaryData" then return Socket::AncillaryData.int(:UNIX, :SOCKET, :RIGHTS, 0)
       end
   opened << r
   r
@@ -125,7 +124,7 @@ end
 def describe(name, value)
   # Socket.getnameinfo of a short AF_UNIX sockaddr: stock's getnameinfo(3)
   # reads sun_path past the given length (garbage bytes in its answer).
-  deterministic = (name.start_with?("Addrinfo", "Socket::Option") || name.start_with?("Socket.")) &&
+  deterministic = (name.start_with?("Addrinfo", "Socket::Option", "Socket::AncillaryData") || name.start_with?("Socket.")) &&
                   name != "Socket.getnameinfo"
   return "ok #{value.class}" unless deterministic
   return "ok #{value.inspect}" if plain?(value) || value.is_a?(Addrinfo) || value.is_a?(Socket::Option)
