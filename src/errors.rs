@@ -31,7 +31,6 @@ static SOCKET_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
         .expect("SocketError is defined before use")
 });
 
-#[allow(dead_code)] // used by the Addrinfo and *_nonblock issues
 static RESOLUTION_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
     let socket: RClass = ruby.class_object().const_get("Socket").expect("Socket");
     socket
@@ -62,7 +61,6 @@ pub fn socket_error_bytes(ruby: &Ruby, msg: &[u8]) -> Error {
 }
 
 /// `Socket::ResolutionError` carrying the getaddrinfo error code.
-#[allow(dead_code)] // used by the Addrinfo and *_nonblock issues
 pub fn resolution_error(ruby: &Ruby, code: i32, msg: &str) -> Error {
     let class = ruby.get_inner(&RESOLUTION_ERROR);
     match class.new_instance((ruby.str_new(msg),)) {
@@ -140,7 +138,6 @@ fn exception_from_raw(exc: VALUE) -> Error {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WouldBlock {
     Read,
-    #[allow(dead_code)] // used by connect_nonblock/sendmsg_nonblock
     Write,
 }
 

@@ -195,7 +195,6 @@ fn rai_from<S: AsRef<[u8]> + Into<Vec<u8>>>(
 /// An Addrinfo for a sockaddr the system handed back (accept, getsockname,
 /// recvfrom...), as stock's rsock_addrinfo_new with no canonname or
 /// inspectname.
-#[allow(dead_code)] // used by the Socket core issue
 pub fn from_sockaddr(
     ruby: &Ruby,
     sockaddr: &[u8],
@@ -242,7 +241,6 @@ fn with_rai<T>(ruby: &Ruby, rb_self: Value, f: impl FnOnce(&Rai) -> T) -> Result
 
 /// The packed sockaddr of an Addrinfo, or None for other objects (for
 /// callers that accept "a sockaddr String or an Addrinfo").
-#[allow(dead_code)] // used by the Socket core issue
 pub fn sockaddr_of(ruby: &Ruby, value: Value) -> Result<Option<Vec<u8>>, Error> {
     // A class test first: a failed try_convert builds an exception.
     if !value.is_kind_of(<Addrinfo as TypedData>::class(ruby))

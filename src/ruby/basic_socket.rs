@@ -8,7 +8,6 @@ use crate::errors::WouldBlock;
 use crate::errors::{self, protect};
 use crate::io_bridge::{self, Wait};
 use crate::ruby::{addrinfo, option};
-use magnus::scan_args::{get_kwargs, ScanArgsOpt, ScanArgsRequired};
 use magnus::{
     function, method,
     prelude::*,
@@ -16,7 +15,7 @@ use magnus::{
     scan_args::scan_args,
     Error, RClass, RString, Ruby, Value,
 };
-use magnus::{IntoValue, RHash};
+use magnus::IntoValue;
 use std::os::fd::RawFd;
 
 pub fn init(ruby: &Ruby) -> Result<RClass, Error> {
@@ -284,18 +283,6 @@ pub fn listen(ruby: &Ruby, rb_self: Value, backlog: Value) -> Result<i32, Error>
         return Err(errors::syserr(ruby, io_bridge::last_errno(), "listen(2)"));
     }
     Ok(0)
-}
-
-/// Splits `args` of a `*_nonblock` method: positional arguments, and the
-/// `exception:` keyword (raise unless it is exactly false, as stock).
-#[allow(dead_code)] // kept for the sendmsg/recvmsg branch; hot methods use nonblock_args
-pub fn exception_kwarg<Req: ScanArgsRequired, Opt: ScanArgsOpt>(
-    args: &[Value],
-) -> Result<(Req, Opt, bool), Error> {
-    let args = scan_args::<Req, Opt, (), (), RHash, ()>(args)?;
-    let kw = get_kwargs::<_, (), (Option<Value>,), ()>(args.keywords, &[], &["exception"])?;
-    let raise = !matches!(kw.optional.0, Some(v) if v.as_raw() == rb_sys::Qfalse as rb_sys::VALUE);
-    Ok((args.required, args.optional, raise))
 }
 
 /// The arguments of a native `__*_nonblock` method: `n` positional ones
