@@ -202,3 +202,23 @@ pub fn syserr_host_port(ruby: &Ruby, errno: i32, what: &str, host: Value, port: 
     };
     syserr(ruby, errno, &format!("{what} for {host} port {port}"))
 }
+
+/// What a *_nonblock method returns or raises when the call would block:
+/// `:wait_readable`/`:wait_writable` under `exception: false` (`raise`
+/// false), else the IO::WaitReadable/IO::WaitWritable flavoured exception
+/// with `what` as its message (stock's rb_readwrite_syserr_fail).
+pub fn nonblock_would_block(
+    ruby: &Ruby,
+    way: WouldBlock,
+    errno: i32,
+    raise: bool,
+    what: &str,
+) -> Result<Value, Error> {
+    if raise {
+        return Err(would_block(ruby, way, errno, what));
+    }
+    Ok(match way {
+        WouldBlock::Read => crate::convert::wait_readable(ruby),
+        WouldBlock::Write => crate::convert::wait_writable(ruby),
+    })
+}

@@ -197,13 +197,7 @@ pub fn inspect_head(family: i32, level: i32, ctype: i32) -> String {
             Some(name) => s.push_str(&format!(" {name}")),
             None => s.push_str(&format!(" cmsg_level:{level}")),
         }
-        let category = match level {
-            libc::IPPROTO_IP => Some(Category::IpOptname),
-            libc::IPPROTO_IPV6 => Some(Category::Ipv6Optname),
-            libc::IPPROTO_TCP => Some(Category::TcpOptname),
-            libc::IPPROTO_UDP => Some(Category::UdpOptname),
-            _ => None,
-        };
+        let category = crate::core::constants::ip_optname_category(level);
         match category.and_then(|c| named(c, ctype)) {
             Some(name) => s.push_str(&format!(" {name}")),
             None => s.push_str(&format!(" cmsg_type:{ctype}")),

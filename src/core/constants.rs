@@ -188,6 +188,18 @@ pub fn int_to_short_name(category: Category, value: i64) -> Option<&'static str>
     )
 }
 
+/// The option-name (and control-message type) category of an IP protocol
+/// level: IP_*, IPV6_*, TCP_* or UDP_* names; None for other levels.
+pub fn ip_optname_category(level: i32) -> Option<Category> {
+    match level {
+        libc::IPPROTO_IP => Some(Category::IpOptname),
+        libc::IPPROTO_IPV6 => Some(Category::Ipv6Optname),
+        libc::IPPROTO_TCP => Some(Category::TcpOptname),
+        libc::IPPROTO_UDP => Some(Category::UdpOptname),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,13 +37,7 @@ pub fn names(family: i32, level: i32, optname: i32) -> String {
             Some(name) => out.push_str(&format!(" {name}")),
             None => out.push_str(&format!(" level:{level}")),
         }
-        let category = match level {
-            libc::IPPROTO_IP => Some(Category::IpOptname),
-            libc::IPPROTO_IPV6 => Some(Category::Ipv6Optname),
-            libc::IPPROTO_TCP => Some(Category::TcpOptname),
-            libc::IPPROTO_UDP => Some(Category::UdpOptname),
-            _ => None,
-        };
+        let category = crate::core::constants::ip_optname_category(level);
         out.push(' ');
         match category {
             Some(c) => out.push_str(&optname_name(c)),

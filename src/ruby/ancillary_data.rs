@@ -572,15 +572,13 @@ fn sendmsg_internal(
             let fd = io_bridge::fd(ruby, sock)?;
             match io_bridge::send_once(fd, mesg, call)? {
                 Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
-                    if !exception {
-                        return Ok(ruby.to_symbol("wait_writable").as_value());
-                    }
-                    return Err(errors::would_block(
+                    return errors::nonblock_would_block(
                         ruby,
                         WouldBlock::Write,
                         libc::EAGAIN,
+                        exception,
                         "sendmsg(2) would block",
-                    ));
+                    );
                 }
                 other => other,
             }
@@ -814,15 +812,13 @@ fn recvmsg_internal(
                 let fd = io_bridge::fd(ruby, sock)?;
                 match call(fd) {
                     Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
-                        if !exception {
-                            return Ok(ruby.to_symbol("wait_readable").as_value());
-                        }
-                        return Err(errors::would_block(
+                        return errors::nonblock_would_block(
                             ruby,
                             WouldBlock::Read,
                             libc::EAGAIN,
+                            exception,
                             "recvmsg(2) would block",
-                        ));
+                        );
                     }
                     other => other,
                 }

@@ -8,6 +8,7 @@ use crate::errors::WouldBlock;
 use crate::errors::{self, protect};
 use crate::io_bridge::{self, Wait};
 use crate::ruby::{addrinfo, option};
+use magnus::IntoValue;
 use magnus::{
     function, method,
     prelude::*,
@@ -15,7 +16,6 @@ use magnus::{
     scan_args::scan_args,
     Error, RClass, RString, Ruby, Value,
 };
-use magnus::IntoValue;
 use std::os::fd::RawFd;
 
 pub fn init(ruby: &Ruby) -> Result<RClass, Error> {
@@ -402,15 +402,13 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
                 // As stock, a caller's buffer keeps its contents.
                 let errno = e.raw_os_error().unwrap_or(libc::EIO);
                 if errno == libc::EAGAIN {
-                    if !raise {
-                        return Ok(crate::convert::wait_readable(ruby));
-                    }
-                    return Err(errors::would_block(
+                    return errors::nonblock_would_block(
                         ruby,
                         WouldBlock::Read,
                         errno,
+                        raise,
                         "read would block",
-                    ));
+                    );
                 }
                 return Err(errors::syserr_plain(errno));
             }
@@ -461,15 +459,13 @@ fn write_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, 
         Err(e) => {
             let errno = e.raw_os_error().unwrap_or(libc::EIO);
             if errno == libc::EAGAIN {
-                if !raise {
-                    return Ok(crate::convert::wait_writable(ruby));
-                }
-                return Err(errors::would_block(
+                return errors::nonblock_would_block(
                     ruby,
                     WouldBlock::Write,
                     errno,
+                    raise,
                     "write would block",
-                ));
+                );
             }
             Err(errors::syserr_plain(errno))
         }
@@ -667,15 +663,13 @@ pub fn accept_nonblock_with(
             if !matches!(errno, libc::EAGAIN | libc::ECONNABORTED | libc::EPROTO) {
                 return Err(errors::syserr(ruby, errno, "accept(2)"));
             }
-            if !raise {
-                return Ok(crate::convert::wait_readable(ruby));
-            }
-            Err(errors::would_block(
+            errors::nonblock_would_block(
                 ruby,
                 WouldBlock::Read,
                 errno,
+                raise,
                 "accept(2) would block",
-            ))
+            )
         }
     }
 }

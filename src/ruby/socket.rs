@@ -148,13 +148,13 @@ fn connect_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value
     }
     let errno = io_bridge::last_error().raw_os_error().unwrap_or(libc::EIO);
     match errno {
-        libc::EINPROGRESS if !raise => Ok(crate::convert::wait_writable(ruby)),
-        libc::EINPROGRESS => Err(errors::would_block(
+        libc::EINPROGRESS => errors::nonblock_would_block(
             ruby,
             WouldBlock::Write,
             errno,
+            raise,
             "connect(2) would block",
-        )),
+        ),
         libc::EISCONN if !raise => Ok(0_i32.into_value_with(ruby)),
         _ => Err(errors::syserr_sockaddr(ruby, errno, "connect(2)", &addr)),
     }
@@ -480,16 +480,22 @@ pub(crate) fn make_hostent(
     Ok(out)
 }
 
-/// Socket.gethostbyname(host) (deprecated): addresses as packed bytes.
-fn s_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
-    warn(c"Socket.gethostbyname is deprecated; use Addrinfo.getaddrinfo instead.")?;
+/// The lookup behind Socket.gethostbyname and TCPSocket.gethostbyname:
+/// stream addresses of any family, with the canonical name.
+pub(crate) fn hostent_lookup(ruby: &Ruby, host: Value) -> Result<Vec<AddrInfo>, Error> {
     let hints = Hints {
         family: libc::AF_UNSPEC,
         socktype: libc::SOCK_STREAM,
         protocol: 0,
         flags: libc::AI_CANONNAME,
     };
-    let list = resolution::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
+    resolution::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)
+}
+
+/// Socket.gethostbyname(host) (deprecated): addresses as packed bytes.
+fn s_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
+    warn(c"Socket.gethostbyname is deprecated; use Addrinfo.getaddrinfo instead.")?;
+    let list = hostent_lookup(ruby, host)?;
     make_hostent(ruby, host, &list, |sa| {
         let bytes = match sockaddr::family(sa) {
             libc::AF_INET => sa.get(4..8),

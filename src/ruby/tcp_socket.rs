@@ -4,10 +4,7 @@ use crate::core::resolve;
 use crate::errors;
 use crate::io_bridge;
 use crate::ruby::ip_socket::{init_inetsock, InetArgs, InetRole};
-use crate::ruby::{
-    resolution,
-    socket::{make_hostent, make_ipaddr, warn},
-};
+use crate::ruby::socket::{hostent_lookup, make_hostent, make_ipaddr, warn};
 use magnus::{
     function, method,
     prelude::*,
@@ -143,13 +140,7 @@ fn reword_connect_error(ruby: &Ruby, err: Error, host: Value, port: Value) -> Er
 /// numeric addresses...].
 fn gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
     warn(c"TCPSocket.gethostbyname is deprecated; use Addrinfo.getaddrinfo instead.")?;
-    let hints = resolve::Hints {
-        family: libc::AF_UNSPEC,
-        socktype: libc::SOCK_STREAM,
-        protocol: 0,
-        flags: libc::AI_CANONNAME,
-    };
-    let list = resolution::getaddrinfo(ruby, host, ruby.qnil().as_value(), hints, true, None)?;
+    let list = hostent_lookup(ruby, host)?;
     make_hostent(ruby, host, &list, |sa| {
         make_ipaddr(ruby, sa).map(|s| s.as_value())
     })
