@@ -7,7 +7,8 @@ use crate::errors::{self, protect};
 use magnus::{
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
-    Error, RString, Ruby, Symbol, Value,
+    value::LazyId,
+    Error, RHash, RString, Ruby, Symbol, Value,
 };
 
 /// NUM2INT: Integer (or anything with to_int, Float truncated) to a C int,
@@ -300,6 +301,53 @@ pub fn check_arity(ruby: &Ruby, given: usize, min: usize, max: usize) -> Result<
         ruby.exception_arg_error(),
         format!("wrong number of arguments (given {given}, expected {expected})"),
     ))
+}
+
+/// Splits off the keyword Hash when the caller passed keywords; a Hash
+/// passed positionally stays an argument, as for a C method taking `:`.
+pub fn split_keywords(args: &[Value]) -> (&[Value], Option<RHash>) {
+    // SAFETY: rb_keyword_given_p only reads the current frame's flags.
+    let given = unsafe { rb_sys::rb_keyword_given_p() } != 0;
+    match args.split_last() {
+        Some((&last, rest)) if given => match RHash::from_value(last) {
+            Some(hash) => (rest, Some(hash)),
+            None => (args, None),
+        },
+        _ => (args, None),
+    }
+}
+
+/// rb_get_kwargs for optional keywords `names` (IDs interned once, unlike
+/// magnus' get_kwargs, which interns them on every call): their values, and
+/// Ruby's ArgumentError ("unknown keyword: :x") for any other key.
+pub fn optional_keywords<const N: usize>(
+    ruby: &Ruby,
+    hash: RHash,
+    names: &[&LazyId; N],
+) -> Result<[Option<Value>; N], Error> {
+    let ids: [rb_sys::ID; N] =
+        std::array::from_fn(|i| magnus::rb_sys::AsRawId::as_raw(LazyId::get_inner_with(names[i], ruby)));
+    let mut values = [rb_sys::Qundef as rb_sys::VALUE; N];
+    // SAFETY: `ids` and `values` hold N entries each, as the counts say;
+    // rb_get_kwargs raises ArgumentError for unknown keys, caught by protect.
+    protect(|| unsafe {
+        rb_sys::rb_get_kwargs(hash.as_raw(), ids.as_ptr(), 0, N as i32, values.as_mut_ptr());
+        rb_sys::Qnil as rb_sys::VALUE
+    })?;
+    Ok(values.map(|v| {
+        // SAFETY: every entry is Qundef or a value rb_get_kwargs read from the Hash.
+        (v != rb_sys::Qundef as rb_sys::VALUE).then(|| unsafe { Value::from_raw(v) })
+    }))
+}
+
+/// A new US-ASCII String (constant names, as rb_id2str spells them),
+/// without rb_enc_associate's checks: it showed in recvfrom profiles.
+pub fn usascii_str(text: &str) -> RString {
+    // SAFETY: rb_usascii_str_new copies `text.len()` bytes from a live
+    // slice; it only allocates.
+    let raw = unsafe { rb_sys::rb_usascii_str_new(text.as_ptr().cast(), text.len() as _) };
+    // SAFETY: it returns a String.
+    RString::from_value(unsafe { Value::from_raw(raw) }).expect("a String")
 }
 
 /// A Symbol interned once (`:wait_readable` and the like, returned on hot

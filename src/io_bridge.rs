@@ -269,8 +269,9 @@ fn attempt<T>(
 
 /// Runs `one_try` on the IO's current fd until it does not report EAGAIN or
 /// EINTR, waiting for `event` in between. The fd is re-read on every try, so
-/// a close from another thread is noticed.
-fn retry_loop<T>(
+/// a close from another thread is noticed. `one_try` runs with the GVL held
+/// and makes its call through `try_once`.
+pub fn retry_loop<T>(
     ruby: &Ruby,
     io: Value,
     event: Wait,
@@ -289,10 +290,16 @@ fn retry_loop<T>(
     }
 }
 
+/// One try of a call that cannot block, with the GVL released when other
+/// threads exist (see `attempt`).
+pub fn try_once<T>(fd: RawFd, call: &mut impl FnMut(RawFd) -> io::Result<T>) -> Outcome<T> {
+    attempt(fd, others_exist(), call)
+}
+
 /// Runs a receive-family `call` until it does not report EAGAIN or EINTR,
 /// waiting for `event` in between. `call` must not block, and may run without
-/// the GVL (see `attempt`): the buffer it writes must be pinned (a locked
-/// string, as basic_socket::recv_into does). Sends go through `retry_send`.
+/// the GVL (see `attempt`): the buffer it writes must be pinned (Rust memory;
+/// basic_socket::recv_into locks a String per try). Sends use `retry_send`.
 pub fn retry<T>(
     ruby: &Ruby,
     io: Value,
@@ -643,70 +650,86 @@ pub fn last_errno() -> i32 {
     last_error().raw_os_error().unwrap_or(libc::EIO)
 }
 
+/// A packed sockaddr a system call filled in, kept on the stack (no heap
+/// allocation per recvfrom or getsockname); derefs to its bytes.
+#[derive(Clone, Copy)]
+pub struct SockAddrBuf {
+    bytes: [u8; SOCKADDR_BUF_LEN],
+    len: usize,
+}
+
+const SOCKADDR_BUF_LEN: usize = std::mem::size_of::<libc::sockaddr_storage>();
+
+impl SockAddrBuf {
+    pub fn new() -> Self {
+        SockAddrBuf {
+            bytes: [0; SOCKADDR_BUF_LEN],
+            len: 0,
+        }
+    }
+
+    /// Runs `call` with the buffer as (sockaddr pointer, in/out length), as
+    /// getsockname/recvfrom/accept4 take them, and keeps the length it
+    /// reports (capped at the buffer: the kernel reports a truncated
+    /// address's full length).
+    fn fill<T>(&mut self, call: impl FnOnce(*mut libc::sockaddr, *mut libc::socklen_t) -> T) -> T {
+        let mut len = SOCKADDR_BUF_LEN as libc::socklen_t;
+        let out = call(self.bytes.as_mut_ptr().cast(), &mut len);
+        self.len = (len as usize).min(SOCKADDR_BUF_LEN);
+        out
+    }
+}
+
+impl Default for SockAddrBuf {
+    fn default() -> Self {
+        SockAddrBuf::new()
+    }
+}
+
+impl std::ops::Deref for SockAddrBuf {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
 /// A packed sockaddr filled by a getsockname-style call.
 fn name_with(
     fd: RawFd,
     call: unsafe extern "C" fn(RawFd, *mut libc::sockaddr, *mut libc::socklen_t) -> libc::c_int,
-) -> io::Result<Vec<u8>> {
-    // SAFETY: sockaddr_storage is plain old data, valid when zeroed.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    // SAFETY: the call writes at most `len` bytes into storage.
-    cvt(unsafe {
-        call(
-            fd,
-            (&mut storage as *mut libc::sockaddr_storage).cast(),
-            &mut len,
-        )
-    })?;
-    let len = (len as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
-    // SAFETY: storage is a live local of at least `len` bytes.
-    Ok(unsafe {
-        std::slice::from_raw_parts(
-            (&storage as *const libc::sockaddr_storage).cast::<u8>(),
-            len,
-        )
-    }
-    .to_vec())
+) -> io::Result<SockAddrBuf> {
+    let mut addr = SockAddrBuf::new();
+    // SAFETY: the call writes at most `len` bytes at the pointer `fill`
+    // passes: the buffer's own size.
+    cvt(addr.fill(|sa, len| unsafe { call(fd, sa, len) }))?;
+    Ok(addr)
 }
 
 /// getsockname(2) as packed bytes.
-pub fn sock_name(fd: RawFd) -> io::Result<Vec<u8>> {
+pub fn sock_name(fd: RawFd) -> io::Result<SockAddrBuf> {
     name_with(fd, libc::getsockname)
 }
 
 /// getpeername(2) as packed bytes.
-pub fn peer_name(fd: RawFd) -> io::Result<Vec<u8>> {
+pub fn peer_name(fd: RawFd) -> io::Result<SockAddrBuf> {
     name_with(fd, libc::getpeername)
 }
 
 /// One recvfrom(2) try into `len` bytes at `ptr` (MSG_DONTWAIT added):
 /// the byte count and the sender's packed sockaddr (empty when none).
-pub fn recv_from(fd: RawFd, ptr: *mut u8, len: usize, flags: i32) -> io::Result<(usize, Vec<u8>)> {
-    // SAFETY: sockaddr_storage is plain old data, valid when zeroed.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let mut alen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+pub fn recv_from(
+    fd: RawFd,
+    ptr: *mut u8,
+    len: usize,
+    flags: i32,
+) -> io::Result<(usize, SockAddrBuf)> {
+    let mut addr = SockAddrBuf::new();
     // SAFETY: the caller guarantees ptr has room for len bytes; the address
-    // is written into storage, at most alen bytes.
-    let n = cvt(unsafe {
-        libc::recvfrom(
-            fd,
-            ptr.cast(),
-            len,
-            flags | libc::MSG_DONTWAIT,
-            (&mut storage as *mut libc::sockaddr_storage).cast(),
-            &mut alen,
-        )
-    })?;
-    let alen = (alen as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
-    // SAFETY: storage is a live local of at least `alen` bytes.
-    let addr = unsafe {
-        std::slice::from_raw_parts(
-            (&storage as *const libc::sockaddr_storage).cast::<u8>(),
-            alen,
-        )
-    }
-    .to_vec();
+    // is written into `addr`'s buffer, at most the length `fill` passes.
+    let n = cvt(addr.fill(|sa, alen| unsafe {
+        libc::recvfrom(fd, ptr.cast(), len, flags | libc::MSG_DONTWAIT, sa, alen)
+    }))?;
     Ok((n as usize, addr))
 }
 

@@ -51,6 +51,20 @@ class BasicSocketTest < Minitest::Test
     assert_equal "", @b.recv(10)
   end
 
+  # As stock (rb_str_locktmp_ensure around each try): the buffer is locked
+  # only during the system call, so another thread may change it while the
+  # receive waits, and the receive then still fills it.
+  def test_recv_outbuf_is_not_locked_while_waiting
+    buf = String.new("old")
+    t = Thread.new { @a.recv(10, 0, buf) }
+    Thread.pass until t.status == "sleep"
+    buf << " and changed while waiting"
+    buf.replace("x")
+    @b.send("hi", 0)
+    assert_same buf, t.value
+    assert_equal "hi", buf
+  end
+
   def test_recv_refuses_buffered_io
     @a.write("abc")
     assert_equal "ab", @b.gets(2)

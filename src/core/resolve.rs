@@ -360,7 +360,7 @@ pub fn getnameinfo(sa: &[u8], flags: i32) -> Result<(Vec<u8>, Vec<u8>), GaiError
         if let (Ok(host), Some(port)) = (sockaddr::numeric_host(sa), sockaddr::port(sa)) {
             let mut serv = String::with_capacity(5);
             sockaddr::push_u32(&mut serv, port as u32);
-            return Ok((host.into_bytes(), serv.into_bytes()));
+            return Ok((host.as_bytes().to_vec(), serv.into_bytes()));
         }
     }
     // glibc reads sun_path up to a NUL whatever the length: give it stock's

@@ -149,18 +149,112 @@ fn scope_by_name(ip: &Ipv6Addr) -> bool {
 
 /// The name of interface `index`, if it has one.
 pub fn if_name(index: u32) -> Option<String> {
+    let mut name = Text::new();
+    if_name_into(index, &mut name).then(|| String::from_utf8_lossy(name.as_bytes()).into_owned())
+}
+
+/// Appends the name of interface `index` (its raw bytes, as getnameinfo
+/// gives them); false if it has none.
+fn if_name_into(index: u32, out: &mut Text) -> bool {
     let mut buf = [0u8; libc::IF_NAMESIZE];
     // SAFETY: if_indextoname writes at most IF_NAMESIZE bytes into buf.
     let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr().cast()) };
     if p.is_null() {
-        return None;
+        return false;
     }
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    Some(String::from_utf8_lossy(&buf[..end]).into_owned())
+    out.push_bytes(&buf[..end])
+}
+
+/// Short text built on the stack: numeric hosts and ports are formatted on
+/// hot paths (recvfrom, ip_unpack, inspect) without a heap allocation. The
+/// longest numeric host is an IPv6 address with an interface name as its
+/// scope (45 + 1 + 15 bytes); longer writes are refused, not truncated.
+#[derive(Clone, Copy)]
+pub struct Text {
+    buf: [u8; 64],
+    len: u8,
+}
+
+impl Text {
+    pub fn new() -> Self {
+        Text {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
+    }
+
+    /// Appends raw bytes; false (and nothing appended) if they do not fit.
+    pub fn push_bytes(&mut self, b: &[u8]) -> bool {
+        let at = self.len as usize;
+        let end = at + b.len();
+        if end > self.buf.len() {
+            return false;
+        }
+        self.buf[at..end].copy_from_slice(b);
+        self.len = end as u8;
+        true
+    }
+
+    /// The text as a str, lossily: only an interface name can bring bytes
+    /// that are not UTF-8.
+    pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.as_bytes())
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::new()
+    }
+}
+
+impl std::fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.push_bytes(s.as_bytes()) {
+            Ok(())
+        } else {
+            Err(std::fmt::Error)
+        }
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.to_str_lossy().fmt(f)
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+/// Where the numeric formatters write: ASCII only (digits, dots, colons,
+/// hex letters), so a String stays valid UTF-8.
+pub trait AsciiOut {
+    fn push_ascii(&mut self, bytes: &[u8]);
+}
+
+impl AsciiOut for Text {
+    fn push_ascii(&mut self, bytes: &[u8]) {
+        self.push_bytes(bytes);
+    }
+}
+
+impl AsciiOut for String {
+    fn push_ascii(&mut self, bytes: &[u8]) {
+        self.extend(bytes.iter().map(|&b| b as char));
+    }
 }
 
 /// Decimal digits of `v`, without the formatting machinery.
-pub fn push_u32(out: &mut String, v: u32) {
+pub fn push_u32(out: &mut impl AsciiOut, v: u32) {
     let mut buf = [0u8; 10];
     let mut i = buf.len();
     let mut v = v;
@@ -172,28 +266,52 @@ pub fn push_u32(out: &mut String, v: u32) {
             break;
         }
     }
-    out.extend(buf[i..].iter().map(|&b| b as char));
+    out.push_ascii(&buf[i..]);
 }
 
 /// Dotted-quad text, without the formatting machinery (a hot path).
-pub fn format_ipv4(o: [u8; 4], out: &mut String) {
-    for (i, b) in o.iter().enumerate() {
+pub fn format_ipv4(o: [u8; 4], out: &mut impl AsciiOut) {
+    let mut buf = [0u8; 15];
+    let mut n = 0;
+    for (i, &b) in o.iter().enumerate() {
         if i > 0 {
-            out.push('.');
+            buf[n] = b'.';
+            n += 1;
         }
-        if *b >= 100 {
-            out.push((b'0' + b / 100) as char);
+        if b >= 100 {
+            buf[n] = b'0' + b / 100;
+            n += 1;
         }
-        if *b >= 10 {
-            out.push((b'0' + (b / 10) % 10) as char);
+        if b >= 10 {
+            buf[n] = b'0' + (b / 10) % 10;
+            n += 1;
         }
-        out.push((b'0' + b % 10) as char);
+        buf[n] = b'0' + b % 10;
+        n += 1;
     }
+    out.push_ascii(&buf[..n]);
+}
+
+/// Lower-case hex digits of `v` without leading zeros, as "%x" prints them.
+fn push_hex(out: &mut impl AsciiOut, v: u16) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 4];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = DIGITS[(v & 0xf) as usize];
+        v >>= 4;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_ascii(&buf[i..]);
 }
 
 /// inet_ntop(AF_INET6) as glibc formats it: RFC 5952 zero compression, and
 /// the dotted tail for v4-mapped and v4-compatible addresses.
-pub fn format_ipv6(ip: &Ipv6Addr, out: &mut String) {
+pub fn format_ipv6(ip: &Ipv6Addr, out: &mut impl AsciiOut) {
     let w = ip.segments();
     // The longest run of zero words (first one on ties), if 2 or longer.
     let (mut best, mut cur) = ((0usize, 0usize), (0usize, 0usize));
@@ -217,28 +335,28 @@ pub fn format_ipv6(ip: &Ipv6Addr, out: &mut String) {
         if let Some((base, len)) = best {
             if i >= base && i < base + len {
                 if i == base {
-                    out.push(':');
+                    out.push_ascii(b":");
                 }
                 continue;
             }
         }
         if i != 0 {
-            out.push(':');
+            out.push_ascii(b":");
         }
         if i == 6 {
             if let Some((0, len)) = best {
                 if len == 6 || (len == 5 && w[5] == 0xffff) {
                     let o = ip.octets();
-                    let _ = write!(out, "{}.{}.{}.{}", o[12], o[13], o[14], o[15]);
+                    format_ipv4([o[12], o[13], o[14], o[15]], out);
                     return;
                 }
             }
         }
-        let _ = write!(out, "{word:x}");
+        push_hex(out, word);
     }
     if let Some((base, len)) = best {
         if base + len == 8 {
-            out.push(':');
+            out.push_ascii(b":");
         }
     }
 }
@@ -246,31 +364,27 @@ pub fn format_ipv6(ip: &Ipv6Addr, out: &mut String) {
 /// getnameinfo(NI_NUMERICHOST) of an AF_INET/AF_INET6 sockaddr, as glibc
 /// gives it; the EAI_* error it returns otherwise (short sockaddr, other
 /// family).
-pub fn numeric_host(sa: &[u8]) -> Result<String, i32> {
+pub fn numeric_host(sa: &[u8]) -> Result<Text, i32> {
+    let mut s = Text::new();
     match family(sa) {
         libc::AF_INET if sa.len() >= SOCKADDR_IN_LEN => {
-            let mut s = String::with_capacity(15);
             format_ipv4(ipv4(sa).ok_or(libc::EAI_FAMILY)?.octets(), &mut s);
-            Ok(s)
         }
         libc::AF_INET6 if sa.len() >= SOCKADDR_IN6_LEN => {
             let ip = ipv6(sa).ok_or(libc::EAI_FAMILY)?;
-            let mut s = String::with_capacity(46);
             format_ipv6(&ip, &mut s);
             let scope = scope_id(sa).unwrap_or(0);
             if scope != 0 {
-                s.push('%');
-                match scope_by_name(&ip).then(|| if_name(scope)).flatten() {
-                    Some(name) => s.push_str(&name),
-                    None => {
-                        let _ = write!(s, "{scope}");
-                    }
+                let _ = s.write_char('%');
+                let named = scope_by_name(&ip) && if_name_into(scope, &mut s);
+                if !named {
+                    push_u32(&mut s, scope);
                 }
             }
-            Ok(s)
         }
-        _ => Err(libc::EAI_FAMILY),
+        _ => return Err(libc::EAI_FAMILY),
     }
+    Ok(s)
 }
 
 fn is_print_no_space(b: u8) -> bool {
@@ -332,10 +446,10 @@ pub fn inspect(sa: &[u8], out: &mut Vec<u8>) -> Result<(), i32> {
             } else {
                 let host = numeric_host(sa)?;
                 match port(sa).unwrap_or(0) {
-                    0 => s.push_str(&host),
+                    0 => s.push_str(&host.to_str_lossy()),
                     p => {
                         s.push('[');
-                        s.push_str(&host);
+                        s.push_str(&host.to_str_lossy());
                         s.push_str("]:");
                         push_u32(&mut s, p as u32);
                     }
@@ -451,7 +565,7 @@ fn inspect_packet(sa: &[u8], s: &mut String) {
 
 /// The `[family, port, host, numeric_host]`-free part shared by IP readers:
 /// the (host, port) of an IP sockaddr, numeric.
-pub fn ip_unpack(sa: &[u8]) -> Result<(String, u16), i32> {
+pub fn ip_unpack(sa: &[u8]) -> Result<(Text, u16), i32> {
     let host = numeric_host(sa)?;
     Ok((host, port(sa).unwrap_or(0)))
 }

@@ -3,7 +3,7 @@
 //! ruby/resolution.rs, shared with the Socket class methods.
 
 use crate::convert::{
-    check_arity, family_arg, num2int, socktype_arg, string_value, string_value_cstr,
+    self, check_arity, family_arg, num2int, socktype_arg, string_value, string_value_cstr,
 };
 use crate::core::constants::{self, Category};
 use crate::core::resolve::{self, AddrInfo, GaiError, Hints};
@@ -16,9 +16,8 @@ use magnus::{
     function, gc, method,
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
-    scan_args::get_kwargs,
-    value::Opaque,
-    DataTypeFunctions, Error, RArray, RClass, RHash, RString, Ruby, TypedData, Value,
+    value::{LazyId, Opaque},
+    DataTypeFunctions, Error, RArray, RClass, RString, Ruby, TypedData, Value,
 };
 use std::cell::RefCell;
 
@@ -483,27 +482,24 @@ fn unix_rai(ruby: &Ruby, path: RString, socktype: i32) -> Result<Rai, Error> {
 
 /// Splits off the keyword hash when the caller passed keywords, and reads
 /// `timeout:` (Ruby 3.3+) from it; other keywords are rejected as Ruby does.
-fn timeout_kwarg(args: &[Value]) -> Result<(&[Value], Option<f64>), Error> {
-    // SAFETY: rb_keyword_given_p only reads the current frame's flags.
-    let given = unsafe { rb_sys::rb_keyword_given_p() } != 0;
-    let hash = match args.last() {
-        Some(&last) if given => RHash::from_value(last),
-        _ => None,
-    };
-    let Some(hash) = hash else {
+fn timeout_kwarg<'a>(ruby: &Ruby, args: &'a [Value]) -> Result<(&'a [Value], Option<f64>), Error> {
+    let (args, keywords) = convert::split_keywords(args);
+    let Some(hash) = keywords else {
         return Ok((args, None));
     };
-    let kw = get_kwargs::<_, (), (Option<Value>,), ()>(hash, &[], &["timeout"])?;
-    let timeout = match kw.optional.0 {
+    let [timeout] = convert::optional_keywords(ruby, hash, &[&TIMEOUT])?;
+    let timeout = match timeout {
         Some(v) if !v.is_nil() => Some(f64::try_convert(v)?),
         _ => None,
     };
-    Ok((&args[..args.len() - 1], timeout))
+    Ok((args, timeout))
 }
+
+static TIMEOUT: LazyId = LazyId::new("timeout");
 
 /// Addrinfo.getaddrinfo(node, service [, family, socktype, protocol, flags], timeout: nil)
 fn s_getaddrinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
-    let (args, timeout) = timeout_kwarg(args)?;
+    let (args, timeout) = timeout_kwarg(ruby, args)?;
     check_arity(ruby, args.len(), 2, 6)?;
     let nil = ruby.qnil().as_value();
     let arg = |i: usize| args.get(i).copied().unwrap_or(nil);
@@ -797,25 +793,38 @@ fn nameinfo(ruby: &Ruby, rai: &Rai, flags: i32) -> Result<(Vec<u8>, Vec<u8>), Er
     getnameinfo_blocking(ruby, rai.sa(), flags)
 }
 
+/// The numeric host and port of an IP Addrinfo, formatted in place (no
+/// copy of the sockaddr); "need IPv4 or IPv6 address" for other families.
+/// A sockaddr the fast formatter refuses (truncated) goes to getnameinfo,
+/// for its exact answer or error.
+fn numeric_ip(ruby: &Ruby, rb_self: Value) -> Result<(sockaddr::Text, u16), Error> {
+    let fast = with_rai(ruby, rb_self, |rai| {
+        is_ip(rai.afamily()).then(|| sockaddr::ip_unpack(rai.sa()).ok())
+    })?;
+    match fast {
+        None => Err(need_ip(ruby)),
+        Some(Some(host_port)) => Ok(host_port),
+        Some(None) => {
+            let rai = with_rai(ruby, rb_self, Rai::clone)?;
+            let (h, p) = nameinfo(ruby, &rai, resolve::NUMERIC)?;
+            let mut host = sockaddr::Text::new();
+            host.push_bytes(&h);
+            Ok((host, atoi(&p) as u16))
+        }
+    }
+}
+
 /// Addrinfo#ip_unpack -> [address, port]
 fn ip_unpack(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
-    let rai = with_rai(ruby, rb_self, Rai::clone)?;
-    if !is_ip(rai.afamily()) {
-        return Err(need_ip(ruby));
-    }
-    let (h, p) = nameinfo(ruby, &rai, resolve::NUMERIC)?;
-    let port = ruby.integer_from_i64(atoi(&p) as i64).as_value();
-    Ok(ruby.ary_new_from_values(&[ruby.str_from_slice(&h).as_value(), port]))
+    let (host, port) = numeric_ip(ruby, rb_self)?;
+    let port = ruby.integer_from_i64(port as i64).as_value();
+    Ok(ruby.ary_new_from_values(&[ruby.str_from_slice(host.as_bytes()).as_value(), port]))
 }
 
 /// Addrinfo#ip_address
 fn ip_address(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
-    let rai = with_rai(ruby, rb_self, Rai::clone)?;
-    if !is_ip(rai.afamily()) {
-        return Err(need_ip(ruby));
-    }
-    let (h, _) = nameinfo(ruby, &rai, resolve::NUMERIC)?;
-    Ok(ruby.str_from_slice(&h))
+    let (host, _) = numeric_ip(ruby, rb_self)?;
+    Ok(ruby.str_from_slice(host.as_bytes()))
 }
 
 /// Addrinfo#ip_port
@@ -988,8 +997,8 @@ fn getnameinfo(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Er
 // Marshal
 
 /// A frozen US-ASCII String for a constant name, as rb_id2str gives.
-fn name_str(ruby: &Ruby, name: &str) -> Value {
-    let s = ruby.enc_str_new(name, ruby.usascii_encoding());
+fn name_str(name: &str) -> Value {
+    let s = convert::usascii_str(name);
     s.freeze();
     s.as_value()
 }
@@ -1008,7 +1017,7 @@ fn marshal_dump(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
         let n = const_name(Category::SockType, rai.socktype).ok_or_else(|| {
             errors::socket_error(ruby, format!("unknown socktype: {}", rai.socktype))
         })?;
-        name_str(ruby, n)
+        name_str(n)
     };
     let protocol = if rai.protocol == 0 {
         ruby.integer_from_i64(0).as_value()
@@ -1016,7 +1025,7 @@ fn marshal_dump(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
         let n = const_name(Category::IpProto, rai.protocol).ok_or_else(|| {
             errors::socket_error(ruby, format!("unknown IP protocol: {}", rai.protocol))
         })?;
-        name_str(ruby, n)
+        name_str(n)
     } else {
         return Err(errors::socket_error(
             ruby,
@@ -1035,9 +1044,9 @@ fn marshal_dump(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
     };
     let nil = ruby.qnil().as_value();
     Ok(ruby.ary_new_from_values(&[
-        name_str(ruby, afamily),
+        name_str(afamily),
         sa,
-        name_str(ruby, &pfamily),
+        name_str(&pfamily),
         socktype,
         protocol,
         rai.canonname.map_or(nil, |v| ruby.get_inner(v)),

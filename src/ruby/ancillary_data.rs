@@ -10,6 +10,7 @@ use crate::core::cmsg::{self, In6Pktinfo, InPktinfo, Outgoing};
 use crate::errors::{self, protect, WouldBlock};
 use crate::io_bridge::{self, Wait};
 use crate::ruby::addrinfo;
+use crate::ruby::socket::SOCKET;
 use magnus::{
     function, method,
     prelude::*,
@@ -28,9 +29,6 @@ static ANCILLARY_DATA: Lazy<RClass> = Lazy::new(|ruby| {
         .const_get("AncillaryData")
         .expect("Socket::AncillaryData")
 });
-
-static SOCKET: Lazy<RClass> =
-    Lazy::new(|ruby| ruby.class_object().const_get("Socket").expect("Socket"));
 
 pub fn init(ruby: &Ruby, socket: RClass) -> Result<RClass, Error> {
     let class = socket.define_class("AncillaryData", ruby.class_object())?;

@@ -6,7 +6,8 @@ use crate::convert::{
 use crate::core::sockaddr_message;
 use crate::errors::WouldBlock;
 use crate::errors::{self, protect};
-use crate::io_bridge::{self, Wait};
+use crate::core::resolve::SmallBytes;
+use crate::io_bridge::{self, SockAddrBuf, Wait};
 use crate::ruby::{addrinfo, option};
 use magnus::IntoValue;
 use magnus::{
@@ -76,8 +77,11 @@ pub fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error>
     let (mesg, flags) = (args[0], args[1]);
     let mesg = string_value(mesg)?;
     let dest = match args.get(2) {
-        // SAFETY: the bytes are copied before any other Ruby call.
-        Some(&to) if !to.is_nil() => Some(unsafe { sockaddr_arg(ruby, to)?.as_slice() }.to_vec()),
+        // SAFETY: the bytes are copied (inline when short) before any other
+        // Ruby call.
+        Some(&to) if !to.is_nil() => {
+            Some(SmallBytes::new(unsafe { sockaddr_arg(ruby, to)?.as_slice() }))
+        }
         _ => None,
     };
     // As stock: the stream is checked before the flags are converted.
@@ -130,22 +134,49 @@ pub fn recv_buffer(outbuf: Option<Value>, buflen: i32) -> Result<RString, Error>
         }
         Some(v) => {
             let s = string_value(v)?;
-            let len = s.len() as i64;
-            // SAFETY: both raise (FrozenError, ArgumentError) through protect.
-            protect(|| unsafe {
-                if len >= buflen as i64 {
-                    rb_sys::rb_str_modify(s.as_raw());
-                } else {
-                    rb_sys::rb_str_modify_expand(s.as_raw(), (buflen as i64 - len) as _);
-                }
-            })?;
+            make_room(s, buflen)?;
             Ok(s)
         }
     }
 }
 
-/// Runs a receive into `buf` (at most `buflen` bytes) with the string locked
-/// against changes by other threads while we wait, as stock locks it.
+/// Makes `s` writable (unshared, not frozen) with room for `buflen` bytes.
+fn make_room(s: RString, buflen: i32) -> Result<(), Error> {
+    let len = s.len() as i64;
+    // SAFETY: both raise (FrozenError, ArgumentError) through protect.
+    protect(|| unsafe {
+        if len >= buflen as i64 {
+            rb_sys::rb_str_modify(s.as_raw());
+        } else {
+            rb_sys::rb_str_modify_expand(s.as_raw(), (buflen as i64 - len) as _);
+        }
+    })
+}
+
+/// string.c's STR_TMPLOCK, the flag rb_str_locktmp sets.
+const STR_TMPLOCK: rb_sys::VALUE = rb_sys::ruby_fl_type::RUBY_FL_USER7 as rb_sys::VALUE;
+
+/// rb_str_locktmp. It raises only for a string already locked, so only
+/// that case pays for rb_protect (a receive buffer is almost always new).
+fn lock_tmp(buf: RString) -> Result<(), Error> {
+    // SAFETY: reading the flags word of a live String object.
+    let flags = unsafe { (*(buf.as_raw() as *const rb_sys::RBasic)).flags };
+    if flags & STR_TMPLOCK != 0 {
+        // SAFETY: raises RuntimeError ("temporal locking already locked
+        // string"); protect catches it.
+        protect(|| unsafe { rb_sys::rb_str_locktmp(buf.as_raw()) })?;
+    } else {
+        // SAFETY: the string is not locked, so rb_str_locktmp cannot raise.
+        unsafe { rb_sys::rb_str_locktmp(buf.as_raw()) };
+    }
+    Ok(())
+}
+
+/// Runs a receive into `buf` (at most `buflen` bytes), waiting while there
+/// is nothing to read. As stock's rb_str_locktmp_ensure, the string is
+/// locked against changes by other threads during each try only, not while
+/// waiting; another thread may change it meanwhile, so a retry first makes
+/// room in it again.
 pub fn recv_into(
     ruby: &Ruby,
     io: Value,
@@ -153,16 +184,20 @@ pub fn recv_into(
     buflen: usize,
     mut call: impl FnMut(i32, *mut u8, usize) -> std::io::Result<usize>,
 ) -> io_bridge::Outcome<usize> {
-    // SAFETY: rb_str_locktmp raises if the string is already locked.
-    protect(|| unsafe { rb_sys::rb_str_locktmp(buf.as_raw()) })?;
-    let outcome = io_bridge::retry(ruby, io, Wait::Readable, |fd| {
-        // SAFETY: the string is locked and has room for buflen bytes (ensured
-        // by recv_buffer); the GVL is held during the call.
+    let mut retried = false;
+    let outcome = io_bridge::retry_loop(ruby, io, Wait::Readable, |fd| {
+        if retried {
+            make_room(buf, buflen as i32)?;
+        }
+        retried = true;
+        lock_tmp(buf)?;
+        // SAFETY: the string is locked and has room for buflen bytes.
         let ptr = unsafe { rb_sys::RSTRING_PTR(buf.as_raw()) } as *mut u8;
-        call(fd, ptr, buflen)
+        let result = io_bridge::try_once(fd, &mut |fd| call(fd, ptr, buflen));
+        // SAFETY: we locked it above; unlocking a locked string does not raise.
+        unsafe { rb_sys::rb_str_unlocktmp(buf.as_raw()) };
+        result
     });
-    // SAFETY: we locked it above; unlocking a locked string does not raise.
-    unsafe { rb_sys::rb_str_unlocktmp(buf.as_raw()) };
     if let Ok(Ok(n)) = outcome {
         // SAFETY: n <= buflen bytes were written into the string's buffer.
         unsafe { rb_sys::rb_str_set_len(buf.as_raw(), n as _) };
@@ -179,7 +214,7 @@ pub fn receive(
     rb_self: Value,
     args: &[Value],
     sender: bool,
-) -> Result<(RString, Vec<u8>), Error> {
+) -> Result<(RString, SockAddrBuf), Error> {
     check_arity(ruby, args.len(), 1, 3)?;
     let flags = crate::convert::opt_int(args.get(1).copied(), 0)?;
     let buflen = num2int(args[0])?;
@@ -191,7 +226,7 @@ pub fn receive(
             "recv for buffered IO",
         ));
     }
-    let mut from = Vec::new();
+    let mut from = SockAddrBuf::new();
     let outcome = recv_into(ruby, rb_self, buf, buflen as usize, |fd, ptr, len| {
         if sender {
             let (n, addr) = io_bridge::recv_from(fd, ptr, len, flags)?;
@@ -494,14 +529,14 @@ fn shutdown(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error> {
         .map_err(|e| errors::io_error(ruby, &e, "shutdown(2)"))
 }
 
-fn local_sockaddr(ruby: &Ruby, io: Value) -> Result<(RawFd, Vec<u8>), Error> {
+fn local_sockaddr(ruby: &Ruby, io: Value) -> Result<(RawFd, SockAddrBuf), Error> {
     let fd = io_bridge::fd(ruby, io)?;
     let addr =
         io_bridge::sock_name(fd).map_err(|e| errors::io_error(ruby, &e, "getsockname(2)"))?;
     Ok((fd, addr))
 }
 
-fn remote_sockaddr(ruby: &Ruby, io: Value) -> Result<(RawFd, Vec<u8>), Error> {
+fn remote_sockaddr(ruby: &Ruby, io: Value) -> Result<(RawFd, SockAddrBuf), Error> {
     let fd = io_bridge::fd(ruby, io)?;
     let addr =
         io_bridge::peer_name(fd).map_err(|e| errors::io_error(ruby, &e, "getpeername(2)"))?;
@@ -682,10 +717,10 @@ pub fn receive_from_nonblock(
     ruby: &Ruby,
     rb_self: Value,
     args: &[Value],
-) -> Result<Option<(RString, Vec<u8>)>, Error> {
+) -> Result<Option<(RString, SockAddrBuf)>, Error> {
     let (args, raise) = nonblock_args(ruby, args, 3)?;
     let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
-    let mut from = Vec::new();
+    let mut from = SockAddrBuf::new();
     let got = recv_nonblock_into(
         ruby,
         rb_self,

@@ -62,7 +62,7 @@ fn family_name(ruby: &Ruby, family: i32) -> RString {
         crate::core::constants::Category::Family,
         family as i64,
     ) {
-        Some(n) => ruby.enc_str_new(n, ruby.usascii_encoding()),
+        Some(n) => crate::convert::usascii_str(n),
         None => ruby.str_new(&format!("unknown:{family}")),
     }
 }
@@ -83,12 +83,15 @@ pub fn ipaddr_row(ruby: &Ruby, sa: &[u8], norevlookup: bool) -> Result<[Value; 7
             name = Some(ruby.str_from_slice(&h));
         }
     }
-    let (h, p) = resolution::getnameinfo_blocking(ruby, sa, resolve_core::NUMERIC)?;
-    let numeric = ruby.str_from_slice(&h);
-    let port: i64 = std::str::from_utf8(&p)
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
+    // Formatted in place; what the formatter refuses goes to getnameinfo.
+    let (numeric, port) = match sockaddr::ip_unpack(sa) {
+        Ok((host, port)) => (ruby.str_from_slice(host.as_bytes()), i64::from(port)),
+        Err(_) => {
+            let (h, p) = resolution::getnameinfo_blocking(ruby, sa, resolve_core::NUMERIC)?;
+            let port = std::str::from_utf8(&p).ok().and_then(|p| p.parse().ok());
+            (ruby.str_from_slice(&h), port.unwrap_or(0))
+        }
+    };
     let nil = ruby.qnil().as_value();
     Ok([
         family.as_value(),
@@ -154,7 +157,9 @@ fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
     text.extend_from_slice(b", ");
     text.extend_from_slice(family.as_bytes());
     if let (Ok(host), Some(port)) = (sockaddr::numeric_host(&sa), sockaddr::port(&sa)) {
-        text.extend_from_slice(format!(", {host}, {port}").as_bytes());
+        text.extend_from_slice(b", ");
+        text.extend_from_slice(host.as_bytes());
+        text.extend_from_slice(format!(", {port}").as_bytes());
     }
     if closing {
         text.push(b'>');

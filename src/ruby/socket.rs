@@ -7,8 +7,16 @@ use crate::ruby::basic_socket::{
     accept_fd, accept_nonblock_with, listen, nonblock_args, receive, receive_from_nonblock,
     socket_addrinfo,
 };
-use magnus::{method, prelude::*, scan_args::scan_args, Error, IntoValue, RClass, Ruby, Value};
+use magnus::{
+    method, prelude::*, scan_args::scan_args, value::Lazy, Error, IntoValue, RClass, Ruby, Value,
+};
 use std::os::fd::RawFd;
+
+/// The Socket class, for the methods that make Socket objects whatever
+/// their receiver's class (accept, AncillaryData's unix_rights), and the
+/// settings lib/socket_rs keeps on it.
+pub static SOCKET: Lazy<RClass> =
+    Lazy::new(|ruby| ruby.class_object().const_get("Socket").expect("Socket"));
 
 pub fn init(ruby: &Ruby, basic_socket: RClass) -> Result<RClass, Error> {
     let class = ruby.define_class("Socket", basic_socket)?;
@@ -162,8 +170,7 @@ fn connect_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value
 
 /// [Socket, Addrinfo] for an accepted fd; the fd is closed on error.
 fn accepted_pair(ruby: &Ruby, fd: RawFd, addr: &[u8]) -> Result<Value, Error> {
-    let class: RClass = ruby.class_object().const_get("Socket")?;
-    let sock = io_bridge::wrap_fd(ruby, class, fd)?;
+    let sock = io_bridge::wrap_fd(ruby, ruby.get_inner(&SOCKET), fd)?;
     let ai = socket_addrinfo(ruby, fd, addr)?;
     Ok(ruby.ary_new_from_values(&[sock, ai]).as_value())
 }

@@ -1,16 +1,17 @@
 //! TCPSocket < IPSocket: a TCP client connection.
 
+use crate::convert;
 use crate::core::resolve;
 use crate::errors;
 use crate::io_bridge;
 use crate::ruby::ip_socket::{init_inetsock, InetArgs, InetRole};
-use crate::ruby::socket::{hostent_lookup, make_hostent, make_ipaddr, warn};
+use crate::ruby::socket::{hostent_lookup, make_hostent, make_ipaddr, warn, SOCKET};
 use magnus::{
     function, method,
     prelude::*,
-    scan_args::{get_kwargs, scan_args},
-    value::Lazy,
-    Error, Exception, RArray, RClass, RHash, RModule, Ruby, Value,
+    rb_sys::{AsRawValue, FromRawValue},
+    value::{Lazy, LazyId},
+    Error, Exception, RArray, RClass, RModule, Ruby, Value,
 };
 
 static HAPPY_EYEBALLS: Lazy<RClass> = Lazy::new(|ruby| {
@@ -50,28 +51,44 @@ fn is_host_name(host: Value) -> bool {
     !name.is_empty() && resolve::numeric_getaddrinfo(Some(&name), None, &hints).is_none()
 }
 
+static RESOLV_TIMEOUT: LazyId = LazyId::new("resolv_timeout");
+static CONNECT_TIMEOUT: LazyId = LazyId::new("connect_timeout");
+static FAST_FALLBACK: LazyId = LazyId::new("fast_fallback");
+static TCP_FAST_FALLBACK_IVAR: LazyId = LazyId::new("@tcp_fast_fallback");
+
+/// Socket.tcp_fast_fallback, the default of `fast_fallback:`, read where
+/// lib/socket_rs/tcp.rb keeps it (stock 3.4 reads its C variable too, not
+/// the method).
+fn tcp_fast_fallback(ruby: &Ruby) -> bool {
+    let id = LazyId::get_inner_with(&TCP_FAST_FALLBACK_IVAR, ruby);
+    // SAFETY: rb_ivar_get on a class object only reads its ivar table.
+    let value = unsafe {
+        rb_sys::rb_ivar_get(ruby.get_inner(&SOCKET).as_raw(), magnus::rb_sys::AsRawId::as_raw(id))
+    };
+    // SAFETY: rb_ivar_get returns a live VALUE (nil when unset).
+    unsafe { Value::from_raw(value) }.to_bool()
+}
+
 /// TCPSocket.new(remote_host, remote_port, local_host = nil, local_port = nil,
 /// resolv_timeout: nil, connect_timeout: nil, fast_fallback: true)
 fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let args =
-        scan_args::<(Value, Value), (Option<Value>, Option<Value>), (), (), RHash, ()>(args)?;
-    let kw = get_kwargs::<_, (), (Option<Value>, Option<Value>, Option<Value>), ()>(
-        args.keywords,
-        &[],
-        &["resolv_timeout", "connect_timeout", "fast_fallback"],
-    )?;
-    let (remote_host, remote_serv) = args.required;
-    let local_host = args.optional.0.unwrap_or_else(|| ruby.qnil().as_value());
-    let local_serv = args.optional.1.unwrap_or_else(|| ruby.qnil().as_value());
-    let (resolv_timeout, connect_timeout, fast_fallback) = kw.optional;
+    let (args, keywords) = convert::split_keywords(args);
+    convert::check_arity(ruby, args.len(), 2, 4)?;
+    let [resolv_timeout, connect_timeout, fast_fallback] = match keywords {
+        Some(hash) => convert::optional_keywords(
+            ruby,
+            hash,
+            &[&RESOLV_TIMEOUT, &CONNECT_TIMEOUT, &FAST_FALLBACK],
+        )?,
+        None => [None; 3],
+    };
+    let nil = ruby.qnil().as_value();
+    let (remote_host, remote_serv) = (args[0], args[1]);
+    let local_host = args.get(2).copied().unwrap_or(nil);
+    let local_serv = args.get(3).copied().unwrap_or(nil);
     let fast_fallback = match fast_fallback {
         Some(v) => v.to_bool(),
-        None => {
-            let socket: RClass = ruby.class_object().const_get("Socket")?;
-            socket
-                .funcall::<_, _, Value>("tcp_fast_fallback", ())?
-                .to_bool()
-        }
+        None => tcp_fast_fallback(ruby),
     };
     if fast_fallback && is_host_name(remote_host) {
         return connect_happy_eyeballs(

@@ -5,7 +5,7 @@ use crate::convert::{opt_int, socktype_arg, unix_path_arg};
 use crate::core::cmsg;
 use crate::core::sockaddr;
 use crate::errors;
-use crate::io_bridge;
+use crate::io_bridge::{self, SockAddrBuf};
 use crate::ruby::basic_socket::receive;
 use magnus::{
     method,
@@ -84,7 +84,7 @@ pub fn init_unixsock(ruby: &Ruby, obj: Value, path: Value, server: bool) -> Resu
 }
 
 /// getsockname(2) or getpeername(2) of a UNIX socket, as packed bytes.
-fn unix_name(ruby: &Ruby, io: Value, peer: bool) -> Result<Vec<u8>, Error> {
+fn unix_name(ruby: &Ruby, io: Value, peer: bool) -> Result<SockAddrBuf, Error> {
     let fd = io_bridge::fd(ruby, io)?;
     let (what, result) = if peer {
         ("getpeername(2)", io_bridge::peer_name(fd))
