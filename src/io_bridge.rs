@@ -464,17 +464,14 @@ pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Out
         let ret = unsafe { libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
         cvt(ret).map(drop)
     };
-    // Alone, a non-blocking connect runs with the GVL held. A blocking socket
-    // (BasicSocket.for_fd) blocks in connect itself, and with other threads
-    // around the GVL is released as for sends (see `attempt`): the connect
-    // wakes the accepting thread.
-    let result = if !others_exist() && is_nonblocking(fd) {
-        try_connect()
-    } else {
-        let mut result = None;
-        without_gvl(fd, &mut || result = Some(try_connect()))?;
-        result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)))
-    };
+    // With the GVL released, as stock's BLOCKING_REGION_FD: a blocking socket
+    // (BasicSocket.for_fd) blocks in connect itself, and the connect may wake
+    // an accepting thread, which must find the GVL free. Holding the GVL when
+    // alone would first need an fcntl(F_GETFL) to know the fd does not block,
+    // which costs as much as the release.
+    let mut result = None;
+    without_gvl(fd, &mut || result = Some(try_connect()))?;
+    let result = result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)));
     let err = match result {
         Ok(()) => return Ok(Ok(())),
         Err(e) => e,
@@ -507,47 +504,21 @@ pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Out
 
 /// accept4(2) once, the new fd close-on-exec and non-blocking. Plain libc:
 /// safe to run without the GVL. Returns the fd and the peer's sockaddr.
-fn accept4_raw(fd: RawFd) -> io::Result<(RawFd, Vec<u8>)> {
-    // SAFETY: sockaddr_storage is plain old data, valid when zeroed.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+fn accept4_raw(fd: RawFd) -> io::Result<(RawFd, SockAddrBuf)> {
+    let mut addr = SockAddrBuf::new();
     let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
-    // SAFETY: accept4 writes at most `len` bytes into storage.
-    let new_fd = cvt(unsafe {
-        libc::accept4(
-            fd,
-            (&mut storage as *mut libc::sockaddr_storage).cast(),
-            &mut len,
-            flags,
-        )
-    })?;
-    // The kernel reports the full length even when it truncated the address.
-    let len = (len as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
-    // SAFETY: storage is at least len bytes long.
-    let bytes = unsafe {
-        std::slice::from_raw_parts(
-            (&storage as *const libc::sockaddr_storage).cast::<u8>(),
-            len,
-        )
-    };
-    Ok((new_fd, bytes.to_vec()))
+    // SAFETY: accept4 writes at most the length `fill` passes: the buffer's size.
+    let new_fd = cvt(addr.fill(|sa, len| unsafe { libc::accept4(fd, sa, len, flags) }))?;
+    Ok((new_fd, addr))
 }
 
 /// accept4(2) once with the GVL held (for non-blocking fds), with the GC
 /// retry on descriptor exhaustion.
-pub fn accept_once(fd: RawFd) -> io::Result<(RawFd, Vec<u8>)> {
+pub fn accept_once(fd: RawFd) -> io::Result<(RawFd, SockAddrBuf)> {
     let (new_fd, addr) = with_gc_retry(|| accept4_raw(fd))?;
     // SAFETY: recording a new fd number does not raise.
     unsafe { rb_sys::rb_update_max_fd(new_fd) };
     Ok((new_fd, addr))
-}
-
-/// Whether the fd has O_NONBLOCK set. A socket from BasicSocket.for_fd (or
-/// one the user made blocking) may not.
-fn is_nonblocking(fd: RawFd) -> bool {
-    // SAFETY: F_GETFL on any fd number is harmless.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    flags >= 0 && flags & libc::O_NONBLOCK != 0
 }
 
 /// rb_io_set_nonblock: the *_nonblock methods switch the fd to non-blocking
@@ -603,28 +574,21 @@ fn without_gvl(fd: RawFd, mut call: &mut dyn FnMut()) -> Result<(), Error> {
 
 /// accept4(2), the new fd close-on-exec and non-blocking; waits while the
 /// listener has nothing pending. Returns the fd and the peer's packed sockaddr.
-/// A blocking listener (BasicSocket.for_fd of a blocking fd) cannot be tried
-/// with the GVL held: there accept4 runs in a blocking region instead.
-pub fn accept(ruby: &Ruby, io: Value) -> Outcome<(RawFd, Vec<u8>)> {
+pub fn accept(ruby: &Ruby, io: Value) -> Outcome<(RawFd, SockAddrBuf)> {
     let mut collected = false;
     loop {
         let fd = fd(ruby, io)?;
-        // Alone, a non-blocking listener is tried with the GVL held; with
-        // other threads around the GVL is released (see `attempt`).
-        let result = if !others_exist() && is_nonblocking(fd) {
-            accept4_raw(fd)
-        } else {
-            let mut result: Option<io::Result<(RawFd, Vec<u8>)>> = None;
-            let raised = without_gvl(fd, &mut || result = Some(accept4_raw(fd)));
-            let result = result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)));
-            if let Err(e) = raised {
-                if let Ok((new_fd, _)) = result {
-                    close_fd(new_fd);
-                }
-                return Err(e);
+        // With the GVL released, as stock and as `connect`: the listener may
+        // be blocking (BasicSocket.for_fd).
+        let mut result: Option<io::Result<(RawFd, SockAddrBuf)>> = None;
+        let raised = without_gvl(fd, &mut || result = Some(accept4_raw(fd)));
+        let result = result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)));
+        if let Err(e) = raised {
+            if let Ok((new_fd, _)) = result {
+                close_fd(new_fd);
             }
-            result
-        };
+            return Err(e);
+        }
         match result {
             Ok((new_fd, addr)) => {
                 // SAFETY: recording a new fd number does not raise.

@@ -674,7 +674,7 @@ fn setsockopt(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error>
 
 /// accept(2) for Socket#accept, TCPServer#accept, UNIXServer#accept and the
 /// sysaccept methods: waits for a connection; the new fd and peer address.
-pub fn accept_fd(ruby: &Ruby, rb_self: Value) -> Result<(RawFd, Vec<u8>), Error> {
+pub fn accept_fd(ruby: &Ruby, rb_self: Value) -> Result<(RawFd, SockAddrBuf), Error> {
     io_bridge::accept(ruby, rb_self)?.map_err(|e| errors::io_error(ruby, &e, "accept(2)"))
 }
 
