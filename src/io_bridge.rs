@@ -10,6 +10,7 @@
 
 use crate::errors::{self, protect};
 use magnus::{
+    prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
     Error, RClass, RString, Ruby, Value,
 };
@@ -309,26 +310,51 @@ pub fn retry<T>(
     retry_loop(ruby, io, event, |fd| attempt(fd, others_exist(), &mut call))
 }
 
+/// Messages up to this size are copied to the stack when a send releases
+/// the GVL: cheaper than a frozen Ruby copy (an allocation per send).
+const SHORT_SEND: usize = 512;
+
+/// What a send reads when the GVL is released (see `send_bytes`).
+enum Pinned {
+    Short([u8; SHORT_SEND], usize),
+    Frozen(RString),
+}
+
+impl Pinned {
+    /// Called with the GVL held.
+    fn of(mesg: &RString) -> Pinned {
+        // SAFETY: copied out at once, with the GVL held.
+        let bytes = unsafe { mesg.as_slice() };
+        if bytes.len() <= SHORT_SEND {
+            let mut copy = [0u8; SHORT_SEND];
+            copy[..bytes.len()].copy_from_slice(bytes);
+            return Pinned::Short(copy, bytes.len());
+        }
+        // SAFETY: rb_str_new_frozen only allocates (NoMemoryError aside).
+        let raw = unsafe { rb_sys::rb_str_new_frozen(mesg.as_raw()) };
+        // SAFETY: it returns a String.
+        Pinned::Frozen(RString::from_value(unsafe { Value::from_raw(raw) }).expect("a String"))
+    }
+}
+
 /// The bytes a send reads from `mesg`. When the GVL is to be released,
 /// another thread could modify the string and free or move its buffer
-/// meanwhile: the send then reads a frozen copy, which shares the buffer (no
-/// copy for long strings) and keeps it alive and unchanged, the original
-/// getting its own buffer if it changes. Called with the GVL held.
-fn send_bytes<'a>(mesg: &'a RString, pinned: &'a mut Option<RString>, release: bool) -> &'a [u8] {
-    let s = if release {
-        pinned.get_or_insert_with(|| {
-            // SAFETY: rb_str_new_frozen only allocates (NoMemoryError aside).
-            let raw = unsafe { rb_sys::rb_str_new_frozen(mesg.as_raw()) };
-            // SAFETY: it returns a String.
-            RString::from_value(unsafe { Value::from_raw(raw) }).expect("a String")
-        })
-    } else {
-        mesg
-    };
-    // SAFETY: the string is frozen, or read with the GVL held during one
-    // call; `mesg`/`pinned` live in the caller's frame, so the GC (which scans
-    // this thread's stack) neither frees nor moves it meanwhile.
-    unsafe { s.as_slice() }
+/// meanwhile: the send then reads a short message from a stack copy, and a
+/// longer one from a frozen copy, which shares the buffer (no copy) and
+/// keeps it alive and unchanged, the original getting its own buffer if it
+/// changes. A frozen message is read in place. Called with the GVL held.
+fn send_bytes<'a>(mesg: &'a RString, pinned: &'a mut Option<Pinned>, release: bool) -> &'a [u8] {
+    if !release || mesg.is_frozen() {
+        // SAFETY: read with the GVL held during one call, or frozen; `mesg`
+        // lives in the caller's frame, so the GC (which scans this thread's
+        // stack) neither frees nor moves it meanwhile.
+        return unsafe { mesg.as_slice() };
+    }
+    match pinned.get_or_insert_with(|| Pinned::of(mesg)) {
+        Pinned::Short(copy, len) => &copy[..*len],
+        // SAFETY: frozen, and referenced from the caller's frame (see above).
+        Pinned::Frozen(s) => unsafe { s.as_slice() },
+    }
 }
 
 /// `retry` for a send-family call writing the bytes of `mesg`.

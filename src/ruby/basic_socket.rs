@@ -172,10 +172,25 @@ fn lock_tmp(buf: RString) -> Result<(), Error> {
     Ok(())
 }
 
+/// What tells whether a String changed: its flags (frozen, shared,
+/// embedded...), buffer, length and capacity.
+fn str_state(s: RString) -> (rb_sys::VALUE, usize, usize, usize) {
+    let raw = s.as_raw();
+    // SAFETY: reads of a live String's header; rb_str_capacity does not raise.
+    unsafe {
+        (
+            (*(raw as *const rb_sys::RBasic)).flags,
+            rb_sys::RSTRING_PTR(raw) as usize,
+            rb_sys::RSTRING_LEN(raw) as usize,
+            rb_sys::rb_str_capacity(raw) as usize,
+        )
+    }
+}
+
 /// Runs a receive into `buf` (at most `buflen` bytes), waiting while there
 /// is nothing to read. As stock's rb_str_locktmp_ensure, the string is
 /// locked against changes by other threads during each try only, not while
-/// waiting; another thread may change it meanwhile, so a retry first makes
+/// waiting; if another thread changed it meanwhile, the retry first makes
 /// room in it again.
 pub fn recv_into(
     ruby: &Ruby,
@@ -184,12 +199,11 @@ pub fn recv_into(
     buflen: usize,
     mut call: impl FnMut(i32, *mut u8, usize) -> std::io::Result<usize>,
 ) -> io_bridge::Outcome<usize> {
-    let mut retried = false;
+    let prepared = str_state(buf);
     let outcome = io_bridge::retry_loop(ruby, io, Wait::Readable, |fd| {
-        if retried {
+        if str_state(buf) != prepared {
             make_room(buf, buflen as i32)?;
         }
-        retried = true;
         lock_tmp(buf)?;
         // SAFETY: the string is locked and has room for buflen bytes.
         let ptr = unsafe { rb_sys::RSTRING_PTR(buf.as_raw()) } as *mut u8;
