@@ -315,6 +315,8 @@ pub fn retry<T>(
 const SHORT_SEND: usize = 512;
 
 /// What a send reads when the GVL is released (see `send_bytes`).
+// The large variant is the point: a stack copy instead of an allocation.
+#[allow(clippy::large_enum_variant)]
 enum Pinned {
     Short([u8; SHORT_SEND], usize),
     Frozen(RString),
