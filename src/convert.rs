@@ -303,6 +303,21 @@ pub fn check_arity(ruby: &Ruby, given: usize, min: usize, max: usize) -> Result<
     ))
 }
 
+/// rb_scan_args for REQ required and OPT optional positional arguments (no
+/// keywords): the required ones, and the optional ones with None for those
+/// left out; Ruby's ArgumentError for a wrong count. magnus' scan_args
+/// formats its spec on every call, which showed in profiles of Socket.new.
+pub fn positional<const REQ: usize, const OPT: usize>(
+    ruby: &Ruby,
+    args: &[Value],
+) -> Result<([Value; REQ], [Option<Value>; OPT]), Error> {
+    check_arity(ruby, args.len(), REQ, REQ + OPT)?;
+    Ok((
+        std::array::from_fn(|i| args[i]),
+        std::array::from_fn(|i| args.get(REQ + i).copied()),
+    ))
+}
+
 /// Splits off the keyword Hash when the caller passed keywords; a Hash
 /// passed positionally stays an argument, as for a C method taking `:`.
 pub fn split_keywords(args: &[Value]) -> (&[Value], Option<RHash>) {

@@ -5,6 +5,7 @@
 //! instance variables (names without '@'), so `instance_variables` is empty
 //! and a subclass or an `allocate`d object fails the way stock's does.
 
+use crate::convert::positional;
 use crate::convert::{cmsg_type_arg, family_arg, level_arg, num2int, sockaddr_arg, string_value};
 use crate::core::cmsg::{self, In6Pktinfo, InPktinfo, Outgoing};
 use crate::errors::{self, protect, WouldBlock};
@@ -15,7 +16,6 @@ use magnus::{
     function, method,
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
-    scan_args::scan_args,
     value::Lazy,
     Error, IntoValue, RArray, RClass, RString, Ruby, Value,
 };
@@ -306,11 +306,10 @@ fn in_addr_of(ruby: &Ruby, packed: &[u8], what: &str, size_what: &str) -> Result
 
 /// AncillaryData.ip_pktinfo(addr, ifindex [, spec_dst])
 fn s_ip_pktinfo(ruby: &Ruby, args: &[Value]) -> Result<Value, Error> {
-    let args = scan_args::<(Value, Value), (Option<Value>,), (), (), (), ()>(args)?;
-    let (addr, ifindex) = args.required;
+    let ([addr, ifindex], [spec_dst]) = positional::<2, 1>(ruby, args)?;
     let addr = bytes_of(sockaddr_arg(ruby, addr)?);
     let ifindex = num2uint(ifindex)?;
-    let spec_dst = match args.optional.0 {
+    let spec_dst = match spec_dst {
         Some(v) if !v.is_nil() => bytes_of(sockaddr_arg(ruby, v)?),
         _ => addr.clone(),
     };

@@ -1,5 +1,6 @@
 //! BasicSocket: the IO subclass every socket class derives from.
 
+use crate::convert::positional;
 use crate::convert::{
     check_arity, level_arg, num2int, optname_arg, shutdown_how_arg, sockaddr_arg, string_value,
 };
@@ -14,7 +15,6 @@ use magnus::{
     function, method,
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
-    scan_args::scan_args,
     Error, RClass, RString, Ruby, Value,
 };
 use std::os::fd::RawFd;
@@ -350,6 +350,35 @@ pub fn nonblock_args<'a>(
     Ok((&args[..n], raise))
 }
 
+/// The largest receive `recv_small` takes.
+const SMALL_RECV: usize = 4096;
+
+/// A receive of at most `len` (<= SMALL_RECV) bytes into a stack buffer,
+/// copied to a new String when it succeeds. Smaller buffers for smaller
+/// receives: zeroing the stack buffer is the cost here.
+fn recv_small(
+    ruby: &Ruby,
+    len: usize,
+    call: impl FnOnce(*mut u8, usize) -> std::io::Result<usize>,
+) -> std::io::Result<RString> {
+    fn on_stack<const N: usize>(
+        ruby: &Ruby,
+        len: usize,
+        call: impl FnOnce(*mut u8, usize) -> std::io::Result<usize>,
+    ) -> std::io::Result<RString> {
+        let mut buf = [0u8; N];
+        let n = call(buf.as_mut_ptr(), len)?.min(len);
+        Ok(ruby.str_from_slice(&buf[..n]))
+    }
+    if len <= 64 {
+        on_stack::<64>(ruby, len, call)
+    } else if len <= 512 {
+        on_stack::<512>(ruby, len, call)
+    } else {
+        on_stack::<SMALL_RECV>(ruby, len, call)
+    }
+}
+
 /// The body of recv_nonblock/recvfrom_nonblock (stock's
 /// rsock_s_recvfrom_nonblock): one try with MSG_DONTWAIT. None when it would
 /// block and `raise` is false.
@@ -374,16 +403,26 @@ pub fn recv_nonblock_into(
         ));
     }
     let buflen = num2int(len)?;
-    let buf = recv_buffer(outbuf, buflen)?;
-    // SAFETY: recv_buffer made room for buflen bytes; the GVL is held and no
-    // Ruby code runs before the length is set.
-    let ptr = unsafe { rb_sys::RSTRING_PTR(buf.as_raw()) } as *mut u8;
-    match call(fd, ptr, buflen as usize, flags | libc::MSG_DONTWAIT) {
-        Ok(n) => {
+    let flags = flags | libc::MSG_DONTWAIT;
+    let no_outbuf = outbuf.is_none_or(|v| v.is_nil());
+    // Without an outbuf, a short receive goes to the stack first: a try that
+    // would block (the common case in event loops) then allocates nothing,
+    // where stock allocates the String before trying.
+    let got = if no_outbuf && (0..=SMALL_RECV as i32).contains(&buflen) {
+        recv_small(ruby, buflen as usize, |ptr, len| call(fd, ptr, len, flags))
+    } else {
+        let buf = recv_buffer(outbuf, buflen)?;
+        // SAFETY: recv_buffer made room for buflen bytes; the GVL is held and
+        // no Ruby code runs before the length is set.
+        let ptr = unsafe { rb_sys::RSTRING_PTR(buf.as_raw()) } as *mut u8;
+        call(fd, ptr, buflen as usize, flags).map(|n| {
             // SAFETY: n <= buflen bytes were written.
             unsafe { rb_sys::rb_str_set_len(buf.as_raw(), n as _) };
-            Ok(Some(buf))
-        }
+            buf
+        })
+    };
+    match got {
+        Ok(buf) => Ok(Some(buf)),
         Err(e) => {
             let errno = e.raw_os_error().unwrap_or(libc::EIO);
             if errno == libc::EAGAIN {
@@ -523,8 +562,8 @@ fn write_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, 
 
 /// BasicSocket#shutdown([how]) -> 0; `how` defaults to SHUT_RDWR.
 fn shutdown(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error> {
-    let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
-    let how = match args.optional.0 {
+    let ([], [how]) = positional::<0, 1>(ruby, args)?;
+    let how = match how {
         Some(v) if !v.is_nil() => {
             let how = shutdown_how_arg(ruby, v)?;
             if ![libc::SHUT_RD, libc::SHUT_WR, libc::SHUT_RDWR].contains(&how) {
@@ -651,11 +690,10 @@ fn setsockopt(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error>
             opt.funcall::<_, _, Value>("optname", ())?,
             opt.funcall::<_, _, Value>("data", ())?,
         )
-    } else if args.len() == 3 {
-        (args[0], args[1], args[2])
     } else {
-        let a = scan_args::<(Value, Value, Value), (), (), (), (), ()>(args)?;
-        a.required
+        // Stock's message for a wrong count says 3, as for this form.
+        check_arity(ruby, args.len(), 3, 3)?;
+        (args[0], args[1], args[2])
     };
     let family = io_bridge::family(ruby, rb_self)?;
     let level = level_arg(ruby, family, level)?;

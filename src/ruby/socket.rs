@@ -1,5 +1,6 @@
 //! Socket: the C-like socket API.
 
+use crate::convert::positional;
 use crate::convert::{family_arg, opt_int, sockaddr_arg, socktype_arg};
 use crate::errors::{self, WouldBlock};
 use crate::io_bridge;
@@ -8,7 +9,7 @@ use crate::ruby::basic_socket::{
     socket_addrinfo,
 };
 use magnus::{
-    method, prelude::*, scan_args::scan_args, value::Lazy, Error, IntoValue, RClass, Ruby, Value,
+    method, prelude::*, value::Lazy, Error, IntoValue, RClass, Ruby, Value,
 };
 use std::os::fd::RawFd;
 
@@ -39,11 +40,10 @@ pub fn init(ruby: &Ruby, basic_socket: RClass) -> Result<RClass, Error> {
 
 /// Socket.new(domain, socktype [, protocol])
 fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let args = scan_args::<(Value, Value), (Option<Value>,), (), (), (), ()>(args)?;
-    let (domain, socktype) = args.required;
+    let ([domain, socktype], [protocol]) = positional::<2, 1>(ruby, args)?;
     let domain = family_arg(ruby, domain)?;
     let socktype = socktype_arg(ruby, socktype)?;
-    let protocol = opt_int(args.optional.0, 0)?;
+    let protocol = opt_int(protocol, 0)?;
     let fd = io_bridge::new_socket(domain, socktype, protocol)
         .map_err(|e| errors::io_error(ruby, &e, "socket(2)"))?;
     io_bridge::init_sock(ruby, rb_self, fd)
@@ -52,11 +52,10 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
 /// Socket.pair(domain, type [, protocol]) -> [socket1, socket2], also with a
 /// block that receives both and closes them when it ends.
 pub fn pair(ruby: &Ruby, class: RClass, args: &[Value]) -> Result<Value, Error> {
-    let args = scan_args::<(Value, Value), (Option<Value>,), (), (), (), ()>(args)?;
-    let (domain, socktype) = args.required;
+    let ([domain, socktype], [protocol]) = positional::<2, 1>(ruby, args)?;
     let domain = family_arg(ruby, domain)?;
     let socktype = socktype_arg(ruby, socktype)?;
-    let protocol = opt_int(args.optional.0, 0)?;
+    let protocol = opt_int(protocol, 0)?;
     pair_of(ruby, class, domain, socktype, protocol)
 }
 
@@ -532,11 +531,11 @@ pub(crate) fn make_ipaddr(ruby: &Ruby, sa: &[u8]) -> Result<RString, Error> {
 /// Socket.gethostbyaddr(addr [, family]) (deprecated).
 fn s_gethostbyaddr(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
     warn(c"Socket.gethostbyaddr is deprecated; use Addrinfo#getnameinfo instead.")?;
-    let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
-    let addr = string_value(args.required.0)?;
+    let ([addr], [family]) = positional::<1, 1>(ruby, args)?;
+    let addr = string_value(addr)?;
     // SAFETY: copied at once.
     let bytes = unsafe { addr.as_slice() }.to_vec();
-    let family = match args.optional.0 {
+    let family = match family {
         Some(f) if !f.is_nil() => family_arg(ruby, f)?,
         _ if bytes.len() == 16 => libc::AF_INET6,
         _ => libc::AF_INET,
@@ -596,9 +595,9 @@ fn proto_name(proto: Option<Value>) -> Result<Vec<u8>, Error> {
 
 /// Socket.getservbyname(service [, proto]) -> port
 fn s_getservbyname(ruby: &Ruby, args: &[Value]) -> Result<i64, Error> {
-    let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
-    let service = string_value(args.required.0)?;
-    let proto = match args.optional.0 {
+    let ([service], [proto]) = positional::<1, 1>(ruby, args)?;
+    let service = string_value(service)?;
+    let proto = match proto {
         Some(p) if !p.is_nil() => Some(string_value(p)?),
         _ => None,
     };
@@ -630,8 +629,8 @@ fn s_getservbyname(ruby: &Ruby, args: &[Value]) -> Result<i64, Error> {
 
 /// Socket.getservbyport(port [, proto]) -> service name
 fn s_getservbyport(ruby: &Ruby, args: &[Value]) -> Result<RString, Error> {
-    let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
-    let port = num2long(args.required.0)?;
+    let ([port], [proto]) = positional::<1, 1>(ruby, args)?;
+    let port = num2long(port)?;
     if port != port as u16 as i64 {
         let s = if port > 0 { "big" } else { "small" };
         return Err(Error::new(
@@ -639,7 +638,7 @@ fn s_getservbyport(ruby: &Ruby, args: &[Value]) -> Result<RString, Error> {
             format!("integer {port} too {s} to convert into `int16_t'"),
         ));
     }
-    let proto = proto_name(args.optional.0)?;
+    let proto = proto_name(proto)?;
     let cproto = std::ffi::CString::new(proto.clone()).expect("checked for NUL");
     // SAFETY: cproto is NUL-terminated; the servent is read at once.
     let sp = unsafe { libc::getservbyport((port as u16).to_be() as i32, cproto.as_ptr()) };

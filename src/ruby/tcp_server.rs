@@ -1,9 +1,10 @@
 //! TCPServer < TCPSocket: a listening TCP socket.
 
+use crate::convert::positional;
 use crate::io_bridge;
 use crate::ruby::basic_socket::{accept_fd, accept_nonblock_with, listen};
 use crate::ruby::ip_socket::{init_inetsock, InetArgs, InetRole};
-use magnus::{method, prelude::*, scan_args::scan_args, value::Lazy, Error, RClass, Ruby, Value};
+use magnus::{method, prelude::*, value::Lazy, Error, RClass, Ruby, Value};
 
 static TCP_SOCKET: Lazy<RClass> = Lazy::new(|ruby| {
     ruby.class_object()
@@ -23,10 +24,9 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
 
 /// TCPServer.new([hostname,] port)
 fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let args = scan_args::<(Value,), (Option<Value>,), (), (), (), ()>(args)?;
-    let (host, port) = match args.optional.0 {
-        Some(port) => (args.required.0, port),
-        None => (ruby.qnil().as_value(), args.required.0),
+    let (host, port) = match positional::<1, 1>(ruby, args)? {
+        ([host], [Some(port)]) => (host, port),
+        ([port], [None]) => (ruby.qnil().as_value(), port),
     };
     let nil = ruby.qnil().as_value();
     let inet = InetArgs {

@@ -1,5 +1,6 @@
 //! UDPSocket < IPSocket: datagrams over IPv4 or IPv6.
 
+use crate::convert::positional;
 use crate::convert::{family_arg, string_value};
 use crate::core::resolve::Hints;
 use crate::errors;
@@ -7,7 +8,7 @@ use crate::io_bridge;
 use crate::ruby::basic_socket::receive_from_nonblock;
 use crate::ruby::ip_socket::{bind_fd, recvfrom_result};
 use crate::ruby::resolution::getaddrinfo;
-use magnus::{method, prelude::*, scan_args::scan_args, Error, RClass, Ruby, Value};
+use magnus::{method, prelude::*, Error, RClass, Ruby, Value};
 
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     let class = ruby.define_class("UDPSocket", superclass)?;
@@ -21,8 +22,8 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
 
 /// UDPSocket.new(address_family = Socket::AF_INET)
 fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let args = scan_args::<(), (Option<Value>,), (), (), (), ()>(args)?;
-    let family = match args.optional.0 {
+    let ([], [family]) = positional::<0, 1>(ruby, args)?;
+    let family = match family {
         Some(f) => family_arg(ruby, f)?,
         None => libc::AF_INET,
     };
@@ -84,8 +85,7 @@ fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
     if args.len() == 2 || args.len() == 3 {
         return crate::ruby::basic_socket::send(ruby, rb_self, args);
     }
-    let args = scan_args::<(Value, Value, Value, Value), (), (), (), (), ()>(args)?;
-    let (mesg, flags, host, port) = args.required;
+    let ([mesg, flags, host, port], []) = positional::<4, 0>(ruby, args)?;
     let mesg = string_value(mesg)?;
     let flags = crate::convert::num2int(flags)?;
     let mut errno = libc::EADDRNOTAVAIL;

@@ -1,6 +1,7 @@
 //! UNIXSocket < BasicSocket: stream sockets on filesystem paths and Linux
 //! abstract names.
 
+use crate::convert::positional;
 use crate::convert::{opt_int, socktype_arg, unix_path_arg};
 use crate::core::cmsg;
 use crate::core::sockaddr;
@@ -11,7 +12,6 @@ use magnus::{
     method,
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
-    scan_args::scan_args,
     Error, IntoValue, RArray, RClass, RString, Ruby, Value,
 };
 
@@ -140,12 +140,12 @@ fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error
 
 /// UNIXSocket.pair([type [, protocol]]) -> [unixsocket1, unixsocket2]
 fn pair(ruby: &Ruby, class: RClass, args: &[Value]) -> Result<Value, Error> {
-    let args = scan_args::<(), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
-    let socktype = match args.optional.0 {
+    let ([], [socktype, protocol]) = positional::<0, 2>(ruby, args)?;
+    let socktype = match socktype {
         Some(t) => socktype_arg(ruby, t)?,
         None => libc::SOCK_STREAM,
     };
-    let protocol = opt_int(args.optional.1, 0)?;
+    let protocol = opt_int(protocol, 0)?;
     crate::ruby::socket::pair_of(ruby, class, libc::AF_UNIX, socktype, protocol)
 }
 
@@ -231,12 +231,9 @@ fn recv_io_once(sock: i32, ctl_cap: usize) -> std::io::Result<Vec<u8>> {
 /// returns klass.for_fd(fd[, mode]), or the Integer fd when klass is nil.
 /// Messages and retries follow stock's unix_recv_io.
 fn recv_io(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let args = scan_args::<(), (Option<Value>, Option<Value>), (), (), (), ()>(args)?;
-    let klass = args
-        .optional
-        .0
-        .unwrap_or_else(|| ruby.class_io().as_value());
-    let mode = args.optional.1.filter(|m| !m.is_nil());
+    let ([], [klass, mode]) = positional::<0, 2>(ruby, args)?;
+    let klass = klass.unwrap_or_else(|| ruby.class_io().as_value());
+    let mode = mode.filter(|m| !m.is_nil());
     let ctl_cap = cmsg::cmsg_space(4).expect("small");
     let want_len = cmsg::cmsg_len(4).expect("small");
     let (mut gc_emsgsize, mut gc_enomem, mut gc_truncate) = (false, false, false);
