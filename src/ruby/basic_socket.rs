@@ -232,7 +232,14 @@ pub fn receive(
     check_arity(ruby, args.len(), 1, 3)?;
     let flags = crate::convert::opt_int(args.get(1).copied(), 0)?;
     let buflen = num2int(args[0])?;
-    let buf = recv_buffer(args.get(2).copied(), buflen)?;
+    let outbuf = args.get(2).copied().filter(|v| !v.is_nil());
+    // Without an outbuf, a short receive goes to the stack (see recv_small).
+    let small = outbuf.is_none() && (0..=SMALL_RECV as i32).contains(&buflen);
+    let buf = if small {
+        None
+    } else {
+        Some(recv_buffer(outbuf, buflen)?)
+    };
     io_bridge::fd(ruby, rb_self)?;
     if io_bridge::read_pending(rb_self) {
         return Err(Error::new(
@@ -241,17 +248,27 @@ pub fn receive(
         ));
     }
     let mut from = SockAddrBuf::new();
-    let outcome = recv_into(ruby, rb_self, buf, buflen as usize, |fd, ptr, len| {
+    let mut call = |fd: RawFd, ptr: *mut u8, len: usize| {
         if sender {
             let (n, addr) = io_bridge::recv_from(fd, ptr, len, flags)?;
             from = addr;
             return Ok(n);
         }
-        // SAFETY: ptr has room for len bytes (see recv_into).
+        // SAFETY: ptr has room for len bytes (a locked String or the stack).
         let n = unsafe { libc::recv(fd, ptr.cast(), len, flags | libc::MSG_DONTWAIT) };
         io_bridge::cvt(n).map(|n| n as usize)
-    })?;
-    outcome.map_err(|e| errors::io_error(ruby, &e, "recvfrom(2)"))?;
+    };
+    let failed = |e: std::io::Error| errors::io_error(ruby, &e, "recvfrom(2)");
+    let buf = match buf {
+        Some(buf) => {
+            recv_into(ruby, rb_self, buf, buflen as usize, call)?.map_err(failed)?;
+            buf
+        }
+        None => recv_small(ruby, buflen as usize, |ptr, len| {
+            io_bridge::retry(ruby, rb_self, Wait::Readable, |fd| call(fd, ptr, len))?
+                .map_err(failed)
+        })?,
+    };
     Ok((buf, from))
 }
 
@@ -354,28 +371,29 @@ pub fn nonblock_args<'a>(
 const SMALL_RECV: usize = 4096;
 
 /// A receive of at most `len` (<= SMALL_RECV) bytes into a stack buffer,
-/// copied to a new String when it succeeds. Smaller buffers for smaller
-/// receives: zeroing the stack buffer is the cost here.
-fn recv_small(
+/// copied to a new String when it succeeds. Stack memory stays put while
+/// the GVL is released, so no String has to be locked. Smaller buffers for
+/// smaller receives: zeroing the stack buffer is the cost here.
+fn recv_small<E>(
     ruby: &Ruby,
     len: usize,
-    call: impl FnOnce(*mut u8, usize) -> std::io::Result<usize>,
-) -> std::io::Result<RString> {
-    fn on_stack<const N: usize>(
+    call: impl FnOnce(*mut u8, usize) -> Result<usize, E>,
+) -> Result<RString, E> {
+    fn on_stack<const N: usize, E>(
         ruby: &Ruby,
         len: usize,
-        call: impl FnOnce(*mut u8, usize) -> std::io::Result<usize>,
-    ) -> std::io::Result<RString> {
+        call: impl FnOnce(*mut u8, usize) -> Result<usize, E>,
+    ) -> Result<RString, E> {
         let mut buf = [0u8; N];
         let n = call(buf.as_mut_ptr(), len)?.min(len);
         Ok(ruby.str_from_slice(&buf[..n]))
     }
     if len <= 64 {
-        on_stack::<64>(ruby, len, call)
+        on_stack::<64, E>(ruby, len, call)
     } else if len <= 512 {
-        on_stack::<512>(ruby, len, call)
+        on_stack::<512, E>(ruby, len, call)
     } else {
-        on_stack::<SMALL_RECV>(ruby, len, call)
+        on_stack::<SMALL_RECV, E>(ruby, len, call)
     }
 }
 
