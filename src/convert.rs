@@ -288,19 +288,25 @@ pub fn num2uint(value: Value) -> Result<u32, Error> {
 /// rb_scan_args' arity check for a method taking `min..=max` positional
 /// arguments, with Ruby's message. Cheaper than magnus' scan_args, which
 /// formats its spec on every call: for hot methods.
+#[inline]
 pub fn check_arity(ruby: &Ruby, given: usize, min: usize, max: usize) -> Result<(), Error> {
     if (min..=max).contains(&given) {
         return Ok(());
     }
+    Err(arity_error(ruby, given, min, max))
+}
+
+#[cold]
+fn arity_error(ruby: &Ruby, given: usize, min: usize, max: usize) -> Error {
     let expected = if min == max {
         min.to_string()
     } else {
         format!("{min}..{max}")
     };
-    Err(Error::new(
+    Error::new(
         ruby.exception_arg_error(),
         format!("wrong number of arguments (given {given}, expected {expected})"),
-    ))
+    )
 }
 
 /// rb_scan_args for REQ required and OPT optional positional arguments (no
