@@ -42,13 +42,9 @@ fn is_host_name(host: Value) -> bool {
     let Some(s) = magnus::RString::from_value(host) else {
         return false;
     };
-    // SAFETY: the bytes are copied before any other Ruby call.
-    let name = unsafe { s.as_slice() }.to_vec();
-    let hints = resolve::Hints {
-        socktype: libc::SOCK_STREAM,
-        ..Default::default()
-    };
-    !name.is_empty() && resolve::numeric_getaddrinfo(Some(&name), None, &hints).is_none()
+    // SAFETY: the bytes are read before any other Ruby call.
+    let name = unsafe { s.as_slice() };
+    !name.is_empty() && resolve::numeric_sockaddr(name, 0, libc::AF_UNSPEC).is_none()
 }
 
 static RESOLV_TIMEOUT: LazyId = LazyId::new("resolv_timeout");
