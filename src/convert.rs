@@ -346,13 +346,20 @@ pub fn optional_keywords<const N: usize>(
     hash: RHash,
     names: &[&LazyId; N],
 ) -> Result<[Option<Value>; N], Error> {
-    let ids: [rb_sys::ID; N] =
-        std::array::from_fn(|i| magnus::rb_sys::AsRawId::as_raw(LazyId::get_inner_with(names[i], ruby)));
+    let ids: [rb_sys::ID; N] = std::array::from_fn(|i| {
+        magnus::rb_sys::AsRawId::as_raw(LazyId::get_inner_with(names[i], ruby))
+    });
     let mut values = [rb_sys::Qundef as rb_sys::VALUE; N];
     // SAFETY: `ids` and `values` hold N entries each, as the counts say;
     // rb_get_kwargs raises ArgumentError for unknown keys, caught by protect.
     protect(|| unsafe {
-        rb_sys::rb_get_kwargs(hash.as_raw(), ids.as_ptr(), 0, N as i32, values.as_mut_ptr());
+        rb_sys::rb_get_kwargs(
+            hash.as_raw(),
+            ids.as_ptr(),
+            0,
+            N as i32,
+            values.as_mut_ptr(),
+        );
         rb_sys::Qnil as rb_sys::VALUE
     })?;
     Ok(values.map(|v| {

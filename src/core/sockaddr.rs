@@ -626,6 +626,71 @@ mod tests {
         assert_eq!(inspected(&sa[..5]), "too-short-AF_INET6-sockaddr 5 bytes");
     }
 
+    extern "C" {
+        // glibc's; the libc crate does not declare it.
+        fn inet_ntop(
+            af: libc::c_int,
+            src: *const libc::c_void,
+            dst: *mut libc::c_char,
+            size: libc::socklen_t,
+        ) -> *const libc::c_char;
+    }
+
+    /// glibc's inet_ntop, the reference numeric_host must match.
+    fn ntop(family: i32, addr: &[u8]) -> String {
+        let mut buf = [0u8; 64];
+        // SAFETY: `addr` holds an in_addr/in6_addr for `family`; buf has room
+        // for INET6_ADDRSTRLEN bytes.
+        let p = unsafe { inet_ntop(family, addr.as_ptr().cast(), buf.as_mut_ptr().cast(), 64) };
+        assert!(!p.is_null());
+        let end = buf.iter().position(|&b| b == 0).unwrap();
+        String::from_utf8(buf[..end].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn numeric_host_matches_inet_ntop() {
+        // Words drawn mostly from 0 and a few values, so runs of zeros of
+        // every length and position (and the v4-mapped forms) come up.
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let mut words = [0u16; 8];
+            for w in &mut words {
+                *w = match next() % 6 {
+                    0..=2 => 0,
+                    3 => 0xffff,
+                    4 => (next() % 16) as u16,
+                    _ => next() as u16,
+                };
+            }
+            let ip = Ipv6Addr::from(words);
+            let got = numeric_host(&sockaddr_in6(ip, 1, 0)).unwrap();
+            assert_eq!(
+                got.as_bytes(),
+                ntop(libc::AF_INET6, &ip.octets()).as_bytes(),
+                "{ip:?}"
+            );
+            let v4 = Ipv4Addr::from(next() as u32);
+            let got = numeric_host(&sockaddr_in(v4, 1)).unwrap();
+            assert_eq!(got.as_bytes(), ntop(libc::AF_INET, &v4.octets()).as_bytes());
+        }
+    }
+
+    #[test]
+    fn text_refuses_what_does_not_fit() {
+        let mut t = Text::new();
+        assert!(t.push_bytes(&[b'a'; 60]));
+        assert!(!t.push_bytes(b"12345"));
+        assert_eq!(t.as_bytes().len(), 60);
+        assert!(t.push_bytes(b"1234"));
+        assert_eq!(t.as_bytes().len(), 64);
+    }
+
     #[test]
     fn unix_forms() {
         assert_eq!(inspected(&sockaddr_un(b"/tmp/x").unwrap()), "/tmp/x");

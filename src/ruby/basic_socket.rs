@@ -4,10 +4,10 @@ use crate::convert::positional;
 use crate::convert::{
     check_arity, level_arg, num2int, optname_arg, shutdown_how_arg, sockaddr_arg, string_value,
 };
+use crate::core::resolve::SmallBytes;
 use crate::core::sockaddr_message;
 use crate::errors::WouldBlock;
 use crate::errors::{self, protect};
-use crate::core::resolve::SmallBytes;
 use crate::io_bridge::{self, SockAddrBuf, Wait};
 use crate::ruby::{addrinfo, option};
 use magnus::IntoValue;
@@ -79,9 +79,9 @@ pub fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error>
     let dest = match args.get(2) {
         // SAFETY: the bytes are copied (inline when short) before any other
         // Ruby call.
-        Some(&to) if !to.is_nil() => {
-            Some(SmallBytes::new(unsafe { sockaddr_arg(ruby, to)?.as_slice() }))
-        }
+        Some(&to) if !to.is_nil() => Some(SmallBytes::new(unsafe {
+            sockaddr_arg(ruby, to)?.as_slice()
+        })),
         _ => None,
     };
     // As stock: the stream is checked before the flags are converted.

@@ -8,9 +8,7 @@ use crate::ruby::basic_socket::{
     accept_fd, accept_nonblock_with, listen, nonblock_args, receive, receive_from_nonblock,
     socket_addrinfo,
 };
-use magnus::{
-    method, prelude::*, value::Lazy, Error, IntoValue, RClass, Ruby, Value,
-};
+use magnus::{method, prelude::*, value::Lazy, Error, IntoValue, RClass, Ruby, Value};
 use std::os::fd::RawFd;
 
 /// The Socket class, for the methods that make Socket objects whatever

@@ -59,7 +59,10 @@ fn tcp_fast_fallback(ruby: &Ruby) -> bool {
     let id = LazyId::get_inner_with(&TCP_FAST_FALLBACK_IVAR, ruby);
     // SAFETY: rb_ivar_get on a class object only reads its ivar table.
     let value = unsafe {
-        rb_sys::rb_ivar_get(ruby.get_inner(&SOCKET).as_raw(), magnus::rb_sys::AsRawId::as_raw(id))
+        rb_sys::rb_ivar_get(
+            ruby.get_inner(&SOCKET).as_raw(),
+            magnus::rb_sys::AsRawId::as_raw(id),
+        )
     };
     // SAFETY: rb_ivar_get returns a live VALUE (nil when unset).
     unsafe { Value::from_raw(value) }.to_bool()
