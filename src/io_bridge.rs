@@ -310,6 +310,21 @@ pub fn retry<T>(
     retry_loop(ruby, io, event, |fd| attempt(fd, others_exist(), &mut call))
 }
 
+/// `retry` for a short receive into Rust memory, tried with the GVL held
+/// even when other threads exist. Unlike a send, a receive wakes no peer
+/// thread that would need the GVL, and a short copy costs less than handing
+/// the GVL over and back: with an echo thread, 17 system calls per round
+/// trip instead of 25 (the woken thread finds its data on the first try
+/// instead of polling). Longer receives release the GVL as stock's do, so
+/// other threads run during the copy.
+pub fn retry_short_receive<T>(
+    ruby: &Ruby,
+    io: Value,
+    mut call: impl FnMut(RawFd) -> io::Result<T>,
+) -> Outcome<T> {
+    retry_loop(ruby, io, Wait::Readable, |fd| attempt(fd, false, &mut call))
+}
+
 /// Messages up to this size are copied to the stack when a send releases
 /// the GVL: cheaper than a frozen Ruby copy (an allocation per send).
 const SHORT_SEND: usize = 512;

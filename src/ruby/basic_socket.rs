@@ -265,8 +265,7 @@ pub fn receive(
             buf
         }
         None => recv_small(ruby, buflen as usize, |ptr, len| {
-            io_bridge::retry(ruby, rb_self, Wait::Readable, |fd| call(fd, ptr, len))?
-                .map_err(failed)
+            io_bridge::retry_short_receive(ruby, rb_self, |fd| call(fd, ptr, len))?.map_err(failed)
         })?,
     };
     Ok((buf, from))
