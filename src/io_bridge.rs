@@ -299,8 +299,9 @@ pub fn try_once<T>(fd: RawFd, call: &mut impl FnMut(RawFd) -> io::Result<T>) -> 
 
 /// Runs a receive-family `call` until it does not report EAGAIN or EINTR,
 /// waiting for `event` in between. `call` must not block, and may run without
-/// the GVL (see `attempt`): the buffer it writes must be pinned (Rust memory;
-/// basic_socket::recv_into locks a String per try). Sends use `retry_send`.
+/// the GVL (see `attempt`): the buffer it writes must be Rust memory (a
+/// String is locked per try instead: basic_socket::recv_into, over
+/// `retry_loop`). Sends use `retry_send`.
 pub fn retry<T>(
     ruby: &Ruby,
     io: Value,
