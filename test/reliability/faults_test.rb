@@ -8,7 +8,7 @@ class FaultsTest < Minitest::Test
   # Valgrind keeps descriptors of its own near the limit: setrlimit(64) in
   # the child leaves it unable to run (`rake valgrind` runs this file).
   def skip_under_valgrind
-    skip "fd limit tests do not run under valgrind" if ENV["LD_PRELOAD"].to_s.include?("vgpreload")
+    skip "valgrind keeps descriptors of its own near the limit: a child with RLIMIT_NOFILE 64 cannot start under it" if ENV["LD_PRELOAD"].to_s.include?("vgpreload")
   end
 
   def test_write_to_a_closed_peer_is_epipe_not_sigpipe
