@@ -324,6 +324,12 @@ pub fn positional<const REQ: usize, const OPT: usize>(
     ))
 }
 
+/// The `exception:` keyword of the *_nonblock methods: raise unless it is
+/// exactly false, as stock tests it.
+pub fn raises(exception: Value) -> bool {
+    exception.as_raw() != rb_sys::Qfalse as rb_sys::VALUE
+}
+
 /// Splits off the keyword Hash when the caller passed keywords; a Hash
 /// passed positionally stays an argument, as for a C method taking `:`.
 pub fn split_keywords(args: &[Value]) -> (&[Value], Option<RHash>) {

@@ -27,14 +27,9 @@ class Addrinfo
 
   # A Socket bound to this address (SO_REUSEADDR on for stream sockets).
   def bind
-    sock = Socket.new(pfamily, socktype, protocol)
-    begin
-      sock.ipv6only! if ipv6?
-      sock.setsockopt(:SOCKET, :REUSEADDR, 1) if socktype == Socket::SOCK_STREAM
-      sock.bind(self)
-    rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
-      sock.close
-      raise
+    sock = SocketRs.socket_for(self) do |s|
+      s.setsockopt(:SOCKET, :REUSEADDR, 1) if socktype == Socket::SOCK_STREAM
+      s.bind(self)
     end
     SocketRs.with_socket(sock) { |s| return yield(s) } if block_given?
     sock
@@ -42,15 +37,10 @@ class Addrinfo
 
   # A listening Socket bound to this address.
   def listen(backlog = Socket::SOMAXCONN)
-    sock = Socket.new(pfamily, socktype, protocol)
-    begin
-      sock.ipv6only! if ipv6?
-      sock.setsockopt(:SOCKET, :REUSEADDR, 1)
-      sock.bind(self)
-      sock.listen(backlog)
-    rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
-      sock.close
-      raise
+    sock = SocketRs.socket_for(self) do |s|
+      s.setsockopt(:SOCKET, :REUSEADDR, 1)
+      s.bind(self)
+      s.listen(backlog)
     end
     SocketRs.with_socket(sock) { |s| return yield(s) } if block_given?
     sock
@@ -106,15 +96,24 @@ module SocketRs
   # A Socket connected to `remote`, bound to `local` first when given; with a
   # timeout, Errno::ETIMEDOUT "user specified timeout" when it passes.
   def connect_addrinfo(remote, local, timeout)
-    sock = Socket.new(remote.pfamily, remote.socktype, remote.protocol)
-    begin
-      sock.ipv6only! if remote.ipv6?
+    socket_for(remote) do |sock|
       sock.bind(local) if local
       if timeout
         connect_within(sock, remote, timeout)
       else
         sock.connect(remote)
       end
+    end
+  end
+
+  # A Socket of `ai`'s family, type and protocol (IPV6_V6ONLY for IPv6, as
+  # stock), set up by the block; closed if the block raises, whatever it
+  # raises.
+  def socket_for(ai)
+    sock = Socket.new(ai.pfamily, ai.socktype, ai.protocol)
+    begin
+      sock.ipv6only! if ai.ipv6?
+      yield sock
     rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
       sock.close
       raise

@@ -11,6 +11,7 @@ use crate::core::sockaddr::{self, ADDRINFO_MAX as STORAGE_LEN};
 use crate::errors;
 use crate::ruby::resolution::{
     check_array, convert_ary, gai_error, getaddrinfo, getnameinfo_blocking, hints_from,
+    numeric_nameinfo,
 };
 use magnus::{
     function, gc, method,
@@ -207,8 +208,13 @@ pub fn from_sockaddr(
 
 /// An Addrinfo from a resolver result, with stock's inspectname.
 fn from_ai(ruby: &Ruby, ai: &AddrInfo, inspectname: Option<Value>) -> Result<Value, Error> {
+    Ok(new_object(ruby, rai_of(ruby, ai, inspectname)?))
+}
+
+/// The Rai of a resolver result (its canonical name frozen, as stock's).
+fn rai_of(ruby: &Ruby, ai: &AddrInfo, inspectname: Option<Value>) -> Result<Rai, Error> {
     let canonname = ai.canonname.as_ref().map(|c| frozen_str(ruby, c));
-    let rai = rai_from(
+    rai_from(
         ruby,
         &ai.addr[..],
         ai.family,
@@ -216,8 +222,7 @@ fn from_ai(ruby: &Ruby, ai: &AddrInfo, inspectname: Option<Value>) -> Result<Val
         ai.protocol,
         canonname,
         inspectname,
-    )?;
-    Ok(new_object(ruby, rai))
+    )
 }
 
 fn frozen_str(ruby: &Ruby, bytes: &[u8]) -> Value {
@@ -541,17 +546,8 @@ fn first_only(
     };
     let list = getaddrinfo(ruby, node, service, hints, false, None)?;
     let ai = &list[0];
-    let canonname = ai.canonname.as_ref().map(|c| frozen_str(ruby, c));
     let inspectname = make_inspectname(ruby, node, service, Some(ai))?;
-    rai_from(
-        ruby,
-        &ai.addr[..],
-        ai.family,
-        ai.socktype,
-        ai.protocol,
-        canonname,
-        inspectname,
-    )
+    rai_of(ruby, ai, inspectname)
 }
 
 /// Addrinfo.tcp(host, port)
@@ -793,23 +789,19 @@ fn nameinfo(ruby: &Ruby, rai: &Rai, flags: i32) -> Result<(Vec<u8>, Vec<u8>), Er
     getnameinfo_blocking(ruby, rai.sa(), flags)
 }
 
-/// The numeric host and port of an IP Addrinfo, formatted in place (no
-/// copy of the sockaddr); "need IPv4 or IPv6 address" for other families.
-/// A sockaddr the fast formatter refuses (truncated) goes to getnameinfo,
-/// for its exact answer or error.
-fn numeric_ip(ruby: &Ruby, rb_self: Value) -> Result<(sockaddr::Text, u16), Error> {
+/// The numeric host and port of an IP Addrinfo; "need IPv4 or IPv6
+/// address" for other families. The common case formats in place, without
+/// copying the sockaddr out.
+fn numeric_ip(ruby: &Ruby, rb_self: Value) -> Result<(RString, u16), Error> {
     let fast = with_rai(ruby, rb_self, |rai| {
         is_ip(rai.afamily()).then(|| sockaddr::ip_unpack(rai.sa()).ok())
     })?;
     match fast {
         None => Err(need_ip(ruby)),
-        Some(Some(host_port)) => Ok(host_port),
+        Some(Some((host, port))) => Ok((ruby.str_from_slice(host.as_bytes()), port)),
         Some(None) => {
             let rai = with_rai(ruby, rb_self, Rai::clone)?;
-            let (h, p) = nameinfo(ruby, &rai, resolve::NUMERIC)?;
-            let mut host = sockaddr::Text::new();
-            host.push_bytes(&h);
-            Ok((host, atoi(&p) as u16))
+            numeric_nameinfo(ruby, rai.sa())
         }
     }
 }
@@ -818,13 +810,12 @@ fn numeric_ip(ruby: &Ruby, rb_self: Value) -> Result<(sockaddr::Text, u16), Erro
 fn ip_unpack(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
     let (host, port) = numeric_ip(ruby, rb_self)?;
     let port = ruby.integer_from_i64(port as i64).as_value();
-    Ok(ruby.ary_new_from_values(&[ruby.str_from_slice(host.as_bytes()).as_value(), port]))
+    Ok(ruby.ary_new_from_values(&[host.as_value(), port]))
 }
 
 /// Addrinfo#ip_address
 fn ip_address(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
-    let (host, _) = numeric_ip(ruby, rb_self)?;
-    Ok(ruby.str_from_slice(host.as_bytes()))
+    Ok(numeric_ip(ruby, rb_self)?.0)
 }
 
 /// Addrinfo#ip_port

@@ -455,11 +455,6 @@ fn inspect(rb_self: Value) -> Result<RString, Error> {
 // ---------------------------------------------------------------------------
 // sendmsg
 
-/// `exception: false` was given (stock compares with Qfalse: nil raises).
-fn is_false(v: Value) -> bool {
-    v.as_raw() == rb_sys::Qfalse as rb_sys::VALUE
-}
-
 /// The control messages of a sendmsg call: AncillaryData-like objects (they
 /// answer level/type/data) or [level, type, data] arrays.
 fn controls_buffer(ruby: &Ruby, family: i32, controls: Value) -> Result<Vec<u8>, Error> {
@@ -607,7 +602,7 @@ fn sendmsg_nonblock(
     controls: Value,
     ex: Value,
 ) -> Result<Value, Error> {
-    let exception = !is_false(ex);
+    let exception = crate::convert::raises(ex);
     sendmsg_internal(ruby, rb_self, mesg, flags, dest, controls, Some(exception))
 }
 
@@ -1005,7 +1000,7 @@ fn recvmsg_nonblock(
     scm_rights: Value,
     ex: Value,
 ) -> Result<Value, Error> {
-    let exception = !is_false(ex);
+    let exception = crate::convert::raises(ex);
     recvmsg_internal(
         ruby,
         rb_self,

@@ -232,10 +232,8 @@ pub fn receive(
     check_arity(ruby, args.len(), 1, 3)?;
     let flags = crate::convert::opt_int(args.get(1).copied(), 0)?;
     let buflen = num2int(args[0])?;
-    let outbuf = args.get(2).copied().filter(|v| !v.is_nil());
-    // Without an outbuf, a short receive goes to the stack (see recv_small).
-    let small = outbuf.is_none() && (0..=SMALL_RECV as i32).contains(&buflen);
-    let buf = if small {
+    let outbuf = args.get(2).copied();
+    let buf = if goes_to_stack(outbuf, buflen) {
         None
     } else {
         Some(recv_buffer(outbuf, buflen)?)
@@ -362,12 +360,20 @@ pub fn nonblock_args<'a>(
     n: usize,
 ) -> Result<(&'a [Value], bool), Error> {
     crate::convert::check_arity(ruby, args.len(), n + 1, n + 1)?;
-    let raise = args[n].as_raw() != rb_sys::Qfalse as rb_sys::VALUE;
+    let raise = crate::convert::raises(args[n]);
     Ok((&args[..n], raise))
 }
 
 /// The largest receive `recv_small` takes.
 const SMALL_RECV: usize = 4096;
+
+/// Whether a receive goes through `recv_small`: no outbuf and a short
+/// maxlen. A try that would block (the common case in event loops) then
+/// allocates nothing, where stock allocates the String before trying. A
+/// negative maxlen takes the String path for stock's ArgumentError.
+fn goes_to_stack(outbuf: Option<Value>, buflen: i32) -> bool {
+    outbuf.is_none_or(|v| v.is_nil()) && (0..=SMALL_RECV as i32).contains(&buflen)
+}
 
 /// A receive of at most `len` (<= SMALL_RECV) bytes into a stack buffer,
 /// copied to a new String when it succeeds. Stack memory stays put while
@@ -421,11 +427,7 @@ pub fn recv_nonblock_into(
     }
     let buflen = num2int(len)?;
     let flags = flags | libc::MSG_DONTWAIT;
-    let no_outbuf = outbuf.is_none_or(|v| v.is_nil());
-    // Without an outbuf, a short receive goes to the stack first: a try that
-    // would block (the common case in event loops) then allocates nothing,
-    // where stock allocates the String before trying.
-    let got = if no_outbuf && (0..=SMALL_RECV as i32).contains(&buflen) {
+    let got = if goes_to_stack(outbuf, buflen) {
         recv_small(ruby, buflen as usize, |ptr, len| call(fd, ptr, len, flags))
     } else {
         let buf = recv_buffer(outbuf, buflen)?;

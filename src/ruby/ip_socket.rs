@@ -3,7 +3,6 @@
 //! of TCPSocket.new and TCPServer.new (stock's ipsocket.c).
 
 use crate::core::constants::{self, Category};
-use crate::core::resolve as resolve_core;
 use crate::core::{resolve, sockaddr};
 use crate::errors::{self, protect};
 use crate::io_bridge;
@@ -83,19 +82,11 @@ pub fn ipaddr_row(ruby: &Ruby, sa: &[u8], norevlookup: bool) -> Result<[Value; 7
             name = Some(ruby.str_from_slice(&h));
         }
     }
-    // Formatted in place; what the formatter refuses goes to getnameinfo.
-    let (numeric, port) = match sockaddr::ip_unpack(sa) {
-        Ok((host, port)) => (ruby.str_from_slice(host.as_bytes()), i64::from(port)),
-        Err(_) => {
-            let (h, p) = resolution::getnameinfo_blocking(ruby, sa, resolve_core::NUMERIC)?;
-            let port = std::str::from_utf8(&p).ok().and_then(|p| p.parse().ok());
-            (ruby.str_from_slice(&h), port.unwrap_or(0))
-        }
-    };
+    let (numeric, port) = resolution::numeric_nameinfo(ruby, sa)?;
     let nil = ruby.qnil().as_value();
     Ok([
         family.as_value(),
-        ruby.integer_from_i64(port).as_value(),
+        ruby.integer_from_i64(i64::from(port)).as_value(),
         name.unwrap_or(numeric).as_value(),
         numeric.as_value(),
         nil,

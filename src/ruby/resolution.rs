@@ -293,6 +293,20 @@ pub fn getnameinfo_blocking(
     result.map_err(|e| gai_error(ruby, "getnameinfo", e))
 }
 
+/// getnameinfo(NI_NUMERICHOST | NI_NUMERICSERV) of a sockaddr: the numeric
+/// host as a String and the port. IP sockaddrs are formatted in place, with
+/// no getnameinfo call and no heap copy (recvfrom, ip_unpack, addr); what
+/// the formatter refuses goes to getnameinfo(3), for its exact answer or
+/// error.
+pub fn numeric_nameinfo(ruby: &Ruby, sa: &[u8]) -> Result<(RString, u16), Error> {
+    if let Ok((host, port)) = sockaddr::ip_unpack(sa) {
+        return Ok((ruby.str_from_slice(host.as_bytes()), port));
+    }
+    let (host, serv) = getnameinfo_blocking(ruby, sa, resolve::NUMERIC)?;
+    let port = std::str::from_utf8(&serv).ok().and_then(|p| p.parse().ok());
+    Ok((ruby.str_from_slice(&host), port.unwrap_or(0)))
+}
+
 /// Hints from optional Ruby values as stock coerces them.
 pub fn hints_from(
     ruby: &Ruby,

@@ -517,13 +517,7 @@ fn s_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
 
 /// stock's rsock_make_ipaddr: the numeric host of a sockaddr.
 pub(crate) fn make_ipaddr(ruby: &Ruby, sa: &[u8]) -> Result<RString, Error> {
-    match sockaddr::numeric_host(sa) {
-        Ok(h) => Ok(ruby.str_from_slice(h.as_bytes())),
-        Err(_) => {
-            let (h, _) = resolution::getnameinfo_blocking(ruby, sa, libc::NI_NUMERICHOST)?;
-            Ok(ruby.str_from_slice(&h))
-        }
-    }
+    Ok(resolution::numeric_nameinfo(ruby, sa)?.0)
 }
 
 /// Socket.gethostbyaddr(addr [, family]) (deprecated).
