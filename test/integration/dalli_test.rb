@@ -8,22 +8,10 @@ class DalliIntegrationTest < Minitest::Test
   def start_memcached(port)
     pid = spawn("memcached", "-l", "127.0.0.1", "-p", port.to_s, "-U", "0", "-u", "root", out: File::NULL,
                                                                                          err: File::NULL)
-    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
-    loop do
-      break if system(RbConfig.ruby, "-rsocket", "-e", "TCPSocket.new('127.0.0.1', #{port}).close",
-                      err: File::NULL)
-      raise "memcached did not start" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-
-      sleep 0.05
+    wait_for_server("memcached") do
+      system(RbConfig.ruby, "-rsocket", "-e", "TCPSocket.new('127.0.0.1', #{port}).close", err: File::NULL)
     end
     pid
-  end
-
-  def stop(pid)
-    Process.kill(:TERM, pid)
-    Process.wait(pid)
-  rescue Errno::ESRCH, Errno::ECHILD
-    nil
   end
 
   def test_set_get_many_keys_and_reconnect

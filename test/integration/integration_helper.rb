@@ -40,6 +40,24 @@ module Integration
     out
   end
 
+  # Waits up to 10 s for a server process to answer (the block is true).
+  def wait_for_server(name)
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
+    until yield
+      raise "#{name} did not start" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+      sleep 0.05
+    end
+  end
+
+  # Stops a server process started by a test (gone already is fine).
+  def stop(pid)
+    Process.kill(:TERM, pid)
+    Process.wait(pid)
+  rescue Errno::ESRCH, Errno::ECHILD
+    nil
+  end
+
   # A free TCP port on 127.0.0.1 (bound and closed again by the stock-free child).
   def self.free_port
     out, = Open3.capture3(RbConfig.ruby, "-rsocket", "-e", "s = TCPServer.new('127.0.0.1', 0); print s.addr[1]; s.close")

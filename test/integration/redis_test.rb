@@ -8,20 +8,8 @@ class RedisIntegrationTest < Minitest::Test
   def start_redis(port, dir)
     pid = spawn("redis-server", "--port", port.to_s, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                 "--dir", dir, out: File::NULL, err: File::NULL)
-    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
-    until system("redis-cli", "-p", port.to_s, "ping", out: File::NULL, err: File::NULL)
-      raise "redis-server did not start" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-
-      sleep 0.05
-    end
+    wait_for_server("redis-server") { system("redis-cli", "-p", port.to_s, "ping", out: File::NULL, err: File::NULL) }
     pid
-  end
-
-  def stop(pid)
-    Process.kill(:TERM, pid)
-    Process.wait(pid)
-  rescue Errno::ESRCH, Errno::ECHILD
-    nil
   end
 
   def test_set_get_pipelining_and_reconnect
