@@ -9,8 +9,23 @@ else
 end
 require "minitest/autorun"
 require "timeout"
+require "tmpdir"
+require "fileutils"
 
 module SocketTestHelpers
+  # A UNIXServer at @path in a fresh directory (@dir), removed afterwards:
+  # call from setup and teardown.
+  def start_unix_server(name)
+    @dir = Dir.mktmpdir("socket_rs")
+    @path = File.join(@dir, name)
+    @server = UNIXServer.new(@path)
+  end
+
+  def stop_unix_server
+    @server.close unless @server.closed?
+    FileUtils.rm_rf(@dir)
+  end
+
   # Open descriptors of this process, for leak checks.
   def open_fds
     Dir.children("/proc/self/fd").map(&:to_i).sort

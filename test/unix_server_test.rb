@@ -5,14 +5,11 @@ require "tmpdir"
 
 class UNIXServerTest < Minitest::Test
   def setup
-    @dir = Dir.mktmpdir("socket_rs")
-    @path = File.join(@dir, "srv.sock")
-    @server = UNIXServer.new(@path)
+    start_unix_server("srv.sock")
   end
 
   def teardown
-    @server.close unless @server.closed?
-    FileUtils.rm_rf(@dir)
+    stop_unix_server
   end
 
   def test_accept_returns_unix_socket

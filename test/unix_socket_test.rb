@@ -5,14 +5,11 @@ require "tmpdir"
 
 class UNIXSocketTest < Minitest::Test
   def setup
-    @dir = Dir.mktmpdir("socket_rs")
-    @path = File.join(@dir, "s.sock")
-    @server = UNIXServer.new(@path)
+    start_unix_server("s.sock")
   end
 
   def teardown
-    @server.close unless @server.closed?
-    FileUtils.rm_rf(@dir)
+    stop_unix_server
   end
 
   def test_lines_round_trip_between_threads
