@@ -17,7 +17,14 @@ end
 
 require "io/wait" # stock's socket.rb loads it; libraries rely on that
 require_relative "socket_rs/version"
-require "socket_rs/socket_rs"
+# One native library per Ruby minor version: a checkout (bin/compile) and the
+# platform gem carry lib/socket_rs/X.Y/socket_rs.so; the source gem installs
+# socket_rs/socket_rs.so, built by the Ruby that installed it.
+if File.exist?(File.join(__dir__, "socket_rs", RUBY_VERSION[/\A\d+\.\d+/], "socket_rs.so"))
+  require_relative "socket_rs/#{RUBY_VERSION[/\A\d+\.\d+/]}/socket_rs"
+else
+  require "socket_rs/socket_rs"
+end
 require_relative "socket_rs/ancdata"
 
 module SocketRs

@@ -2,7 +2,9 @@
 
 # Builds the Rust crate with cargo and writes a Makefile whose `install`
 # target puts socket_rs.so where RubyGems (or `rake compile`) expects it.
-# There is no rb_sys gem on this machine: cargo is driven directly.
+# There is no rb_sys gem on this machine: cargo is driven directly. RUBY
+# tells rb-sys which Ruby to build against: the one installing the gem, not
+# whichever `ruby` comes first on PATH.
 require "rbconfig"
 require "shellwords"
 
@@ -27,7 +29,7 @@ File.write("Makefile", <<~MAKE)
   all: socket_rs.so
 
   socket_rs.so: FORCE
-  \t$(CARGO) build --release --manifest-path #{manifest.shellescape} --target-dir #{target_dir.shellescape}
+  \tRUBY=#{RbConfig.ruby.shellescape} $(CARGO) build --release --manifest-path #{manifest.shellescape} --target-dir #{target_dir.shellescape}
   \tcp #{built.shellescape} socket_rs.so
 
   install: socket_rs.so
