@@ -200,7 +200,23 @@ pub fn syserr_host_port(ruby: &Ruby, errno: i32, what: &str, host: Value, port: 
             Err(e) => return e,
         }
     };
-    syserr(ruby, errno, &format!("{what} for {host} port {port}"))
+    let message = format!("{what} for {host} port {port}");
+    if errno == libc::ETIMEDOUT && crate::compat::connect_timeout_is_io_timeout() {
+        return io_timeout(ruby, message);
+    }
+    syserr(ruby, errno, &message)
+}
+
+/// `IO::TimeoutError` (Ruby 3.2+) with a message: "Connect timed out!",
+/// or a host-port message as rsock_syserr_fail_host_port words it.
+pub fn io_timeout(ruby: &Ruby, msg: impl Into<String>) -> Error {
+    let class: ExceptionClass = io_const(ruby, "TimeoutError");
+    // An instance, not Error::new's (class, message) pair: TCPSocket's Happy
+    // Eyeballs raises the object from Ruby.
+    match class.new_instance::<(magnus::RString,)>((ruby.str_new(&msg.into()),)) {
+        Ok(exc) => Error::from(exc),
+        Err(e) => e,
+    }
 }
 
 /// What a *_nonblock method returns or raises when the call would block:

@@ -210,20 +210,23 @@ pub fn close_fd(fd: RawFd) {
     unsafe { libc::close(fd) };
 }
 
-/// Waits until `io` is ready, the Ruby way. Raises (as an Error) when the
-/// thread is interrupted or the IO is closed by another thread.
-pub fn wait(io: Value, event: Wait) -> Result<(), Error> {
-    let events = event as i64;
-    // SAFETY: rb_io_wait may raise; protect turns that into an Error, and
-    // nothing owning lives in this frame.
-    protect(|| unsafe {
-        rb_sys::rb_io_wait(
-            io.as_raw(),
-            rb_sys::rb_int2inum(events as _),
-            rb_sys::Qnil as rb_sys::VALUE,
-        )
+/// Waits until `io` is ready, the Ruby way, as stock waits after EAGAIN
+/// (rb_io_maybe_wait_readable/writable with the IO's own timeout). Raises
+/// (as an Error) when the thread is interrupted or the IO is closed by
+/// another thread. Ok(false) when `IO#timeout` passed and the running Ruby
+/// leaves the raise to the caller (3.3: Errno::EAGAIN with the call's
+/// name); Ruby 3.4 raises IO::TimeoutError here itself.
+pub fn wait(io: Value, event: Wait) -> Result<bool, Error> {
+    let nil = rb_sys::Qnil as rb_sys::VALUE;
+    // SAFETY: both may raise; protect turns that into an Error, and nothing
+    // owning lives in this frame.
+    let ready = protect(|| unsafe {
+        match event {
+            Wait::Readable => rb_sys::rb_io_maybe_wait_readable(libc::EAGAIN, io.as_raw(), nil),
+            Wait::Writable => rb_sys::rb_io_maybe_wait_writable(libc::EAGAIN, io.as_raw(), nil),
+        }
     })?;
-    Ok(())
+    Ok(ready != 0)
 }
 
 /// Runs pending interrupts (signal handlers, Thread#raise) after EINTR.
@@ -284,7 +287,7 @@ pub fn retry_loop<T>(
             Ok(v) => return Ok(Ok(v)),
             Err(e) => match e.raw_os_error() {
                 Some(libc::EINTR) => check_ints()?,
-                Some(libc::EAGAIN) => wait(io, event)?,
+                Some(libc::EAGAIN) if wait(io, event)? => {}
                 _ => return Ok(Err(e)),
             },
         }
@@ -465,20 +468,32 @@ pub fn new_socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(
 }
 
 /// rb_io_wait with both readable and writable bits, as stock waits for a
-/// pending connect; `timeout` in seconds, None to wait forever. Ok(false)
-/// when the timeout passed first.
-pub fn wait_connectable(io: Value, timeout: Option<f64>) -> Result<bool, Error> {
+/// pending connect; `timeout` in seconds (connect_timeout), None for the
+/// IO's own. Ok(false) when `timeout` passed first. Without one, Ruby 3.4
+/// applies `IO#timeout` (IO::TimeoutError "Connect timed out!"); older
+/// Rubies wait on regardless, as their stock does.
+pub fn wait_connectable(ruby: &Ruby, io: Value, timeout: Option<f64>) -> Result<bool, Error> {
     let events = (Wait::Readable as i64) | (Wait::Writable as i64);
-    // SAFETY: rb_io_wait may raise; protect catches it. rb_float_new and
-    // rb_int2inum only allocate.
-    let ready = protect(|| unsafe {
-        let timeout = match timeout {
-            Some(t) => rb_sys::rb_float_new(t),
-            None => rb_sys::Qnil as rb_sys::VALUE,
-        };
-        rb_sys::rb_io_wait(io.as_raw(), rb_sys::rb_int2inum(events as _), timeout)
-    })?;
-    Ok(ready != rb_sys::Qfalse as rb_sys::VALUE)
+    loop {
+        // SAFETY: rb_io_wait may raise; protect catches it. rb_float_new and
+        // rb_int2inum only allocate.
+        let ready = protect(|| unsafe {
+            let timeout = match timeout {
+                Some(t) => rb_sys::rb_float_new(t),
+                None => rb_sys::Qnil as rb_sys::VALUE,
+            };
+            rb_sys::rb_io_wait(io.as_raw(), rb_sys::rb_int2inum(events as _), timeout)
+        })?;
+        if ready != rb_sys::Qfalse as rb_sys::VALUE {
+            return Ok(true);
+        }
+        if crate::compat::connect_honours_io_timeout() {
+            return Err(errors::io_timeout(ruby, "Connect timed out!"));
+        }
+        if timeout.is_some() {
+            return Ok(false);
+        }
+    }
 }
 
 /// SO_ERROR of a socket: the pending error of a non-blocking connect.
@@ -528,7 +543,7 @@ pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Out
     // refused connect is not reported as readiness. On Linux poll reports a
     // pending error (POLLERR) at once, so the read after the wait gives the
     // same answer, one system call sooner.
-    if !wait_connectable(io, timeout)? {
+    if !wait_connectable(ruby, io, timeout)? {
         return Ok(Err(io::Error::from_raw_os_error(libc::ETIMEDOUT)));
     }
     let fd = self::fd(ruby, io)?;
@@ -636,7 +651,7 @@ pub fn accept(ruby: &Ruby, io: Value) -> Outcome<(RawFd, SockAddrBuf)> {
             }
             Err(e) => match e.raw_os_error() {
                 Some(libc::EINTR) => check_ints()?,
-                Some(libc::EAGAIN) => wait(io, Wait::Readable)?,
+                Some(libc::EAGAIN) if wait(io, Wait::Readable)? => {}
                 Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM) if !collected => {
                     collected = true;
                     // SAFETY: rb_gc runs a full collection; it does not raise.

@@ -6,14 +6,17 @@
 
 pub mod core;
 
+mod compat;
 mod convert;
 mod errors;
 mod io_bridge;
 mod ruby;
 
-use magnus::{Error, Ruby};
+use magnus::{prelude::*, Error, Ruby};
 
 #[magnus::init]
 fn init(ruby: &Ruby) -> Result<(), Error> {
+    let version: String = ruby.class_object().const_get("RUBY_VERSION")?;
+    compat::init(&version);
     ruby::init(ruby)
 }

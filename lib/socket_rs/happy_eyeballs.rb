@@ -76,7 +76,7 @@ module SocketRs
     def local_addrinfos
       return nil if @local_host.nil? && @local_port.nil?
 
-      resolve = self.class.resolver || method(:default_local_resolve)
+      resolve = HappyEyeballs.resolver || method(:default_local_resolve)
       resolve.call(@local_host, @local_port, nil, @resolv_timeout)
     end
 
@@ -94,7 +94,7 @@ module SocketRs
     def start_resolvers
       wanted = families
       (FAMILIES - wanted).each { |f| @answers << [f, []] }
-      if (resolver = self.class.resolver)
+      if (resolver = HappyEyeballs.resolver)
         return wanted.map { |f| resolver_thread([f]) { resolver.call(@host, @port, f, @resolv_timeout) } }
       end
 
@@ -239,9 +239,7 @@ module SocketRs
 
     def raise_failure_if_done
       t = now
-      if @connect_deadline && t >= @connect_deadline && @connecting.any?
-        raise Errno::ETIMEDOUT, "user specified timeout"
-      end
+      connect_timed_out if @connect_deadline && t >= @connect_deadline && @connecting.any?
       return unless nothing_to_try?
 
       if @resolv_timeout && !all_resolved? && t >= @started + @resolv_timeout
@@ -249,9 +247,19 @@ module SocketRs
       end
       return unless all_resolved?
 
-      raise @last_error if @last_error
+      connect_failed(@last_error) if @last_error
       raise(@resolution_errors[Socket::AF_INET] || @resolution_errors[Socket::AF_INET6] ||
             SocketError.new("no address to connect to"))
+    end
+
+    # Socket.tcp's connect_timeout: passed.
+    def connect_timed_out
+      raise Errno::ETIMEDOUT, "user specified timeout"
+    end
+
+    # Every address failed; `error` is the last connect error.
+    def connect_failed(error)
+      raise error
     end
 
     def finish
@@ -259,6 +267,24 @@ module SocketRs
       @connecting&.each_key(&:close)
       @wakeup_r&.close
       @wakeup_w&.close
+    end
+  end
+
+  # TCPSocket.new's Happy Eyeballs: connect errors are the ones stock's
+  # TCPSocket raises on the running Ruby (`connect(2) for "host" port 80`;
+  # a connect_timeout is Errno::ETIMEDOUT on 3.1, IO::TimeoutError from
+  # 3.3), built by the native library from the errno, not from a message.
+  class TCPSocketHappyEyeballs < HappyEyeballs
+    private
+
+    def connect_timed_out
+      raise TCPSocket.__send__(:__connect_error, Errno::ETIMEDOUT::Errno, @host, @port, true)
+    end
+
+    def connect_failed(error)
+      raise error unless error.is_a?(SystemCallError)
+
+      raise TCPSocket.__send__(:__connect_error, error.errno, @host, @port, false)
     end
   end
 end

@@ -14,13 +14,27 @@ class Socket
   def self.tcp(host, port, local_host = nil, local_port = nil, connect_timeout: nil, resolv_timeout: nil,
                fast_fallback: tcp_fast_fallback, &block)
     sock = if fast_fallback && !SocketRs.ip_address?(host)
-             SocketRs::HappyEyeballs.new(host, port, local_host, local_port,
-                                         connect_timeout: connect_timeout, resolv_timeout: resolv_timeout).connect
+             tcp_with_fast_fallback(host, port, local_host, local_port,
+                                    connect_timeout: connect_timeout, resolv_timeout: resolv_timeout)
            else
-             SocketRs.tcp_one_by_one(host, port, local_host, local_port, connect_timeout, resolv_timeout)
+             tcp_without_fast_fallback(host, port, local_host, local_port,
+                                       connect_timeout: connect_timeout, resolv_timeout: resolv_timeout)
            end
     SocketRs.with_socket(sock, &block)
   end
+
+  # Ruby 3.4's public entry to Socket.tcp's Happy Eyeballs: a connected Socket.
+  def self.tcp_with_fast_fallback(host, port, local_host = nil, local_port = nil, connect_timeout: nil,
+                                  resolv_timeout: nil)
+    SocketRs::HappyEyeballs.new(host, port, local_host, local_port,
+                                connect_timeout: connect_timeout, resolv_timeout: resolv_timeout).connect
+  end
+
+  # Ruby 3.3's Socket.tcp: the addresses in resolver order, one at a time.
+  def self.tcp_without_fast_fallback(host, port, local_host, local_port, connect_timeout:, resolv_timeout:)
+    SocketRs.tcp_one_by_one(host, port, local_host, local_port, connect_timeout, resolv_timeout)
+  end
+  private_class_method :tcp_without_fast_fallback
 end
 
 module SocketRs

@@ -7,7 +7,16 @@
 mod table {
     include!("constants_table.rs");
 }
-pub use table::TABLE;
+
+/// The constants the running Ruby's stock defines, (name, value), in the
+/// table's preference order.
+pub fn table() -> impl Iterator<Item = (&'static str, i64)> {
+    let running = crate::compat::version();
+    table::TABLE
+        .iter()
+        .filter(move |&&(_, _, since)| since <= running)
+        .map(|&(name, value, _)| (name, value))
+}
 
 /// A family of constants that an argument or an inspect string draws from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +83,7 @@ impl Category {
 
 /// The value of a constant by its full name (Socket::Constants::NAME).
 pub fn value_of(name: &str) -> Option<i64> {
-    TABLE.iter().find(|(n, _)| *n == name).map(|&(_, v)| v)
+    table().find(|&(n, _)| n == name).map(|(_, v)| v)
 }
 
 /// Every category, for building the lookup maps.
@@ -149,7 +158,7 @@ fn maps(category: Category) -> &'static Maps {
                 let mut by_value = HashMap::default();
                 // Table order decides ties, as a linear scan would: the first
                 // member with a given spelling or value wins.
-                for &(full, value) in TABLE.iter().filter(|(n, _)| c.owns(n)) {
+                for (full, value) in table().filter(|&(n, _)| c.owns(n)) {
                     by_name.entry(full.as_bytes()).or_insert(value);
                     for p in c.prefixes() {
                         if let Some(short) = full.strip_prefix(p) {
@@ -234,12 +243,13 @@ mod tests {
 
     #[test]
     fn maps_agree_with_a_linear_scan() {
+        let table: Vec<_> = table().collect();
         for c in ALL {
-            for &(full, value) in TABLE.iter() {
+            for &(full, value) in table.iter() {
                 let mut spellings = vec![full];
                 spellings.extend(c.prefixes().iter().filter_map(|p| full.strip_prefix(p)));
                 for name in spellings {
-                    let scan = TABLE.iter().find_map(|&(f, v)| {
+                    let scan = table.iter().find_map(|&(f, v)| {
                         (c.owns(f)
                             && (f == name
                                 || c.prefixes().iter().any(|p| f.strip_prefix(p) == Some(name))))
@@ -247,7 +257,7 @@ mod tests {
                     });
                     assert_eq!(name_to_int(c, name.as_bytes()), scan, "{c:?} {name}");
                 }
-                let scan = TABLE
+                let scan = table
                     .iter()
                     .find(|&&(f, v)| v == value && c.owns(f))
                     .map(|&(f, _)| f);
@@ -258,9 +268,9 @@ mod tests {
 
     #[test]
     fn table_has_no_duplicate_names() {
-        let mut names: Vec<_> = TABLE.iter().map(|(n, _)| *n).collect();
+        let mut names: Vec<_> = table::TABLE.iter().map(|(n, _, _)| *n).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), TABLE.len());
+        assert_eq!(names.len(), table::TABLE.len());
     }
 }

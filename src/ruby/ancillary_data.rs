@@ -830,6 +830,10 @@ fn recvmsg_internal(
                 return Err(errors::syserr(ruby, errno, "recvmsg(2)"));
             }
         };
+        if crate::ruby::basic_socket::end_of_stream(ruby, sock, received.len)? {
+            discard_rights(&ctl);
+            return Ok(ruby.qnil().as_value());
+        }
         if grow_buffer {
             let mut grown = false;
             if vmaxdatlen.is_nil() && received.msg_flags & libc::MSG_TRUNC != 0 {

@@ -212,23 +212,41 @@ pub fn recv_into(
         unsafe { rb_sys::rb_str_unlocktmp(buf.as_raw()) };
         result
     });
-    if let Ok(Ok(n)) = outcome {
-        // SAFETY: n <= buflen bytes were written into the string's buffer.
-        unsafe { rb_sys::rb_str_set_len(buf.as_raw(), n as _) };
-    }
     outcome
+}
+
+/// Sets the length of a receive buffer after `n` bytes were written.
+fn received_into(buf: RString, n: usize) -> RString {
+    // SAFETY: callers pass the count a receive wrote into the buffer, which
+    // had room for it.
+    unsafe { rb_sys::rb_str_set_len(buf.as_raw(), n as _) };
+    buf
+}
+
+/// Ruby 3.3+ (rsock_is_dgram): a receive of 0 bytes on a socket that is
+/// not SOCK_DGRAM is the end of the stream, and the receive returns nil.
+/// A caller's outbuf is left as it was then, as stock leaves it.
+pub fn end_of_stream(ruby: &Ruby, io: Value, received: usize) -> Result<bool, Error> {
+    if received != 0 || !crate::compat::nil_at_end_of_stream() {
+        return Ok(false);
+    }
+    let fd = io_bridge::fd(ruby, io)?;
+    let socktype = io_bridge::socket_type(fd)
+        .map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_TYPE)"))?;
+    Ok(socktype != libc::SOCK_DGRAM)
 }
 
 /// The body of recv and of every recvfrom (stock's rsock_s_recvfrom) for
 /// (maxlen [, flags [, outbuf]]): waits for a message; returns it and, when
 /// `sender` is asked for, the sender's packed address (empty when the kernel
-/// gave none, as on connected streams).
+/// gave none, as on connected streams). None at the end of a stream on
+/// Ruby 3.3+ (the receive returns nil).
 pub fn receive(
     ruby: &Ruby,
     rb_self: Value,
     args: &[Value],
     sender: bool,
-) -> Result<(RString, SockAddrBuf), Error> {
+) -> Result<Option<(RString, SockAddrBuf)>, Error> {
     check_arity(ruby, args.len(), 1, 3)?;
     let flags = crate::convert::opt_int(args.get(1).copied(), 0)?;
     let buflen = num2int(args[0])?;
@@ -259,19 +277,30 @@ pub fn receive(
     let failed = |e: std::io::Error| errors::io_error(ruby, &e, "recvfrom(2)");
     let buf = match buf {
         Some(buf) => {
-            recv_into(ruby, rb_self, buf, buflen as usize, call)?.map_err(failed)?;
+            let n = recv_into(ruby, rb_self, buf, buflen as usize, call)?.map_err(failed)?;
+            if end_of_stream(ruby, rb_self, n)? {
+                return Ok(None);
+            }
+            received_into(buf, n)
+        }
+        None => {
+            let buf = recv_small(ruby, buflen as usize, |ptr, len| {
+                io_bridge::retry_short_receive(ruby, rb_self, |fd| call(fd, ptr, len))?
+                    .map_err(failed)
+            })?;
+            if end_of_stream(ruby, rb_self, buf.len())? {
+                return Ok(None);
+            }
             buf
         }
-        None => recv_small(ruby, buflen as usize, |ptr, len| {
-            io_bridge::retry_short_receive(ruby, rb_self, |fd| call(fd, ptr, len))?.map_err(failed)
-        })?,
     };
-    Ok((buf, from))
+    Ok(Some((buf, from)))
 }
 
-/// BasicSocket#recv(maxlen [, flags [, outbuf]]) -> mesg
-fn recv(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RString, Error> {
-    Ok(receive(ruby, rb_self, args, false)?.0)
+/// BasicSocket#recv(maxlen [, flags [, outbuf]]) -> mesg, or nil at the end
+/// of a stream (3.3+)
+fn recv(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Option<RString>, Error> {
+    Ok(receive(ruby, rb_self, args, false)?.map(|(buf, _)| buf))
 }
 
 fn io_close(io: Value) -> Result<Value, Error> {
@@ -402,9 +431,40 @@ fn recv_small<E>(
     }
 }
 
+/// What one receive without waiting gave.
+pub enum Nonblock<T> {
+    Data(T),
+    /// It would block, and `exception: false` asked for :wait_readable.
+    WouldBlock,
+    /// The end of a stream (Ruby 3.3+): the receive returns nil.
+    EndOfStream,
+}
+
+impl<T> Nonblock<T> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Nonblock<U> {
+        match self {
+            Nonblock::Data(v) => Nonblock::Data(f(v)),
+            Nonblock::WouldBlock => Nonblock::WouldBlock,
+            Nonblock::EndOfStream => Nonblock::EndOfStream,
+        }
+    }
+
+    /// The Ruby value of a result that is a message alone.
+    pub fn into_value(
+        self,
+        ruby: &Ruby,
+        data: impl FnOnce(T) -> Result<Value, Error>,
+    ) -> Result<Value, Error> {
+        match self {
+            Nonblock::Data(v) => data(v),
+            Nonblock::WouldBlock => Ok(crate::convert::wait_readable(ruby)),
+            Nonblock::EndOfStream => Ok(ruby.qnil().as_value()),
+        }
+    }
+}
+
 /// The body of recv_nonblock/recvfrom_nonblock (stock's
-/// rsock_s_recvfrom_nonblock): one try with MSG_DONTWAIT. None when it would
-/// block and `raise` is false.
+/// rsock_s_recvfrom_nonblock): one try with MSG_DONTWAIT.
 pub fn recv_nonblock_into(
     ruby: &Ruby,
     io: Value,
@@ -413,7 +473,7 @@ pub fn recv_nonblock_into(
     outbuf: Option<Value>,
     raise: bool,
     mut call: impl FnMut(RawFd, *mut u8, usize, i32) -> std::io::Result<usize>,
-) -> Result<Option<RString>, Error> {
+) -> Result<Nonblock<RString>, Error> {
     let flags = match flags {
         Some(v) => num2int(v)?,
         None => 0,
@@ -434,19 +494,20 @@ pub fn recv_nonblock_into(
         // SAFETY: recv_buffer made room for buflen bytes; the GVL is held and
         // no Ruby code runs before the length is set.
         let ptr = unsafe { rb_sys::RSTRING_PTR(buf.as_raw()) } as *mut u8;
-        call(fd, ptr, buflen as usize, flags).map(|n| {
-            // SAFETY: n <= buflen bytes were written.
-            unsafe { rb_sys::rb_str_set_len(buf.as_raw(), n as _) };
-            buf
-        })
+        match call(fd, ptr, buflen as usize, flags) {
+            Ok(n) if end_of_stream(ruby, io, n)? => return Ok(Nonblock::EndOfStream),
+            Ok(n) => Ok(received_into(buf, n)),
+            Err(e) => Err(e),
+        }
     };
     match got {
-        Ok(buf) => Ok(Some(buf)),
+        Ok(buf) if end_of_stream(ruby, io, buf.len())? => Ok(Nonblock::EndOfStream),
+        Ok(buf) => Ok(Nonblock::Data(buf)),
         Err(e) => {
             let errno = e.raw_os_error().unwrap_or(libc::EIO);
             if errno == libc::EAGAIN {
                 if !raise {
-                    return Ok(None);
+                    return Ok(Nonblock::WouldBlock);
                 }
                 return Err(errors::would_block(
                     ruby,
@@ -476,10 +537,7 @@ fn recv_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
             io_bridge::cvt(unsafe { libc::recv(fd, ptr.cast(), len, flags) }).map(|n| n as usize)
         },
     )?;
-    Ok(match got {
-        Some(s) => s.as_value(),
-        None => crate::convert::wait_readable(ruby),
-    })
+    got.into_value(ruby, |s| Ok(s.as_value()))
 }
 
 /// BasicSocket#read_nonblock(maxlen, outbuf = nil, exception: true): IO's,
@@ -782,13 +840,12 @@ pub fn accept_nonblock_with(
 
 /// The body of every __recvfrom_nonblock (stock's
 /// rsock_s_recvfrom_nonblock with a sender): (maxlen, flags, outbuf,
-/// exception). Some((message, sender's packed address)), or None when it
-/// would block and `exception` is false.
+/// exception): the message and the sender's packed address.
 pub fn receive_from_nonblock(
     ruby: &Ruby,
     rb_self: Value,
     args: &[Value],
-) -> Result<Option<(RString, SockAddrBuf)>, Error> {
+) -> Result<Nonblock<(RString, SockAddrBuf)>, Error> {
     let (args, raise) = nonblock_args(ruby, args, 3)?;
     let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
     let mut from = SockAddrBuf::new();

@@ -19,6 +19,9 @@ use std::os::fd::RawFd;
 
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     let class = ruby.define_class("IPSocket", superclass)?;
+    // As stock: a peer's credentials are a UNIX-socket notion.
+    // SAFETY: undefining a method for a class we just defined cannot raise.
+    unsafe { rb_sys::rb_undef_method(class.as_raw(), c"getpeereid".as_ptr()) };
     class.define_method("addr", method!(addr, -1))?;
     class.define_method("peeraddr", method!(peeraddr, -1))?;
     class.define_method("inspect", method!(inspect, 0))?;
@@ -161,9 +164,11 @@ fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
 }
 
 /// IPSocket#recvfrom(maxlen [, flags [, outbuf]]) -> [mesg, address or nil]
-fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
-    let (buf, from) = receive(ruby, rb_self, args, true)?;
-    recvfrom_result(ruby, rb_self, buf, &from)
+fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Option<RArray>, Error> {
+    let Some((buf, from)) = receive(ruby, rb_self, args, true)? else {
+        return Ok(None);
+    };
+    recvfrom_result(ruby, rb_self, buf, &from).map(Some)
 }
 
 /// [mesg, ipaddr] for a received datagram; nil as the address when the
@@ -299,9 +304,6 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
         }
     }
     let (errno, what, at_local) = last.unwrap_or((libc::EADDRNOTAVAIL, "connect(2)", false));
-    if errno == libc::ETIMEDOUT && args.connect_timeout.is_some() && what == "connect(2)" {
-        return Err(errors::syserr(ruby, errno, "user specified timeout"));
-    }
     let (host, port) = if at_local {
         (args.local_host, args.local_serv)
     } else {

@@ -200,7 +200,9 @@ fn sysaccept(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
 
 /// Socket#recvfrom(maxlen [, flags [, outbuf]]) -> [mesg, sender_addrinfo]
 fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let (buf, from) = receive(ruby, rb_self, args, true)?;
+    let Some((buf, from)) = receive(ruby, rb_self, args, true)? else {
+        return Ok(ruby.qnil().as_value());
+    };
     let fd = io_bridge::fd(ruby, rb_self)?;
     let ai = socket_addrinfo(ruby, fd, &from)?;
     Ok(ruby.ary_new_from_values(&[buf.as_value(), ai]).as_value())
@@ -208,14 +210,11 @@ fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error>
 
 /// Socket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    match receive_from_nonblock(ruby, rb_self, args)? {
-        Some((buf, from)) => {
-            let fd = io_bridge::fd(ruby, rb_self)?;
-            let ai = socket_addrinfo(ruby, fd, &from)?;
-            Ok(ruby.ary_new_from_values(&[buf.as_value(), ai]).as_value())
-        }
-        None => Ok(crate::convert::wait_readable(ruby)),
-    }
+    receive_from_nonblock(ruby, rb_self, args)?.into_value(ruby, |(buf, from)| {
+        let fd = io_bridge::fd(ruby, rb_self)?;
+        let ai = socket_addrinfo(ruby, fd, &from)?;
+        Ok(ruby.ary_new_from_values(&[buf.as_value(), ai]).as_value())
+    })
 }
 
 /// Socket#ipv6only!: sets IPV6_V6ONLY, as stock's socket.rb does.

@@ -11,13 +11,13 @@ use magnus::{
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
     value::{Lazy, LazyId},
-    Error, Exception, RArray, RClass, RModule, Ruby, Value,
+    Error, RArray, RClass, RModule, Ruby, Value,
 };
 
 static HAPPY_EYEBALLS: Lazy<RClass> = Lazy::new(|ruby| {
     let module: RModule = ruby.class_object().const_get("SocketRs").expect("SocketRs");
     module
-        .const_get("HappyEyeballs")
+        .const_get("TCPSocketHappyEyeballs")
         .expect("lib/socket_rs/happy_eyeballs.rb is loaded with the library")
 });
 
@@ -25,6 +25,10 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     let class = ruby.define_class("TCPSocket", superclass)?;
     class.define_method("initialize", method!(initialize, -1))?;
     class.define_singleton_method("gethostbyname", function!(gethostbyname, 1))?;
+    // Lib/socket_rs/happy_eyeballs.rb's ForTCPSocket raises what it returns.
+    class
+        .singleton_class()?
+        .define_private_method("__connect_error", function!(connect_error, 4))?;
     Ok(class)
 }
 
@@ -127,29 +131,29 @@ fn connect_happy_eyeballs(
         "new",
         (host, port, local_host, local_port, magnus::KwArgs(kwargs)),
     )?;
-    match engine.funcall::<_, _, Value>("connect", ()) {
-        Ok(sock) => io_bridge::adopt_fd(ruby, rb_self, sock),
-        Err(e) => Err(reword_connect_error(ruby, e, host, port)),
-    }
+    let sock: Value = engine.funcall("connect", ())?;
+    io_bridge::adopt_fd(ruby, rb_self, sock)
 }
 
-fn reword_connect_error(ruby: &Ruby, err: Error, host: Value, port: Value) -> Error {
-    let Some(exc) = err.value() else { return err };
-    let Ok(exc) = Exception::from_value(exc).ok_or(()) else {
-        return err;
+/// The exception TCPSocket.new raises when its Happy Eyeballs connect
+/// failed with `errno` (the last attempt's), or when `timed_out`: the
+/// connect_timeout passed (stock 3.4's wait_connectable raises
+/// IO::TimeoutError "Connect timed out!"; older Rubies word it by host and
+/// port, and 3.3 makes ETIMEDOUT an IO::TimeoutError).
+fn connect_error(
+    ruby: &Ruby,
+    errno: i32,
+    host: Value,
+    port: Value,
+    timed_out: bool,
+) -> Result<Value, Error> {
+    let error = if timed_out && crate::compat::connect_honours_io_timeout() {
+        errors::io_timeout(ruby, "Connect timed out!")
+    } else {
+        errors::syserr_host_port(ruby, errno, "connect(2)", host, port)
     };
-    if !exc.is_kind_of(ruby.exception_system_call_error()) {
-        return err;
-    }
-    let message: String = exc.funcall("message", ()).unwrap_or_default();
-    if message.ends_with("user specified timeout") {
-        return err;
-    }
-    let errno: Option<i32> = exc.funcall("errno", ()).ok();
-    match errno {
-        Some(errno) => errors::syserr_host_port(ruby, errno, "connect(2)", host, port),
-        None => err,
-    }
+    // The exception object itself; a failure to build it is raised instead.
+    error.value().ok_or(error)
 }
 
 /// TCPSocket.gethostbyname(host) (deprecated): [name, aliases, family,

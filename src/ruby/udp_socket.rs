@@ -120,8 +120,7 @@ fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
 
 /// UDPSocket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    match receive_from_nonblock(ruby, rb_self, args)? {
-        Some((buf, from)) => Ok(recvfrom_result(ruby, rb_self, buf, &from)?.as_value()),
-        None => Ok(crate::convert::wait_readable(ruby)),
-    }
+    receive_from_nonblock(ruby, rb_self, args)?.into_value(ruby, |(buf, from)| {
+        Ok(recvfrom_result(ruby, rb_self, buf, &from)?.as_value())
+    })
 }

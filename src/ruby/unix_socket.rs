@@ -133,9 +133,14 @@ fn peeraddr(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
 }
 
 /// UNIXSocket#recvfrom(maxlen [, flags [, outbuf]]) -> [mesg, ["AF_UNIX", path]]
-fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
-    let (buf, from) = receive(ruby, rb_self, args, true)?;
-    Ok(ruby.ary_new_from_values(&[buf.as_value(), unixaddr(ruby, &from).as_value()]))
+fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Option<RArray>, Error> {
+    let Some((buf, from)) = receive(ruby, rb_self, args, true)? else {
+        return Ok(None);
+    };
+    Ok(Some(ruby.ary_new_from_values(&[
+        buf.as_value(),
+        unixaddr(ruby, &from).as_value(),
+    ])))
 }
 
 /// UNIXSocket.pair([type [, protocol]]) -> [unixsocket1, unixsocket2]

@@ -1,0 +1,63 @@
+//! What differs between the Rubies socket_rs supports (3.1, 3.3, 3.4): each
+//! follows the stock extension of the Ruby it runs on. The running Ruby's
+//! version is read once at load; every behaviour switch is named here, so
+//! a grep for `compat::` finds them all.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// major * 100 + minor of the running Ruby (301, 303, 304).
+static VERSION: AtomicU32 = AtomicU32::new(0);
+
+/// Records the running Ruby's version; called once from the library's init.
+pub fn init(ruby_version: &str) {
+    VERSION.store(parse(ruby_version), Ordering::Relaxed);
+}
+
+/// "3.4.5" -> 304.
+fn parse(ruby_version: &str) -> u32 {
+    let mut parts = ruby_version
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    major * 100 + minor
+}
+
+/// major * 100 + minor of the running Ruby; 0 before `init` (cargo test).
+pub fn version() -> u32 {
+    VERSION.load(Ordering::Relaxed)
+}
+
+fn at_least(major: u32, minor: u32) -> bool {
+    version() >= major * 100 + minor
+}
+
+/// 3.3+: recv, recvfrom, recvmsg and their _nonblock forms return nil at
+/// end of stream (a 0-byte read on a socket that is not SOCK_DGRAM).
+pub fn nil_at_end_of_stream() -> bool {
+    at_least(3, 3)
+}
+
+/// 3.3+: a connect that TCPSocket.new gave up on (connect_timeout) raises
+/// IO::TimeoutError instead of Errno::ETIMEDOUT.
+pub fn connect_timeout_is_io_timeout() -> bool {
+    at_least(3, 3)
+}
+
+/// 3.4+: a connect waits under the socket's IO#timeout too, and a connect
+/// that times out raises IO::TimeoutError "Connect timed out!".
+pub fn connect_honours_io_timeout() -> bool {
+    at_least(3, 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_by_minor() {
+        assert_eq!(parse("3.3.8"), 303);
+        assert_eq!(parse("3.4.0-preview1"), 304);
+        assert_eq!(parse("3.10.1"), 310);
+        assert!(parse("3.1.2") < parse("3.3.0"));
+    }
+}
