@@ -49,6 +49,17 @@ pub fn connect_honours_io_timeout() -> bool {
     at_least(3, 4)
 }
 
+/// 3.4+: TCPSocket.new's own Happy Eyeballs words a resolution failure
+/// "getaddrinfo(3): ..." (Addrinfo.getaddrinfo and older Rubies:
+/// "getaddrinfo: ...").
+pub fn tcp_socket_resolution_reason() -> &'static str {
+    if at_least(3, 4) {
+        "getaddrinfo(3)"
+    } else {
+        "getaddrinfo"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

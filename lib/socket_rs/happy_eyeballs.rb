@@ -248,13 +248,19 @@ module SocketRs
       return unless all_resolved?
 
       connect_failed(@last_error) if @last_error
-      raise(@resolution_errors[Socket::AF_INET] || @resolution_errors[Socket::AF_INET6] ||
-            SocketError.new("no address to connect to"))
+      error = @resolution_errors[Socket::AF_INET] || @resolution_errors[Socket::AF_INET6]
+      resolution_failed(error) if error
+      raise SocketError, "no address to connect to"
     end
 
     # Socket.tcp's connect_timeout: passed.
     def connect_timed_out
       raise Errno::ETIMEDOUT, "user specified timeout"
+    end
+
+    # No family resolved to an address; `error` is a resolver's exception.
+    def resolution_failed(error)
+      raise error
     end
 
     # Every address failed; `error` is the last connect error.
@@ -285,6 +291,12 @@ module SocketRs
       raise error unless error.is_a?(SystemCallError)
 
       raise TCPSocket.__send__(:__connect_error, error.errno, @host, @port, false)
+    end
+
+    def resolution_failed(error)
+      raise error unless error.is_a?(Socket::ResolutionError)
+
+      raise TCPSocket.__send__(:__resolution_error, error.error_code)
     end
   end
 end

@@ -29,6 +29,9 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     class
         .singleton_class()?
         .define_private_method("__connect_error", function!(connect_error, 4))?;
+    class
+        .singleton_class()?
+        .define_private_method("__resolution_error", function!(resolution_error, 1))?;
     Ok(class)
 }
 
@@ -153,6 +156,15 @@ fn connect_error(
         errors::syserr_host_port(ruby, errno, "connect(2)", host, port)
     };
     // The exception object itself; a failure to build it is raised instead.
+    error.value().ok_or(error)
+}
+
+/// The Socket::ResolutionError TCPSocket.new raises for a failed lookup
+/// with getaddrinfo's `code`, worded as the running Ruby's TCPSocket does.
+fn resolution_error(ruby: &Ruby, code: i32) -> Result<Value, Error> {
+    let reason = crate::compat::tcp_socket_resolution_reason();
+    let message = format!("{reason}: {}", resolve::gai_strerror(code));
+    let error = errors::resolution_error(ruby, code, &message);
     error.value().ok_or(error)
 }
 

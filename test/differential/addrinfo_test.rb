@@ -159,7 +159,9 @@ class AddrinfoDifferentialTest < Minitest::Test
         a = Addrinfo.new(sa) rescue next
         #{READERS.inspect}.each { |m| show("\#{i} \#{m}") { a.public_send(m) } }
         show("\#{i} to_sockaddr") { a.to_sockaddr == sa && a.to_s == sa }
-        show("\#{i} gni") { a.getnameinfo(Socket::NI_NUMERICHOST | Socket::NI_NUMERICSERV) }
+        # glibc reads an AF_UNIX path past the sockaddr's length, into what
+        # stock's stack holds (3.4 leaves a "localhost" there): undefined.
+        show("\#{i} gni") { a.getnameinfo(Socket::NI_NUMERICHOST | Socket::NI_NUMERICSERV) } unless a.unix?
         show("\#{i} marshal") { Marshal.load(Marshal.dump(a)).inspect }
         show("\#{i} unpack_in") { Socket.unpack_sockaddr_in(sa) }
         show("\#{i} unpack_un") { Socket.unpack_sockaddr_un(sa) }

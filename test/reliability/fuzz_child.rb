@@ -24,7 +24,8 @@ SKIP = {
                Socket.udp_server_loop Socket.udp_server_loop_on Socket.unix_server_loop Socket.udp_server_recv],
   # could reach an address beyond loopback (random sockaddrs, numeric hosts)
   network: %w[Socket#connect Socket#connect_nonblock UDPSocket#connect UDPSocket#send BasicSocket#send
-              Addrinfo#connect Addrinfo#connect_from Addrinfo#connect_to Socket.tcp Socket.udp_server_sockets
+              Addrinfo#connect Addrinfo#connect_from Addrinfo#connect_to Socket.tcp Socket.tcp_with_fast_fallback
+              Socket.udp_server_sockets
               Socket.tcp_server_sockets TCPSocket.new TCPSocket.open Socket.gethostbyaddr
               BasicSocket#sendmsg BasicSocket#sendmsg_nonblock],
   # stock-internal helper that connects
