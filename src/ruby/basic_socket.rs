@@ -200,7 +200,7 @@ pub fn recv_into(
     mut call: impl FnMut(i32, *mut u8, usize) -> std::io::Result<usize>,
 ) -> io_bridge::Outcome<usize> {
     let prepared = str_state(buf);
-    let outcome = io_bridge::retry_loop(ruby, io, Wait::Readable, |fd| {
+    io_bridge::retry_loop(ruby, io, Wait::Readable, |fd| {
         if str_state(buf) != prepared {
             make_room(buf, buflen as i32)?;
         }
@@ -211,8 +211,7 @@ pub fn recv_into(
         // SAFETY: we locked it above; unlocking a locked string does not raise.
         unsafe { rb_sys::rb_str_unlocktmp(buf.as_raw()) };
         result
-    });
-    outcome
+    })
 }
 
 /// Sets the length of a receive buffer after `n` bytes were written.
