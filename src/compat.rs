@@ -60,6 +60,13 @@ pub fn tcp_socket_resolution_reason() -> &'static str {
     }
 }
 
+/// 3.4+: IPSocket#addr/#peeraddr check their reverse_lookup argument
+/// before the stream (a closed socket with a bad flag: TypeError, not
+/// IOError).
+pub fn addr_checks_flag_first() -> bool {
+    at_least(3, 4)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

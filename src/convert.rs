@@ -404,3 +404,30 @@ pub fn wait_readable(ruby: &Ruby) -> Value {
 pub fn wait_writable(ruby: &Ruby) -> Value {
     symbol(ruby, &WAIT_WRITABLE)
 }
+
+/// The one rule for a receive length from Ruby (recv, recvfrom, recvmsg,
+/// read_nonblock, with or without an outbuf): a negative one is stock's
+/// ArgumentError for a String of that size. Stock skips the check when an
+/// outbuf is given and writes past the buffer (3.4 aborts with "probable
+/// buffer overflow"); socket_rs raises in every case.
+pub fn receive_length(ruby: &Ruby, len: i64) -> Result<usize, Error> {
+    usize::try_from(len).map_err(|_| {
+        Error::new(
+            ruby.exception_arg_error(),
+            "negative string size (or size too big)",
+        )
+    })
+}
+
+/// rb_time_interval: a time interval in seconds from a Numeric, with the
+/// exceptions stock's timeouts raise for bad ones.
+pub fn time_interval(value: Value) -> Result<f64, Error> {
+    let mut secs = 0.0;
+    // SAFETY: rb_time_interval raises (TypeError, ArgumentError,
+    // RangeError); protect catches it, and the closure owns nothing.
+    protect(|| unsafe {
+        let tv = rb_sys::rb_time_interval(value.as_raw());
+        secs = tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    })?;
+    Ok(secs)
+}

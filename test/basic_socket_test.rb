@@ -91,6 +91,27 @@ class BasicSocketTest < Minitest::Test
     assert_equal "recv for buffered IO", e.message
   end
 
+  # Stock writes past the String (3.1) or aborts with "probable buffer
+  # overflow" (3.4) for a negative length with an outbuf; socket_rs raises
+  # what stock raises without one.
+  def test_negative_lengths_never_reach_memory
+    skip "stock writes past the buffer here" if ENV["SOCKET_IMPL"] == "stock"
+
+    @a.send("x" * 16, 0)
+    calls = {
+      "recv" => -> { @b.recv(-1, 0, String.new) },
+      "recvfrom" => -> { @b.recvfrom(-1, 0, String.new) },
+      "recv_nonblock" => -> { @b.recv_nonblock(-1, 0, String.new) },
+      "read_nonblock" => -> { @b.read_nonblock(-1, String.new) },
+      "recv without outbuf" => -> { @b.recv(-1) }
+    }
+    calls.each do |name, call|
+      e = assert_raises(ArgumentError, name) { call.call }
+      assert_equal "negative string size (or size too big)", e.message, name
+    end
+    assert_equal "x" * 16, @b.recv(16), "the data is still there"
+  end
+
   def test_bad_arguments
     assert_raises(TypeError) { @a.send(12, 0) }
     assert_raises(TypeError) { @a.send("x", "y") }

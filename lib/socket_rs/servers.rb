@@ -134,8 +134,10 @@ module SocketRs
     raise
   end
 
+  # As stock's Socket.unix_socket_abstract_name?: "" (autobind) counts too,
+  # and a path with invalid bytes raises ArgumentError from the match.
   def abstract_unix_name?(path)
-    path.is_a?(String) && path.start_with?("\0")
+    /\A(\0|\z)/ =~ path
   end
 
   def remove_stale_unix_socket(path)

@@ -118,17 +118,13 @@ pub fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error>
 
 /// rsock_strbuf: the buffer a receive writes into, `buflen` bytes of room.
 pub fn recv_buffer(outbuf: Option<Value>, buflen: i32) -> Result<RString, Error> {
+    let ruby = Ruby::get().expect("called from Ruby");
+    let len = crate::convert::receive_length(&ruby, i64::from(buflen))?;
     match outbuf.filter(|v| !v.is_nil()) {
         None => {
-            let raw = if buflen >= 0 {
-                // SAFETY: with a length that is not negative rb_str_new only
-                // allocates (no protect: it showed in profiles of hot loops).
-                unsafe { rb_sys::rb_str_new(std::ptr::null(), buflen as _) }
-            } else {
-                // SAFETY: rb_str_new raises ArgumentError for a negative
-                // length; protect catches it.
-                protect(|| unsafe { rb_sys::rb_str_new(std::ptr::null(), buflen as _) })?
-            };
+            // SAFETY: with a length that is not negative rb_str_new only
+            // allocates (no protect: it showed in profiles of hot loops).
+            let raw = unsafe { rb_sys::rb_str_new(std::ptr::null(), len as _) };
             // SAFETY: rb_str_new returns a String.
             Ok(unsafe { RString::from_value(Value::from_raw(raw)).expect("a String") })
         }
@@ -545,6 +541,7 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
     let (args, raise) = nonblock_args(ruby, args, 2)?;
     let (len, outbuf) = (args[0], args.get(1).copied());
     let len = crate::convert::num2long(len)?;
+    crate::convert::receive_length(ruby, len)?;
     let caller_buf = outbuf.filter(|v| !v.is_nil());
     let buf = recv_buffer(outbuf, i32::try_from(len).unwrap_or(i32::MAX))?;
     let fd = io_bridge::fd(ruby, rb_self)?;

@@ -109,18 +109,29 @@ fn no_revlookup_for(ruby: &Ruby, io: Value, args: &[Value]) -> Result<bool, Erro
     Ok(io_bridge::mode(ruby, io)? & io_bridge::FMODE_NOREVLOOKUP != 0)
 }
 
+/// The open fd, checked before the reverse_lookup argument on Rubies
+/// before 3.4 (None: check it after the argument, as 3.4).
+fn open_fd_first(ruby: &Ruby, io: Value) -> Result<Option<RawFd>, Error> {
+    if crate::compat::addr_checks_flag_first() {
+        return Ok(None);
+    }
+    io_bridge::fd(ruby, io).map(Some)
+}
+
 /// IPSocket#addr([reverse_lookup]) -> [family, port, host, address]
 fn addr(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
-    let fd = io_bridge::fd(ruby, rb_self)?;
+    let fd = open_fd_first(ruby, rb_self)?;
     let no = no_revlookup_for(ruby, rb_self, args)?;
+    let fd = fd.map_or_else(|| io_bridge::fd(ruby, rb_self), Ok)?;
     let sa = io_bridge::sock_name(fd).map_err(|e| errors::io_error(ruby, &e, "getsockname(2)"))?;
     ipaddr_ary(ruby, &sa, no)
 }
 
 /// IPSocket#peeraddr([reverse_lookup]) -> [family, port, host, address]
 fn peeraddr(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
-    let fd = io_bridge::fd(ruby, rb_self)?;
+    let fd = open_fd_first(ruby, rb_self)?;
     let no = no_revlookup_for(ruby, rb_self, args)?;
+    let fd = fd.map_or_else(|| io_bridge::fd(ruby, rb_self), Ok)?;
     let sa = io_bridge::peer_name(fd).map_err(|e| errors::io_error(ruby, &e, "getpeername(2)"))?;
     ipaddr_ary(ruby, &sa, no)
 }

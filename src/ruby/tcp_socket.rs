@@ -35,10 +35,13 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     Ok(class)
 }
 
-/// A timeout keyword: nil or a number of seconds.
+/// A timeout keyword: nil or a number of seconds, converted as stock
+/// converts it (rb_time_interval: RangeError for 2**64 or Float::INFINITY,
+/// ArgumentError for a negative one, TypeError for a non-number), before
+/// anything is resolved.
 pub fn timeout_arg(value: Option<Value>) -> Result<Option<f64>, Error> {
     match value {
-        Some(v) if !v.is_nil() => Ok(Some(f64::try_convert(v)?)),
+        Some(v) if !v.is_nil() => Ok(Some(crate::convert::time_interval(v)?)),
         _ => Ok(None),
     }
 }
@@ -92,6 +95,9 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
     let (remote_host, remote_serv) = (args[0], args[1]);
     let local_host = args.get(2).copied().unwrap_or(nil);
     let local_serv = args.get(3).copied().unwrap_or(nil);
+    // Checked before anything is resolved, on either path, as stock.
+    let resolv_secs = timeout_arg(resolv_timeout)?;
+    let connect_secs = timeout_arg(connect_timeout)?;
     let fast_fallback = match fast_fallback {
         Some(v) => v.to_bool(),
         None => tcp_fast_fallback(ruby),
@@ -111,8 +117,8 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
         local_host,
         local_serv,
         role: InetRole::Client,
-        resolv_timeout: timeout_arg(resolv_timeout)?,
-        connect_timeout: timeout_arg(connect_timeout)?,
+        resolv_timeout: resolv_secs,
+        connect_timeout: connect_secs,
     };
     init_inetsock(ruby, rb_self, &inet)
 }

@@ -37,4 +37,22 @@ class FuzzFindingsDifferentialTest < Minitest::Test
       u.close
     RUBY
   end
+
+  # Bad input the fuzz found answering differently (issue 16), in stock's
+  # order of checks on the running Ruby.
+  def test_bad_input_checked_as_stock
+    assert_same_as_stock(<<~'RUBY', normalize: ->(s) { s.gsub(/fd \d+/, "fd N").gsub(/port \d+/, "port N") })
+      show("getpeereid on IPSocket") { TCPServer.new("127.0.0.1", 0).respond_to?(:getpeereid) }
+      show("unix_server_socket bad bytes") { Socket.unix_server_socket("\xFF\xFE!") }
+      show("connect_nonblock long") { Socket.new(:UNIX, :STREAM).connect_nonblock("x" * 5000) }
+      show("connect long") { Socket.new(:UNIX, :STREAM).connect("x" * 5000) }
+      show("bind long") { Socket.new(:UNIX, :STREAM).bind("x" * 5000) }
+      show("connect_timeout 2**64 name") { TCPSocket.new("localhost", 1, connect_timeout: 2**64) }
+      show("connect_timeout bad") { TCPSocket.new("localhost", 1, connect_timeout: "x") }
+      closed = TCPServer.new("127.0.0.1", 0)
+      closed.close
+      show("peeraddr(0) closed") { closed.peeraddr(0) }
+      show("addr(:numeric) closed") { closed.addr(:numeric) }
+    RUBY
+  end
 end
