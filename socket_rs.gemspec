@@ -14,6 +14,14 @@ Gem::Specification.new do |spec|
   spec.required_ruby_version = ">= 3.1"
   spec.files = Dir["Cargo.toml", "Cargo.lock", "src/**/*.rs", "ext/**/*.rb",
                    "lib/**/*.rb", "README.md"]
-  spec.extensions = ["ext/socket_rs/extconf.rb"]
+  if (platform = ENV["SOCKET_RS_PLATFORM"])
+    # The platform gem (bin/native): compiled libraries for 3.1, 3.3 and 3.4,
+    # nothing to build at install time.
+    spec.platform = Gem::Platform.new(platform)
+    spec.files = Dir["lib/**/*.rb", "lib/socket_rs/*/socket_rs.so", "README.md"]
+    spec.required_ruby_version = [">= 3.1", "< 3.5"]
+  else
+    spec.extensions = ["ext/socket_rs/extconf.rb"]
+  end
   spec.require_paths = ["lib"]
 end

@@ -20,10 +20,15 @@ require_relative "socket_rs/version"
 # One native library per Ruby minor version: a checkout (bin/compile) and the
 # platform gem carry lib/socket_rs/X.Y/socket_rs.so; the source gem installs
 # socket_rs/socket_rs.so, built by the Ruby that installed it.
-if File.exist?(File.join(__dir__, "socket_rs", RUBY_VERSION[/\A\d+\.\d+/], "socket_rs.so"))
-  require_relative "socket_rs/#{RUBY_VERSION[/\A\d+\.\d+/]}/socket_rs"
-else
+abi = RUBY_VERSION[/\A\d+\.\d+/]
+built = Dir[File.join(__dir__, "socket_rs", "*", "socket_rs.so")].map { |f| File.basename(File.dirname(f)) }
+if built.include?(abi)
+  require_relative "socket_rs/#{abi}/socket_rs"
+elsif built.empty? || Dir.exist?(File.join(__dir__, "..", "ext"))
   require "socket_rs/socket_rs"
+else
+  raise LoadError, "socket_rs: this build carries native libraries for Ruby #{built.sort.join(', ')}, " \
+                   "not #{RUBY_VERSION}; install the source gem instead: gem install socket_rs --platform ruby"
 end
 require_relative "socket_rs/ancdata"
 
