@@ -226,6 +226,7 @@ module SocketRsConformance
     def main
       t0 = now
       @tmp = Dir.mktmpdir("socket_rs-conformance-")
+      @workdirs = []
       find_tree
       @netns = netns_works? if @netns.nil?
       snapshot_lib
@@ -243,6 +244,7 @@ module SocketRsConformance
       say format("total %.1fs", now - t0)
       code
     ensure
+      @workdirs&.each { |d| FileUtils.rm_rf(d) }
       if @tmp
         if @keep then say "kept #{@tmp}" else FileUtils.rm_rf(@tmp) end
       end
@@ -433,7 +435,10 @@ module SocketRsConformance
       wrapped = ["timeout", "-k", "15", @timeout.to_s]
       wrapped += ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"] if @netns
       wrapped += cmd
-      workdir = Dir.mktmpdir("work-", @tmp)
+      # Short, outside @tmp: ruby/spec's UNIX socket paths live under the cwd
+      # (rubyspec_temp/PID/...), and sun_path holds only 107 bytes.
+      workdir = Dir.mktmpdir("scf")
+      @workdirs << workdir
       t = now
       File.write(out, "")
       pid = Process.spawn(env_for(mode, out), *wrapped, chdir: workdir, in: File::NULL,
