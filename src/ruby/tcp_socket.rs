@@ -25,7 +25,8 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     let class = ruby.define_class("TCPSocket", superclass)?;
     class.define_method("initialize", method!(initialize, -1))?;
     class.define_singleton_method("gethostbyname", function!(gethostbyname, 1))?;
-    // Lib/socket_rs/happy_eyeballs.rb's ForTCPSocket raises what it returns.
+    // lib/socket_rs/happy_eyeballs.rb's TCPSocketHappyEyeballs raises what
+    // these return: errors built from an errno or a resolver code.
     class
         .singleton_class()?
         .define_private_method("__connect_error", function!(connect_error, 4))?;
