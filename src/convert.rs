@@ -411,12 +411,7 @@ pub fn wait_writable(ruby: &Ruby) -> Value {
 /// outbuf is given and writes past the buffer (3.4 aborts with "probable
 /// buffer overflow"); socket_rs raises in every case.
 pub fn receive_length(ruby: &Ruby, len: i64) -> Result<usize, Error> {
-    usize::try_from(len).map_err(|_| {
-        Error::new(
-            ruby.exception_arg_error(),
-            "negative string size (or size too big)",
-        )
-    })
+    usize::try_from(len).map_err(|_| crate::errors::negative_string_size(ruby))
 }
 
 /// rb_time_interval: a time interval in seconds from a Numeric, with the

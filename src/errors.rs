@@ -82,6 +82,15 @@ pub fn resolution_error(ruby: &Ruby, code: i32, msg: &str) -> Error {
     }
 }
 
+/// ArgumentError "negative string size (or size too big)", as rb_str_new
+/// raises it for a buffer size that is negative (or past i64::MAX).
+pub fn negative_string_size(ruby: &Ruby) -> Error {
+    Error::new(
+        ruby.exception_arg_error(),
+        "negative string size (or size too big)",
+    )
+}
+
 /// `IOError: closed stream`, as rb_io_check_closed raises it.
 pub fn closed_stream(ruby: &Ruby) -> Error {
     Error::new(ruby.exception_io_error(), "closed stream")

@@ -624,10 +624,7 @@ fn buffer_len(value: Value) -> Result<usize, Error> {
 /// buffers, after every argument has been coerced.
 fn check_buffer_len(ruby: &Ruby, len: usize) -> Result<(), Error> {
     if len as u64 > i64::MAX as u64 {
-        return Err(Error::new(
-            ruby.exception_arg_error(),
-            "negative string size (or size too big)",
-        ));
+        return Err(errors::negative_string_size(ruby));
     }
     Ok(())
 }
@@ -894,8 +891,7 @@ fn finish_recvmsg(
         } else {
             libc::AF_UNSPEC
         };
-        let socktype = io_bridge::socket_type(fd)
-            .map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_TYPE)"))?;
+        let socktype = crate::ruby::basic_socket::socket_type(ruby, fd)?;
         let sender = addrinfo::from_sockaddr(ruby, name, family, socktype, 0)?;
         let ret = ruby.ary_new_from_values(&[
             mesg.as_value(),

@@ -117,9 +117,8 @@ pub fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error>
 }
 
 /// rsock_strbuf: the buffer a receive writes into, `buflen` bytes of room.
-pub fn recv_buffer(outbuf: Option<Value>, buflen: i32) -> Result<RString, Error> {
-    let ruby = Ruby::get().expect("called from Ruby");
-    let len = crate::convert::receive_length(&ruby, i64::from(buflen))?;
+pub fn recv_buffer(ruby: &Ruby, outbuf: Option<Value>, buflen: i32) -> Result<RString, Error> {
+    let len = crate::convert::receive_length(ruby, i64::from(buflen))?;
     match outbuf.filter(|v| !v.is_nil()) {
         None => {
             // SAFETY: with a length that is not negative rb_str_new only
@@ -225,10 +224,12 @@ pub fn end_of_stream(ruby: &Ruby, io: Value, received: usize) -> Result<bool, Er
     if received != 0 || !crate::compat::nil_at_end_of_stream() {
         return Ok(false);
     }
-    let fd = io_bridge::fd(ruby, io)?;
-    let socktype = io_bridge::socket_type(fd)
-        .map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_TYPE)"))?;
-    Ok(socktype != libc::SOCK_DGRAM)
+    Ok(socket_type(ruby, io_bridge::fd(ruby, io)?)? != libc::SOCK_DGRAM)
+}
+
+/// SO_TYPE of a socket, or the Errno stock raises when it cannot be read.
+pub fn socket_type(ruby: &Ruby, fd: RawFd) -> Result<i32, Error> {
+    io_bridge::socket_type(fd).map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_TYPE)"))
 }
 
 /// The body of recv and of every recvfrom (stock's rsock_s_recvfrom) for
@@ -249,7 +250,7 @@ pub fn receive(
     let buf = if goes_to_stack(outbuf, buflen) {
         None
     } else {
-        Some(recv_buffer(outbuf, buflen)?)
+        Some(recv_buffer(ruby, outbuf, buflen)?)
     };
     io_bridge::fd(ruby, rb_self)?;
     if io_bridge::read_pending(rb_self) {
@@ -485,7 +486,7 @@ pub fn recv_nonblock_into(
     let got = if goes_to_stack(outbuf, buflen) {
         recv_small(ruby, buflen as usize, |ptr, len| call(fd, ptr, len, flags))
     } else {
-        let buf = recv_buffer(outbuf, buflen)?;
+        let buf = recv_buffer(ruby, outbuf, buflen)?;
         // SAFETY: recv_buffer made room for buflen bytes; the GVL is held and
         // no Ruby code runs before the length is set.
         let ptr = unsafe { rb_sys::RSTRING_PTR(buf.as_raw()) } as *mut u8;
@@ -543,7 +544,7 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
     let len = crate::convert::num2long(len)?;
     crate::convert::receive_length(ruby, len)?;
     let caller_buf = outbuf.filter(|v| !v.is_nil());
-    let buf = recv_buffer(outbuf, i32::try_from(len).unwrap_or(i32::MAX))?;
+    let buf = recv_buffer(ruby, outbuf, i32::try_from(len).unwrap_or(i32::MAX))?;
     let fd = io_bridge::fd(ruby, rb_self)?;
     if len == 0 {
         // SAFETY: truncating a string we may modify (checked by recv_buffer).
@@ -685,8 +686,7 @@ fn getpeername(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
 /// socket `fd`, its family taken from the address, its socktype from SO_TYPE.
 pub fn socket_addrinfo(ruby: &Ruby, fd: RawFd, addr: &[u8]) -> Result<Value, Error> {
     let family = sockaddr_message::family_of(addr);
-    let socktype = io_bridge::socket_type(fd)
-        .map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_TYPE)"))?;
+    let socktype = socket_type(ruby, fd)?;
     addrinfo::from_sockaddr(ruby, addr, family, socktype, 0)
 }
 
