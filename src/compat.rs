@@ -31,6 +31,11 @@ fn at_least(major: u32, minor: u32) -> bool {
     version() >= major * 100 + minor
 }
 
+/// 3.2+: IO::TimeoutError exists; Ruby 4.0's open_timeout raises it.
+pub fn has_io_timeout_error() -> bool {
+    at_least(3, 2)
+}
+
 /// 3.3+: recv, recvfrom, recvmsg and their _nonblock forms return nil at
 /// end of stream (a 0-byte read on a socket that is not SOCK_DGRAM).
 pub fn nil_at_end_of_stream() -> bool {

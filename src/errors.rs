@@ -91,6 +91,34 @@ pub fn negative_string_size(ruby: &Ruby) -> Error {
     )
 }
 
+/// ArgumentError for Ruby 4.0's open_timeout: given with one of the
+/// timeouts it replaces.
+pub fn open_timeout_conflict(ruby: &Ruby) -> Error {
+    Error::new(
+        ruby.exception_arg_error(),
+        "Cannot specify open_timeout along with connect_timeout or resolv_timeout",
+    )
+}
+
+/// An open_timeout that passed (Ruby 4.0): IO::TimeoutError "user specified
+/// timeout for 127.0.0.1:80"; Errno::ETIMEDOUT on Rubies without
+/// IO::TimeoutError (3.1). `place` names the address, or host:port before
+/// any was tried.
+pub fn user_specified_timeout(ruby: &Ruby, place: &str) -> Error {
+    let message = format!("user specified timeout for {place}");
+    if crate::compat::has_io_timeout_error() {
+        io_timeout(ruby, message)
+    } else {
+        syserr(ruby, libc::ETIMEDOUT, &message)
+    }
+}
+
+/// Whether `error` is an IO::TimeoutError (a connect timeout on 3.4).
+pub fn is_io_timeout(ruby: &Ruby, error: &Error) -> bool {
+    crate::compat::has_io_timeout_error()
+        && error.is_kind_of(io_const::<ExceptionClass>(ruby, "TimeoutError"))
+}
+
 /// `IOError: closed stream`, as rb_io_check_closed raises it.
 pub fn closed_stream(ruby: &Ruby) -> Error {
     Error::new(ruby.exception_io_error(), "closed stream")

@@ -1,68 +1,53 @@
 # frozen_string_literal: true
 
 module SocketRs
-  # Connection establishment for a host name that may resolve to several
-  # addresses, as RFC 8305 (Happy Eyeballs Version 2) describes it and Ruby 3.4
-  # does it for Socket.tcp and TCPSocket.new:
+  # Happy Eyeballs Version 2 (RFC 8305): connecting to a host given by name,
+  # as Ruby 3.4 does it for Socket.tcp (this class) and for TCPSocket.new
+  # (TCPSocketHappyEyeballs, below):
   #
-  # - names are resolved on a thread while the caller waits, interruptibly;
-  #   when the answers of the two families arrive apart (an injected
-  #   per-family resolver), IPv4 answering first gives IPv6
-  #   RESOLUTION_DELAY more to answer;
+  # - each address family is resolved on a thread of its own, IPv6 first;
+  #   when IPv4 answers first, IPv6 gets RESOLUTION_DELAY more to answer;
   # - addresses are tried alternating families, IPv6 first; a new attempt
   #   starts when the previous one has not finished within
-  #   CONNECTION_ATTEMPT_DELAY, earlier attempts keep running;
-  # - the first connection to complete wins; the others are closed.
+  #   CONNECTION_ATTEMPT_DELAY, and earlier ones keep running; the last
+  #   candidate left is connected blocking, with the connect timeout;
+  # - the first connection to complete wins and the others are closed; when
+  #   everything failed, the last error is raised (a connect error, or a
+  #   resolution error that arrived after the other family failed too).
   #
-  # Everything runs in the caller's thread except the resolvers, so
-  # Thread#kill and Timeout work as anywhere else.
+  # The two entry points differ in what they resolve with and how they word
+  # errors: the methods under "What the entry point decides" below.
+  #
+  # All waiting is one IO.select in the caller's thread, so Thread#kill,
+  # Timeout and fiber schedulers act on it as on any blocking call; the
+  # resolver threads are killed when connect returns or raises.
   class HappyEyeballs
     RESOLUTION_DELAY = 0.05
     CONNECTION_ATTEMPT_DELAY = 0.25
-    FAMILIES = [Socket::AF_INET6, Socket::AF_INET].freeze
+    FAMILIES = { ipv6: Socket::AF_INET6, ipv4: Socket::AF_INET }.freeze
+    FOREVER = Float::INFINITY
 
-    class << self
-      # Replaces name resolution, for tests: a callable taking
-      # (host, port, family, timeout) and returning Addrinfos (or raising),
-      # called once per family on its own thread.
-      attr_accessor :resolver
-    end
-
-    # The default resolution is one AF_UNSPEC getaddrinfo(3): glibc sends the
-    # A and AAAA queries of a DNS name in parallel itself, and a name that
-    # /etc/hosts answers (localhost) never reaches DNS for the other family,
-    # as a separate AF_INET6 query would.
-    def self.default_resolve(host, port, timeout)
-      Addrinfo.getaddrinfo(host, port, nil, :STREAM, nil, 0, timeout: timeout)
-    end
-
-    # A connected Socket. `on_error` turns a connect error into what the
-    # caller raises (Socket.tcp and TCPSocket word their messages apart).
-    def initialize(host, port, local_host, local_port, connect_timeout: nil, resolv_timeout: nil)
+    def initialize(host, port, local_host, local_port, connect_timeout: nil, resolv_timeout: nil,
+                   open_timeout: nil)
       @host = host
       @port = port
       @local_host = local_host
       @local_port = local_port
       @connect_timeout = connect_timeout
       @resolv_timeout = resolv_timeout
+      @open_timeout = open_timeout
     end
 
+    # A connected Socket.
     def connect
       @started = now
-      @local_addrinfos = local_addrinfos
-      @answers = Queue.new
-      @wakeup_r, @wakeup_w = IO.pipe
-      @resolvers = start_resolvers
-      @pending = { Socket::AF_INET6 => [], Socket::AF_INET => [] }
-      @resolved = {}
-      @resolution_errors = {}
+      @open_deadline = @open_timeout && @started + @open_timeout
+      @local_addrinfos = resolve_local if @local_host || @local_port
+      @store = Addresses.new(families)
       @connecting = {}
-      @last_attempt_at = nil
-      @last_family = nil
       @last_error = nil
-      @ipv4_resolved_at = nil
-      @connect_deadline = nil
-      event_loop
+      start_resolution
+      run
     ensure
       finish
     end
@@ -73,199 +58,202 @@ module SocketRs
       Process.clock_gettime(Process::CLOCK_MONOTONIC)
     end
 
-    def local_addrinfos
-      return nil if @local_host.nil? && @local_port.nil?
+    # Seconds from `at` to `deadline`, nil for none (nil or FOREVER).
+    def remaining(at, deadline)
+      return nil if deadline.nil? || deadline == FOREVER
 
-      resolve = HappyEyeballs.resolver || method(:default_local_resolve)
-      resolve.call(@local_host, @local_port, nil, @resolv_timeout)
+      [deadline - at, 0].max
     end
 
-    def default_local_resolve(host, port, family, timeout)
-      Addrinfo.getaddrinfo(host, port, family, :STREAM, nil, 0, timeout: timeout)
+    def expired?(at, deadline)
+      remaining(at, deadline)&.zero?
     end
 
-    # Only the families that a local address can be bound for are resolved.
+    # Only the families a local address was given for are resolved.
     def families
-      return FAMILIES unless @local_addrinfos
+      return FAMILIES.keys unless @local_addrinfos
 
-      FAMILIES.select { |f| @local_addrinfos.any? { |ai| ai.afamily == f } }
+      wanted = FAMILIES.keys.select { |name| @local_addrinfos.any? { |ai| ai.afamily == FAMILIES[name] } }
+      no_local_address if wanted.empty?
+      wanted
     end
 
-    def start_resolvers
-      wanted = families
-      (FAMILIES - wanted).each { |f| @answers << [f, []] }
-      if (resolver = HappyEyeballs.resolver)
-        return wanted.map { |f| resolver_thread([f]) { resolver.call(@host, @port, f, @resolv_timeout) } }
+    def start_resolution
+      names = @store.families
+      if names.size == 1
+        @store.resolved(names.first, resolve_only(FAMILIES[names.first]))
+        @resolv_deadline = nil
+        return
       end
-
-      [resolver_thread(wanted) { self.class.default_resolve(@host, @port, @resolv_timeout) }]
-    end
-
-    # A thread that resolves with the block and posts its answer (the
-    # Addrinfos, or the exception) for each family given; take_answers keeps
-    # each family's own addresses.
-    def resolver_thread(families)
-      Thread.new do
-        Thread.current.report_on_exception = false
-        answer = begin
-          yield
-        rescue StandardError => e
-          e
-        end
-        families.each { |family| @answers << [family, answer] }
-        @wakeup_w.write_nonblock(".", exception: false)
+      @answers = Queue.new
+      @wakeup_r, @wakeup_w = IO.pipe
+      @resolvers = names.map do |name|
+        thread = Thread.new { resolve_on_thread(name) }
+        Thread.pass
+        thread
       end
+      @resolv_deadline = @resolv_timeout ? @started + @resolv_timeout : FOREVER
     end
 
-    def event_loop
+    def resolve_on_thread(name)
+      Thread.current.report_on_exception = false
+      answer = begin
+        resolve_family(FAMILIES[name])
+      rescue StandardError => e
+        e
+      end
+      @answers << [name, answer]
+      @wakeup_w.write_nonblock(".", exception: false)
+    end
+
+    def run
       loop do
-        take_answers
-        if (sock = start_attempts)
-          return sock
-        end
-        raise_failure_if_done
-        readable, writable, = IO.select([@wakeup_r], @connecting.keys, nil, wait_time)
-        drain_wakeups if readable
-        Array(writable).each do |sock|
-          done = check_connected(sock)
-          return done if done
-        end
-      end
-    end
-
-    def drain_wakeups
-      @wakeup_r.read_nonblock(64, exception: false)
-    end
-
-    def take_answers
-      until @answers.empty?
-        family, answer = @answers.pop
-        @resolved[family] = true
-        if answer.is_a?(Exception)
-          @resolution_errors[family] = answer
-        else
-          @pending[family].concat(answer.select { |ai| ai.afamily == family })
-        end
-        @ipv4_resolved_at ||= now if family == Socket::AF_INET
-      end
-    end
-
-    # IPv4 answers wait RESOLUTION_DELAY for IPv6 to answer too.
-    def waiting_for_ipv6?
-      return false if @resolved[Socket::AF_INET6] || @connecting.any? || @last_attempt_at
-
-      @ipv4_resolved_at && now < @ipv4_resolved_at + RESOLUTION_DELAY
-    end
-
-    def next_addrinfo
-      order = @last_family == Socket::AF_INET6 ? FAMILIES.reverse : FAMILIES
-      family = order.find { |f| @pending[f].any? }
-      return nil unless family
-
-      @last_family = family
-      @pending[family].shift
-    end
-
-    def attempt_due?
-      @last_attempt_at.nil? || @connecting.empty? || now >= @last_attempt_at + CONNECTION_ATTEMPT_DELAY
-    end
-
-    # Starts as many attempts as are due; a socket when one connected at once.
-    def start_attempts
-      while attempt_due? && !waiting_for_ipv6? && (ai = next_addrinfo)
-        @last_attempt_at = now
-        @connect_deadline ||= @connect_timeout && @last_attempt_at + @connect_timeout
-        sock = start_attempt(ai)
+        sock = start_attempts
         return sock if sock
+
+        waiting_for = @wakeup_r && !@store.all_resolved? ? [@wakeup_r] : nil
+        readable, writable, = IO.select(waiting_for, @connecting.keys, nil, select_timeout)
+        t = now
+        @resolution_delay_at = nil if expired?(t, @resolution_delay_at)
+        @attempt_delay_at = nil if expired?(t, @attempt_delay_at)
+        sock = check_connections(writable) if writable&.any?
+        return sock if sock
+
+        take_answers(t) if readable&.any?
+        open_timed_out if expired?(t, @open_deadline)
+        raise_if_done(t)
+      end
+    end
+
+    def select_timeout
+      ends_at =
+        if @store.any_addrinfos?
+          [@resolution_delay_at || @attempt_delay_at, @open_deadline].compact.min
+        else
+          @open_deadline || [@resolv_deadline, @connect_deadline].compact.max
+        end
+      remaining(now, ends_at)
+    end
+
+    # Starts attempts while one is due: a socket if one connected at once.
+    def start_attempts
+      return nil unless @store.any_addrinfos? && !@resolution_delay_at && !@attempt_delay_at
+
+      while (addrinfo = @store.next_addrinfo)
+        local = nil
+        if @local_addrinfos
+          local = @local_addrinfos.find { |ai| ai.afamily == addrinfo.afamily }
+          unless local
+            next if @store.any_addrinfos?
+            break if @connecting.any? || @store.unresolved?
+
+            no_local_address
+          end
+        end
+        begin
+          return connect_last(addrinfo, local) if last_candidate?
+
+          sock = start_attempt(addrinfo, local)
+          return sock unless sock.is_a?(Array)
+
+          sock = sock.first
+          t = now
+          @attempt_delay_at = t + CONNECTION_ATTEMPT_DELAY
+          @connect_deadline = (@connect_timeout ? t + @connect_timeout : FOREVER) if @store.empty_addrinfos?
+          @connecting[sock] = addrinfo
+          break
+        rescue SystemCallError => e
+          @last_error = e
+          next if @store.any_addrinfos?
+          break if @connecting.any? || @store.unresolved?
+
+          raise_last_error
+        end
       end
       nil
     end
 
-    def start_attempt(addrinfo)
-      sock = Socket.new(addrinfo.pfamily, addrinfo.socktype, addrinfo.protocol)
-      if @local_addrinfos
-        local = @local_addrinfos.find { |ai| ai.afamily == addrinfo.afamily }
-        sock.bind(local)
+    def last_candidate?
+      @store.empty_addrinfos? && @connecting.empty? && @store.all_resolved?
+    end
+
+    # The connect timeout of the last candidate: what is left of
+    # open_timeout when that was given.
+    def last_connect_timeout(addrinfo)
+      return @connect_timeout unless @open_deadline
+
+      left = remaining(now, @open_deadline)
+      open_timed_out(addrinfo) if left.zero?
+      left
+    end
+
+    # The timeout of a lookup made in the caller's thread.
+    def lookup_timeout
+      @resolv_timeout || (@open_deadline && remaining(now, @open_deadline))
+    end
+
+    # Connecting sockets that turned writable: connected, or failed.
+    def check_connections(writable)
+      writable.each_with_index do |sock, i|
+        addrinfo = @connecting.delete(sock)
+        errno = sock.getsockopt(Socket::SOL_SOCKET, Socket::SO_ERROR).int
+        return sock if errno.zero?
+
+        sock.close
+        @last_error = connect_error(addrinfo, errno)
+        next if i + 1 < writable.size || @connecting.any?
+        raise_last_error unless @store.any_addrinfos? || @store.unresolved?
+
+        @attempt_delay_at = nil
+        @connect_deadline = nil
       end
-      case sock.connect_nonblock(addrinfo, exception: false)
-      when :wait_writable
-        @connecting[sock] = addrinfo
-        nil
-      else
-        sock
-      end
-    rescue SystemCallError => e
-      @last_error = e
-      sock&.close
       nil
     end
 
-    # A connecting socket turned writable: connected, or failed.
-    def check_connected(sock)
-      addrinfo = @connecting.delete(sock)
-      begin
-        sock.connect_nonblock(addrinfo)
-      rescue Errno::EISCONN
-        nil
+    def take_answers(at)
+      @wakeup_r.read_nonblock(64, exception: false)
+      until @answers.empty?
+        name, answer = @answers.pop
+        if answer.is_a?(Exception)
+          @store.failed(name, answer)
+          # A resolution error counts only when the other family did not
+          # answer with addresses.
+          other = name == :ipv6 ? :ipv4 : :ipv6
+          @last_error = answer unless address_family_error?(answer) || @store.resolved_successfully?(other)
+        else
+          @store.resolved(name, answer)
+        end
       end
-      sock
-    rescue SystemCallError => e
-      @last_error = e
-      sock.close
-      nil
-    end
+      return unless @store.resolved?(:ipv4)
 
-    def wait_time
-      t = now
-      times = []
-      times << @ipv4_resolved_at + RESOLUTION_DELAY if waiting_for_ipv6?
-      if @connecting.any? && (@pending.values.any?(&:any?))
-        times << @last_attempt_at + CONNECTION_ATTEMPT_DELAY
+      if @store.resolved?(:ipv6)
+        @resolution_delay_at = nil
+        @resolv_deadline = nil
+      elsif @store.resolved_successfully?(:ipv4)
+        @resolution_delay_at = at + RESOLUTION_DELAY
       end
-      times << @connect_deadline if @connect_deadline
-      times << @started + @resolv_timeout if @resolv_timeout && !all_resolved?
-      return nil if times.empty?
-
-      [times.min - t, 0].max
     end
 
-    def all_resolved?
-      FAMILIES.all? { |f| @resolved[f] }
+    def address_family_error?(error)
+      defined?(Socket::EAI_ADDRFAMILY) && error.is_a?(Socket::ResolutionError) &&
+        error.error_code == Socket::EAI_ADDRFAMILY
     end
 
-    def nothing_to_try?
-      @pending.values.all?(&:empty?) && @connecting.empty?
-    end
+    def raise_if_done(at)
+      return if @store.any_addrinfos?
 
-    def raise_failure_if_done
-      t = now
-      connect_timed_out if @connect_deadline && t >= @connect_deadline && @connecting.any?
-      return unless nothing_to_try?
+      raise_last_error if @connecting.empty? && @store.all_resolved?
+      return unless (expired?(at, @resolv_deadline) || @store.all_resolved?) &&
+                    (expired?(at, @connect_deadline) || @connecting.empty?)
 
-      if @resolv_timeout && !all_resolved? && t >= @started + @resolv_timeout
-        raise Errno::ETIMEDOUT, "user specified timeout"
-      end
-      return unless all_resolved?
-
-      connect_failed(@last_error) if @last_error
-      error = @resolution_errors[Socket::AF_INET] || @resolution_errors[Socket::AF_INET6]
-      resolution_failed(error) if error
-      raise SocketError, "no address to connect to"
-    end
-
-    # Socket.tcp's connect_timeout: passed.
-    def connect_timed_out
       raise Errno::ETIMEDOUT, "user specified timeout"
     end
 
-    # No family resolved to an address; `error` is a resolver's exception.
-    def resolution_failed(error)
-      raise error
-    end
+    def raise_last_error
+      error = @last_error || @store.first_error
+      raise SocketError, "no address to connect to" unless error
 
-    # Every address failed; `error` is the last connect error.
-    def connect_failed(error)
-      raise error
+      raise_failure(error)
     end
 
     def finish
@@ -274,29 +262,288 @@ module SocketRs
       @wakeup_r&.close
       @wakeup_w&.close
     end
+
+    # open_timeout (Ruby 4.0) passed: IO::TimeoutError where the running
+    # Ruby has it, naming the address of the attempt in flight or the host.
+    def open_timed_out(addrinfo = @connecting.values.last)
+      where = addrinfo ? SocketRs.address_for_message(addrinfo) : "#{@host}:#{@port}"
+      raise SocketRs.user_specified_timeout(where)
+    end
+
+    # -- What the entry point decides -----------------------------------
+
+    # Socket.tcp resolves through Addrinfo.getaddrinfo, as Ruby 3.4 does, so
+    # an application or test that redefines it steers the connection.
+    def resolve_local
+      Addrinfo.getaddrinfo(@local_host, @local_port, nil, :STREAM, timeout: lookup_timeout)
+    end
+
+    def resolve_only(family)
+      Addrinfo.getaddrinfo(@host, @port, family, :STREAM, timeout: lookup_timeout)
+    end
+
+    def resolve_family(family)
+      Addrinfo.getaddrinfo(@host, @port, family, :STREAM)
+    end
+
+    def no_local_address
+      raise SocketError, "no appropriate local address"
+    end
+
+    # A Socket with a connect under way, as [socket] (or the socket when it
+    # connected at once).
+    def start_attempt(addrinfo, local)
+      sock = Socket.new(addrinfo.pfamily, addrinfo.socktype, addrinfo.protocol)
+      begin
+        sock.bind(local) if local
+        result = sock.connect_nonblock(addrinfo, exception: false)
+      rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
+        sock.close
+        raise
+      end
+      result == :wait_writable ? [sock] : sock
+    end
+
+    def connect_last(addrinfo, local)
+      timeout = last_connect_timeout(addrinfo)
+      local ? addrinfo.connect_from(local, timeout: timeout) : addrinfo.connect(timeout: timeout)
+    rescue Errno::ETIMEDOUT
+      open_timed_out(addrinfo) if @open_deadline
+      raise
+    end
+
+    def connect_error(addrinfo, errno)
+      SystemCallError.new("connect(2) for #{SocketRs.address_for_message(addrinfo)}", errno)
+    end
+
+    # A resolution error came from a resolver thread: raised anew here, so
+    # its backtrace is the caller's, with the original as its cause.
+    def raise_failure(error)
+      raise error unless @store.error?(error)
+
+      raise error.class, error.message, cause: error
+    end
+
+    # The addresses each family resolved to, in the order they are tried.
+    class Addresses
+      attr_reader :families
+
+      def initialize(families)
+        @families = families
+        @addrinfos = {}
+        @errors = {}
+        @last_family = nil
+      end
+
+      def resolved(name, addrinfos)
+        @addrinfos[name] = addrinfos.dup
+      end
+
+      def failed(name, error)
+        @addrinfos[name] = []
+        @errors[name] = error
+      end
+
+      # The next address, alternating families, IPv6 first.
+      def next_addrinfo
+        order = @last_family == :ipv6 ? %i[ipv4 ipv6] : %i[ipv6 ipv4]
+        order.each do |name|
+          addrinfo = @addrinfos[name]&.shift
+          next unless addrinfo
+
+          @last_family = name
+          return addrinfo
+        end
+        nil
+      end
+
+      def empty_addrinfos?
+        @addrinfos.values.all?(&:empty?)
+      end
+
+      def any_addrinfos?
+        !empty_addrinfos?
+      end
+
+      def resolved?(name)
+        @addrinfos.key?(name)
+      end
+
+      def resolved_successfully?(name)
+        resolved?(name) && !@errors.key?(name)
+      end
+
+      def all_resolved?
+        (@families - @addrinfos.keys).empty?
+      end
+
+      def unresolved?
+        !all_resolved?
+      end
+
+      def error?(error)
+        @errors.value?(error)
+      end
+
+      def first_error
+        @families.map { |name| @errors[name] }.compact.first
+      end
+    end
+    private_constant :Addresses
   end
 
-  # TCPSocket.new's Happy Eyeballs: connect errors are the ones stock's
-  # TCPSocket raises on the running Ruby (`connect(2) for "host" port 80`;
-  # a connect_timeout is Errno::ETIMEDOUT on 3.1, IO::TimeoutError from
-  # 3.3), built by the native library from the errno, not from a message.
+  # TCPSocket.new's Happy Eyeballs, as Ruby 3.4's ipsocket.c does it: names
+  # are resolved by the native resolver (redefining Addrinfo.getaddrinfo
+  # does not reach it), with AI_ADDRCONFIG on the resolver threads; errors
+  # name the host and port given (`connect(2) for "localhost" port 80`), or
+  # the local ones when binding the local address failed; a failed lookup
+  # is a Socket::ResolutionError worded as the running Ruby's TCPSocket words
+  # it. The native library builds these from the errno or resolver code.
+  #
+  # `test_mode_settings:` is Ruby 3.4's hook for its own tests: `delay:
+  # { ipv6: ms, ipv4: ms }` holds a family's answer back, `error: { ipv6:
+  # code }` replaces it by a failure with that getaddrinfo code.
   class TCPSocketHappyEyeballs < HappyEyeballs
+    NATIVE_GETADDRINFO = Addrinfo.singleton_class.instance_method(:getaddrinfo)
+
+    def initialize(host, port, local_host, local_port, test_mode_settings: nil, **timeouts)
+      super(host, port, local_host, local_port, **timeouts)
+      @test_delays, @test_errors = TCPSocketHappyEyeballs.test_mode(test_mode_settings)
+      @failed_syscall = "connect(2)"
+      @failed_at_local = false
+    end
+
+    # [delays in seconds, getaddrinfo codes], each by family.
+    def self.test_mode(settings)
+      return [{}, {}] unless settings.is_a?(Hash)
+
+      per_family = lambda do |key|
+        value = settings[key]
+        next {} if value.nil?
+
+        value = Hash.try_convert(value) || raise(TypeError, "no implicit conversion of #{value.class} into Hash")
+        FAMILIES.to_h { |name, family| [family, value[name]] }.compact
+      end
+      delays = per_family.call(:delay).transform_values { |ms| to_integer(ms) / 1000.0 }
+      errors = per_family.call(:error).transform_values { |code| to_integer(code) }
+      [delays, errors]
+    end
+
+    def self.to_integer(value)
+      return value.to_int if value.respond_to?(:to_int)
+
+      raise TypeError, "no implicit conversion of #{value.class} into Integer"
+    end
+
     private
 
-    def connect_timed_out
-      raise TCPSocket.__send__(:__connect_error, Errno::ETIMEDOUT::Errno, @host, @port, true)
+    def native_getaddrinfo(*args)
+      NATIVE_GETADDRINFO.bind_call(Addrinfo, *args)
     end
 
-    def connect_failed(error)
-      raise error unless error.is_a?(SystemCallError)
-
-      raise TCPSocket.__send__(:__connect_error, error.errno, @host, @port, false)
+    def resolve_local
+      native_getaddrinfo(@local_host, @local_port, nil, :STREAM)
     end
 
-    def resolution_failed(error)
-      raise error unless error.is_a?(Socket::ResolutionError)
-
-      raise TCPSocket.__send__(:__resolution_error, error.error_code)
+    def resolve_only(family)
+      native_getaddrinfo(@host, @port, family, :STREAM)
     end
+
+    def resolve_family(family)
+      answer = begin
+        native_getaddrinfo(@host, @port, family, :STREAM, nil, Socket::AI_ADDRCONFIG)
+      rescue StandardError => e
+        e
+      end
+      delay = @test_delays[family]
+      sleep(delay) if delay&.positive?
+      code = @test_errors[family]
+      answer = TCPSocket.__send__(:__resolution_error, code) if code
+      raise answer if answer.is_a?(Exception)
+
+      answer
+    end
+
+    def no_local_address
+      raise TCPSocket.__send__(:__fail_host_port, Errno::EAFNOSUPPORT::Errno, @failed_syscall,
+                               @local_host, @local_port)
+    end
+
+    def start_attempt(addrinfo, local)
+      @failed_syscall = "socket(2)"
+      sock = Socket.new(addrinfo.pfamily, addrinfo.socktype, addrinfo.protocol)
+      begin
+        bind_local(sock, local) if local
+        @failed_syscall = "connect(2)"
+        result = sock.connect_nonblock(addrinfo, exception: false)
+      rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
+        sock.close
+        raise
+      end
+      result == :wait_writable ? [sock] : sock
+    end
+
+    def bind_local(sock, local)
+      @failed_syscall = "bind(2)"
+      sock.setsockopt(Socket::SOL_SOCKET, Socket::SO_REUSEADDR, true)
+      @failed_at_local = true
+      sock.bind(local)
+      @failed_at_local = false
+    end
+
+    # The last candidate connects blocking, with connect_timeout: on Ruby
+    # 3.4 its timeout is IO::TimeoutError "Connect timed out!".
+    def connect_last(addrinfo, local)
+      timeout = last_connect_timeout(addrinfo)
+      attempt = start_attempt(addrinfo, local)
+      return attempt unless attempt.is_a?(Array)
+
+      sock = attempt.first
+      begin
+        unless sock.wait_writable(timeout)
+          open_timed_out(addrinfo) if @open_deadline
+          raise TCPSocket.__send__(:__connect_timed_out, @host, @port)
+        end
+        errno = sock.getsockopt(Socket::SOL_SOCKET, Socket::SO_ERROR).int
+        raise connect_error(addrinfo, errno) unless errno.zero?
+      rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
+        sock.close
+        raise
+      end
+      sock
+    end
+
+    def connect_error(_addrinfo, errno)
+      @failed_syscall = "connect(2)"
+      @failed_at_local = false
+      SystemCallError.new("connect(2)", errno)
+    end
+
+    def raise_failure(error)
+      if error.is_a?(Socket::ResolutionError) && error.error_code
+        raise TCPSocket.__send__(:__resolution_error, error.error_code)
+      end
+      raise error unless error.is_a?(SystemCallError) && !@store.error?(error)
+
+      host, port = @failed_at_local ? [@local_host, @local_port] : [@host, @port]
+      raise TCPSocket.__send__(:__fail_host_port, error.errno, @failed_syscall, host, port)
+    end
+  end
+
+  module_function
+
+  # How Ruby's lib/socket.rb names an address in an error message:
+  # "127.0.0.1:80", "[::1]:80".
+  def address_for_message(addrinfo)
+    ip = addrinfo.ipv6? ? "[#{addrinfo.ip_address}]" : addrinfo.ip_address
+    "#{ip}:#{addrinfo.ip_port}"
+  end
+
+  # The error of an open_timeout that passed (Ruby 4.0): IO::TimeoutError
+  # "user specified timeout for 127.0.0.1:80"; Errno::ETIMEDOUT on Rubies
+  # without IO::TimeoutError.
+  def user_specified_timeout(where)
+    message = "user specified timeout for #{where}"
+    defined?(IO::TimeoutError) ? IO::TimeoutError.new(message) : Errno::ETIMEDOUT.new(message)
   end
 end

@@ -211,6 +211,45 @@ pub struct InetArgs {
     pub role: InetRole,
     pub resolv_timeout: Option<f64>,
     pub connect_timeout: Option<f64>,
+    /// Ruby 4.0's one deadline for resolution and connection together.
+    pub open_timeout: Option<f64>,
+}
+
+/// Where an open_timeout stands: the time left, or its error once passed.
+struct OpenDeadline {
+    started: std::time::Instant,
+    seconds: f64,
+}
+
+impl OpenDeadline {
+    fn left(&self) -> f64 {
+        (self.seconds - self.started.elapsed().as_secs_f64()).max(0.0)
+    }
+
+    fn passed(&self) -> bool {
+        self.left() == 0.0
+    }
+}
+
+/// "127.0.0.1:80" / "[::1]:80", as open_timeout's error names an address.
+fn place_of(sa: &[u8]) -> String {
+    let mut out = Vec::new();
+    let _ = sockaddr::inspect(sa, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// "localhost:80", as open_timeout's error names what was being resolved.
+fn place_of_host(host: Value, serv: Value) -> String {
+    let text = |v: Value| {
+        if v.is_nil() {
+            String::new()
+        } else {
+            v.to_r_string()
+                .and_then(|s| s.to_string())
+                .unwrap_or_default()
+        }
+    };
+    format!("{}:{}", text(host), text(serv))
 }
 
 /// rsock_init_inetsock, one address after another in resolver order: a
@@ -220,6 +259,17 @@ pub struct InetArgs {
 /// the host and port (the local ones when the local bind failed).
 pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, Error> {
     let server = args.role == InetRole::Server;
+    let open = args.open_timeout.map(|seconds| OpenDeadline {
+        started: std::time::Instant::now(),
+        seconds,
+    });
+    let resolv_timeout = args.open_timeout.or(args.resolv_timeout);
+    let timed_out_resolving = |e: Error| match &open {
+        Some(o) if o.passed() => {
+            errors::user_specified_timeout(ruby, &place_of_host(args.remote_host, args.remote_serv))
+        }
+        _ => e,
+    };
     let hints = resolve::Hints {
         socktype: libc::SOCK_STREAM,
         flags: if server { libc::AI_PASSIVE } else { 0 },
@@ -231,21 +281,25 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
         args.remote_serv,
         hints,
         false,
-        args.resolv_timeout,
-    )?;
+        resolv_timeout,
+    )
+    .map_err(timed_out_resolving)?;
     let local = if !server && (!args.local_host.is_nil() || !args.local_serv.is_nil()) {
         let hints = resolve::Hints {
             socktype: libc::SOCK_STREAM,
             ..Default::default()
         };
-        Some(resolution::getaddrinfo(
-            ruby,
-            args.local_host,
-            args.local_serv,
-            hints,
-            false,
-            args.resolv_timeout,
-        )?)
+        Some(
+            resolution::getaddrinfo(
+                ruby,
+                args.local_host,
+                args.local_serv,
+                hints,
+                false,
+                resolv_timeout,
+            )
+            .map_err(timed_out_resolving)?,
+        )
     } else {
         None
     };
@@ -282,9 +336,31 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
             match bound {
                 Err(e) => Err(e),
                 Ok(()) => {
+                    let connect_timeout = match &open {
+                        Some(o) if o.passed() => {
+                            io_bridge::close_fd(fd);
+                            return Err(errors::user_specified_timeout(ruby, &place_of(&res.addr)));
+                        }
+                        Some(o) => Some(o.left()),
+                        None => args.connect_timeout,
+                    };
                     io_bridge::init_sock(ruby, obj, fd)?;
-                    match io_bridge::connect(ruby, obj, &res.addr, args.connect_timeout) {
+                    match io_bridge::connect(ruby, obj, &res.addr, connect_timeout) {
                         Ok(Ok(())) => return Ok(obj),
+                        // The open_timeout passed during the connect, whichever
+                        // way the running Ruby reports a connect timeout.
+                        Ok(Err(e))
+                            if open.is_some() && e.raw_os_error() == Some(libc::ETIMEDOUT) =>
+                        {
+                            io_bridge::detach_fd(obj);
+                            io_bridge::close_fd(fd);
+                            return Err(errors::user_specified_timeout(ruby, &place_of(&res.addr)));
+                        }
+                        Err(e) if open.is_some() && errors::is_io_timeout(ruby, &e) => {
+                            io_bridge::detach_fd(obj);
+                            io_bridge::close_fd(fd);
+                            return Err(errors::user_specified_timeout(ruby, &place_of(&res.addr)));
+                        }
                         Ok(Err(e)) => {
                             io_bridge::detach_fd(obj);
                             Err((e.raw_os_error().unwrap_or(libc::EIO), "connect(2)", false))

@@ -37,6 +37,7 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
         role: InetRole::Server,
         resolv_timeout: None,
         connect_timeout: None,
+        open_timeout: None,
     };
     init_inetsock(ruby, rb_self, &inet)
 }

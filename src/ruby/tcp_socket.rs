@@ -26,13 +26,12 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     class.define_method("initialize", method!(initialize, -1))?;
     class.define_singleton_method("gethostbyname", function!(gethostbyname, 1))?;
     // lib/socket_rs/happy_eyeballs.rb's TCPSocketHappyEyeballs raises what
-    // these return: errors built from an errno or a resolver code.
-    class
-        .singleton_class()?
-        .define_private_method("__connect_error", function!(connect_error, 4))?;
-    class
-        .singleton_class()?
-        .define_private_method("__resolution_error", function!(resolution_error, 1))?;
+    // these return: TCPSocket's errors, built from an errno or a resolver
+    // code as this library builds them everywhere else.
+    let singleton = class.singleton_class()?;
+    singleton.define_private_method("__fail_host_port", function!(fail_host_port, 4))?;
+    singleton.define_private_method("__connect_timed_out", function!(connect_timed_out, 2))?;
+    singleton.define_private_method("__resolution_error", function!(resolution_error, 1))?;
     Ok(class)
 }
 
@@ -47,20 +46,29 @@ pub fn timeout_arg(value: Option<Value>) -> Result<Option<f64>, Error> {
     }
 }
 
-/// Whether `host` is a String naming a host rather than a numeric address
-/// (Happy Eyeballs only applies to names).
-fn is_host_name(host: Value) -> bool {
+/// Whether TCPSocket.new connects to `host` with Happy Eyeballs: nil (the
+/// loopback addresses) or a String that inet_pton(3) does not read as an
+/// IPv4 or IPv6 address, as Ruby 3.4 decides. "" and "<any>" stand for
+/// 0.0.0.0 and "<broadcast>" for 255.255.255.255 there; other types are
+/// numeric addresses or a TypeError later.
+fn uses_happy_eyeballs(host: Value) -> bool {
+    if host.is_nil() {
+        return true;
+    }
     let Some(s) = magnus::RString::from_value(host) else {
         return false;
     };
-    // SAFETY: the bytes are read before any other Ruby call.
-    let name = unsafe { s.as_slice() };
-    !name.is_empty() && resolve::numeric_sockaddr(name, 0, libc::AF_UNSPEC).is_none()
+    // SAFETY: the bytes are copied before any other Ruby call.
+    let name = unsafe { s.as_slice() }.to_vec();
+    !matches!(name.as_slice(), b"" | b"<any>" | b"<broadcast>")
+        && resolve::numeric_sockaddr(&name, 0, libc::AF_UNSPEC).is_none()
 }
 
 static RESOLV_TIMEOUT: LazyId = LazyId::new("resolv_timeout");
 static CONNECT_TIMEOUT: LazyId = LazyId::new("connect_timeout");
+static OPEN_TIMEOUT: LazyId = LazyId::new("open_timeout");
 static FAST_FALLBACK: LazyId = LazyId::new("fast_fallback");
+static TEST_MODE_SETTINGS: LazyId = LazyId::new("test_mode_settings");
 static TCP_FAST_FALLBACK_IVAR: LazyId = LazyId::new("@tcp_fast_fallback");
 
 /// Socket.tcp_fast_fallback, the default of `fast_fallback:`, read where
@@ -80,37 +88,65 @@ fn tcp_fast_fallback(ruby: &Ruby) -> bool {
 }
 
 /// TCPSocket.new(remote_host, remote_port, local_host = nil, local_port = nil,
-/// resolv_timeout: nil, connect_timeout: nil, fast_fallback: true)
+/// resolv_timeout: nil, connect_timeout: nil, open_timeout: nil,
+/// fast_fallback: true, test_mode_settings: nil)
 fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
     let (args, keywords) = convert::split_keywords(args);
     convert::check_arity(ruby, args.len(), 2, 4)?;
-    let [resolv_timeout, connect_timeout, fast_fallback] = match keywords {
-        Some(hash) => convert::optional_keywords(
-            ruby,
-            hash,
-            &[&RESOLV_TIMEOUT, &CONNECT_TIMEOUT, &FAST_FALLBACK],
-        )?,
-        None => [None; 3],
-    };
+    let [resolv_timeout, connect_timeout, open_timeout, fast_fallback, test_mode_settings] =
+        match keywords {
+            Some(hash) => convert::optional_keywords(
+                ruby,
+                hash,
+                &[
+                    &RESOLV_TIMEOUT,
+                    &CONNECT_TIMEOUT,
+                    &OPEN_TIMEOUT,
+                    &FAST_FALLBACK,
+                    &TEST_MODE_SETTINGS,
+                ],
+            )?,
+            None => [None; 5],
+        };
     let nil = ruby.qnil().as_value();
+    let given = |v: Option<Value>| v.filter(|v| !v.is_nil());
+    let (resolv_timeout, connect_timeout, open_timeout) = (
+        given(resolv_timeout),
+        given(connect_timeout),
+        given(open_timeout),
+    );
+    if open_timeout.is_some() && (resolv_timeout.is_some() || connect_timeout.is_some()) {
+        return Err(errors::open_timeout_conflict(ruby));
+    }
     let (remote_host, remote_serv) = (args[0], args[1]);
     let local_host = args.get(2).copied().unwrap_or(nil);
     let local_serv = args.get(3).copied().unwrap_or(nil);
     // Checked before anything is resolved, on either path, as stock.
     let resolv_secs = timeout_arg(resolv_timeout)?;
     let connect_secs = timeout_arg(connect_timeout)?;
+    let open_secs = timeout_arg(open_timeout)?;
     let fast_fallback = match fast_fallback {
-        Some(v) => v.to_bool(),
-        None => tcp_fast_fallback(ruby),
+        Some(v) if !v.is_nil() => v.to_bool(),
+        _ => tcp_fast_fallback(ruby),
     };
-    if fast_fallback && is_host_name(remote_host) {
-        return connect_happy_eyeballs(
-            ruby,
-            rb_self,
-            [remote_host, remote_serv, local_host, local_serv],
-            resolv_timeout,
-            connect_timeout,
-        );
+    if fast_fallback && uses_happy_eyeballs(remote_host) {
+        let kwargs = ruby.hash_new();
+        kwargs.aset(ruby.to_symbol("connect_timeout"), connect_secs)?;
+        kwargs.aset(ruby.to_symbol("resolv_timeout"), resolv_secs)?;
+        kwargs.aset(ruby.to_symbol("open_timeout"), open_secs)?;
+        kwargs.aset(ruby.to_symbol("test_mode_settings"), test_mode_settings)?;
+        let engine: Value = ruby.get_inner(&HAPPY_EYEBALLS).funcall(
+            "new",
+            (
+                remote_host,
+                remote_serv,
+                local_host,
+                local_serv,
+                magnus::KwArgs(kwargs),
+            ),
+        )?;
+        let sock: Value = engine.funcall("connect", ())?;
+        return io_bridge::adopt_fd(ruby, rb_self, sock);
     }
     let inet = InetArgs {
         remote_host,
@@ -120,50 +156,34 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
         role: InetRole::Client,
         resolv_timeout: resolv_secs,
         connect_timeout: connect_secs,
+        open_timeout: open_secs,
     };
     init_inetsock(ruby, rb_self, &inet)
 }
 
-/// Connects with the Happy Eyeballs v2 engine shared with Socket.tcp, then
-/// takes over its socket. Connect errors are worded as TCPSocket words them
-/// (`connect(2) for "host" port 80`).
-fn connect_happy_eyeballs(
-    ruby: &Ruby,
-    rb_self: Value,
-    [host, port, local_host, local_port]: [Value; 4],
-    resolv_timeout: Option<Value>,
-    connect_timeout: Option<Value>,
-) -> Result<Value, Error> {
-    let kwargs = ruby.hash_new();
-    kwargs.aset(ruby.to_symbol("connect_timeout"), connect_timeout)?;
-    kwargs.aset(ruby.to_symbol("resolv_timeout"), resolv_timeout)?;
-    let engine: Value = ruby.get_inner(&HAPPY_EYEBALLS).funcall(
-        "new",
-        (host, port, local_host, local_port, magnus::KwArgs(kwargs)),
-    )?;
-    let sock: Value = engine.funcall("connect", ())?;
-    io_bridge::adopt_fd(ruby, rb_self, sock)
-}
-
-/// The exception TCPSocket.new raises when its Happy Eyeballs connect
-/// failed with `errno` (the last attempt's), or when `timed_out`: the
-/// connect_timeout passed (stock 3.4's wait_connectable raises
-/// IO::TimeoutError "Connect timed out!"; older Rubies word it by host and
-/// port, and 3.3 makes ETIMEDOUT an IO::TimeoutError).
-fn connect_error(
+/// The exception TCPSocket raises for `errno` from `syscall`, naming the
+/// host and port given (rsock_syserr_fail_host_port).
+fn fail_host_port(
     ruby: &Ruby,
     errno: i32,
+    syscall: magnus::RString,
     host: Value,
     port: Value,
-    timed_out: bool,
 ) -> Result<Value, Error> {
-    let error = if timed_out && crate::compat::connect_honours_io_timeout() {
+    let syscall = syscall.to_string()?;
+    exception_value(errors::syserr_host_port(ruby, errno, &syscall, host, port))
+}
+
+/// The exception of TCPSocket's blocking connect whose connect_timeout
+/// passed: IO::TimeoutError "Connect timed out!" from Ruby 3.4 (its
+/// rsock_connect), else as the running Ruby words ETIMEDOUT for the host.
+fn connect_timed_out(ruby: &Ruby, host: Value, port: Value) -> Result<Value, Error> {
+    let error = if crate::compat::connect_honours_io_timeout() {
         errors::io_timeout(ruby, "Connect timed out!")
     } else {
-        errors::syserr_host_port(ruby, errno, "connect(2)", host, port)
+        errors::syserr_host_port(ruby, libc::ETIMEDOUT, "connect(2)", host, port)
     };
-    // The exception object itself; a failure to build it is raised instead.
-    error.value().ok_or(error)
+    exception_value(error)
 }
 
 /// The Socket::ResolutionError TCPSocket.new raises for a failed lookup
@@ -171,7 +191,12 @@ fn connect_error(
 fn resolution_error(ruby: &Ruby, code: i32) -> Result<Value, Error> {
     let reason = crate::compat::tcp_socket_resolution_reason();
     let message = format!("{reason}: {}", resolve::gai_strerror(code));
-    let error = errors::resolution_error(ruby, code, &message);
+    exception_value(errors::resolution_error(ruby, code, &message))
+}
+
+/// The exception object an Error carries, for Ruby code to raise; a
+/// failure to build it is raised instead.
+fn exception_value(error: Error) -> Result<Value, Error> {
     error.value().ok_or(error)
 }
 

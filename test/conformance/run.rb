@@ -25,9 +25,10 @@
 # Loopback only.  Examples that reach outside the host (TCP connects to
 # TEST-NET 192.0.2.1, which here is on-link; resolving names that are not in
 # /etc/hosts) are excluded by name.  On top of that, when run as root and
-# `unshare -n` works, every run happens in a fresh network namespace whose
-# only interface is lo (127.0.0.1, ::1): nothing can leave the machine, DNS
-# fails at once.  --host-net runs on the host's network instead (exclusions
+# namespaces can be made, every run happens in test/support/netns --dual-stack: a
+# fresh network namespace whose only interface is lo (nothing can leave the
+# machine, DNS fails at once) and an /etc/hosts where localhost is 127.0.0.1
+# and ::1, as the Happy Eyeballs tests of test/socket expect.  --host-net runs on the host's network instead (exclusions
 # still apply).
 #
 # lib/ is snapshot into a temporary directory at start, so a concurrent
@@ -44,6 +45,10 @@
 #   --json FILE             write per-test results (both modes) as JSON
 #   --list-only             print every test with its stock and socket_rs
 #                           status instead of only the regressions
+#   --cross                 with --tree of another Ruby: test/socket of that
+#                           tree, its stock extension run by that Ruby (from
+#                           bin/rubies) as the oracle, socket_rs by this one;
+#                           e.g. Ruby 3.4's Happy Eyeballs tests on 3.1
 #   --host-net              do not isolate the runs in a network namespace
 #   --keep                  keep the temporary directory (logs, raw results)
 #   -v, --verbose           print the commands and log tails
@@ -59,6 +64,8 @@ module SocketRsConformance
   ROOT = File.expand_path("../..", __dir__)
   RUBY = RbConfig.ruby
   MINOR = RUBY_VERSION[/\A\d+\.\d+/]
+
+  NETNS = File.expand_path("../support/netns", __dir__)
 
   # Examples that would send packets off the host, or DNS queries for names
   # not in /etc/hosts.  Never run; they count for nothing.
@@ -206,6 +213,7 @@ module SocketRsConformance
       @json = nil
       @list_only = false
       @netns = nil
+      @cross = false
       @keep = false
       @verbose = false
       OptionParser.new do |o|
@@ -217,6 +225,7 @@ module SocketRsConformance
         o.on("--max-resumes N", Integer) { |n| @max_resumes = n }
         o.on("--json FILE") { |f| @json = File.expand_path(f) }
         o.on("--list-only") { @list_only = true }
+        o.on("--cross") { @cross = true }
         o.on("--host-net") { @netns = false }
         o.on("--keep") { @keep = true }
         o.on("-v", "--verbose") { @verbose = true }
@@ -274,7 +283,12 @@ module SocketRsConformance
         end
       end
       tree_ver = File.basename(@tree)[/\d+\.\d+/]
-      @test_ok = @test_skip_reason.nil? && tree_ver == MINOR
+      if @cross && tree_ver != MINOR
+        bindir = `#{File.join(ROOT, "bin/rubies").shellescape} bindir #{tree_ver} 2>/dev/null`.strip
+        abort "conformance: --cross needs Ruby #{tree_ver} from bin/rubies" unless $?.success?
+        @oracle_ruby = File.join(bindir, "ruby")
+      end
+      @test_ok = @test_skip_reason.nil? && (tree_ver == MINOR || @oracle_ruby)
       @test_skip_reason ||= "tree #{File.basename(@tree)} is not Ruby #{MINOR}'s" unless @test_ok
       %w[spec/mspec/bin/mspec spec/ruby/library/socket].each do |p|
         abort "conformance: #{@tree} has no #{p}" unless File.exist?(File.join(@tree, p))
@@ -287,7 +301,7 @@ module SocketRsConformance
 
     def netns_works?
       return false unless Process.uid.zero?
-      system("unshare", "-n", "--", "sh", "-c", "ip link set lo up", out: File::NULL, err: File::NULL)
+      system(NETNS, "--dual-stack", "true", out: File::NULL, err: File::NULL)
     end
 
     # Copy lib/ so that a rebuild during the run cannot swap the .so under us;
@@ -364,7 +378,8 @@ module SocketRsConformance
       when "test"
         drv = File.join(@tmp, "testunit_driver.rb")
         File.write(drv, TESTUNIT_DRIVER)
-        cmd = [RUBY, *pre, "-I", File.join(@tree, "tool/lib"), "-I", File.join(@tree, "test/lib"),
+        ruby = mode == "stock" && @oracle_ruby ? @oracle_ruby : RUBY
+        cmd = [ruby, *pre, "-I", File.join(@tree, "tool/lib"), "-I", File.join(@tree, "test/lib"),
                drv, @tree, "-v", "--name=!/#(?:#{TEST_EXCLUDES.join('|')})\\z/"]
         if done && !(done + hung).empty?
           ids = (done + hung).uniq.map { |id| Regexp.escape(id) }
@@ -433,7 +448,7 @@ module SocketRsConformance
 
     def invoke(cmd, mode, out, log)
       wrapped = ["timeout", "-k", "15", @timeout.to_s]
-      wrapped += ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"] if @netns
+      wrapped.push(NETNS, "--dual-stack") if @netns
       wrapped += cmd
       # Short, outside @tmp: ruby/spec's UNIX socket paths live under the cwd
       # (rubyspec_temp/PID/...), and sun_path holds only 107 bytes.
