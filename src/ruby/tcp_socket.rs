@@ -72,8 +72,8 @@ static TEST_MODE_SETTINGS: LazyId = LazyId::new("test_mode_settings");
 static TCP_FAST_FALLBACK_IVAR: LazyId = LazyId::new("@tcp_fast_fallback");
 
 /// Socket.tcp_fast_fallback, the default of `fast_fallback:`, read where
-/// lib/socket_rs/tcp.rb keeps it (stock 3.4 reads its C variable too, not
-/// the method).
+/// lib/socket_rs/tcp.rb keeps it (stock 3.4 reads its ivar too, not the
+/// method); nil counts as true there.
 fn tcp_fast_fallback(ruby: &Ruby) -> bool {
     let id = LazyId::get_inner_with(&TCP_FAST_FALLBACK_IVAR, ruby);
     // SAFETY: rb_ivar_get on a class object only reads its ivar table.
@@ -84,7 +84,8 @@ fn tcp_fast_fallback(ruby: &Ruby) -> bool {
         )
     };
     // SAFETY: rb_ivar_get returns a live VALUE (nil when unset).
-    unsafe { Value::from_raw(value) }.to_bool()
+    let value = unsafe { Value::from_raw(value) };
+    value.is_nil() || value.to_bool()
 }
 
 /// TCPSocket.new(remote_host, remote_port, local_host = nil, local_port = nil,

@@ -49,6 +49,7 @@
 #                           tree, its stock extension run by that Ruby (from
 #                           bin/rubies) as the oracle, socket_rs by this one;
 #                           e.g. Ruby 3.4's Happy Eyeballs tests on 3.1
+#   --only REGEX            only the test/socket tests whose name matches
 #   --host-net              do not isolate the runs in a network namespace
 #   --keep                  keep the temporary directory (logs, raw results)
 #   -v, --verbose           print the commands and log tails
@@ -156,6 +157,13 @@ module SocketRsConformance
   TESTUNIT_DRIVER = <<~'RUBY'
     tree = ARGV.shift
     require File.join(tree, "tool/test/init")
+    # A newer tree's harness (--cross) gives its subprocesses --parser=,
+    # which Rubies before 3.3 do not know.
+    if RUBY_VERSION < "3.3" && defined?(EnvUtil)
+      def EnvUtil.spawn(*args)
+        Process.spawn(*args.reject { |a| a.is_a?(String) && a.start_with?("--parser=") })
+      end
+    end
     $socket_rs_conformance = File.open(ENV.fetch("SOCKET_RS_CONFORMANCE_OUT"), "a")
     $socket_rs_conformance.sync = true
     def socket_rs_conformance_emit(*fields)
@@ -226,6 +234,7 @@ module SocketRsConformance
         o.on("--json FILE") { |f| @json = File.expand_path(f) }
         o.on("--list-only") { @list_only = true }
         o.on("--cross") { @cross = true }
+        o.on("--only REGEX") { |r| @only = r }
         o.on("--host-net") { @netns = false }
         o.on("--keep") { @keep = true }
         o.on("-v", "--verbose") { @verbose = true }
@@ -381,6 +390,7 @@ module SocketRsConformance
         ruby = mode == "stock" && @oracle_ruby ? @oracle_ruby : RUBY
         cmd = [ruby, *pre, "-I", File.join(@tree, "tool/lib"), "-I", File.join(@tree, "test/lib"),
                drv, @tree, "-v", "--name=!/#(?:#{TEST_EXCLUDES.join('|')})\\z/"]
+        cmd << "--name=/#{@only}/" if @only
         if done && !(done + hung).empty?
           ids = (done + hung).uniq.map { |id| Regexp.escape(id) }
           cmd << "--name=!/(?<![\\w:])(?:#{ids.join('|')})\\z/"

@@ -1,0 +1,39 @@
+# frozen_string_literal: true
+
+require "minitest/autorun"
+require "open3"
+require "rbconfig"
+
+# Ruby's own socket suites (test/conformance/run.rb): ruby/spec's
+# library/socket and test/socket of the running Ruby's source tree, each
+# test under the stock extension and under socket_rs; every test that passes
+# on stock must pass on socket_rs. On 3.3 also Ruby 3.4's test/socket, with
+# stock 3.4 as the oracle: the Happy Eyeballs and Ruby 3.4 API that socket_rs
+# offers on every Ruby; on 3.1 only its Socket.tcp and TCPSocket.new tests
+# (the rest test what changed after 3.1, where 3.1 keeps its own behaviour).
+class ConformanceTest < Minitest::Test
+  RUNNER = File.expand_path("conformance/run.rb", __dir__)
+  RUBIES = File.expand_path("../bin/rubies", __dir__)
+
+  def conform(*args)
+    out, status = Open3.capture2e(RbConfig.ruby, RUNNER, *args)
+    skip "no Ruby source tree here (bin/rubies install makes them)" if out.include?("no source tree")
+    summary = out.lines.grep(/\Aconformance: \d+ passed/).last
+    puts "  [conformance] #{RUBY_VERSION} #{args.join(' ')}: #{summary&.delete_prefix('conformance: ')&.strip}"
+    assert status.success?, "Ruby's own suites regress on socket_rs:\n#{out}"
+  end
+
+  def test_ruby_spec_and_test_socket_of_the_running_ruby
+    conform
+  end
+
+  def test_ruby_34_test_socket
+    skip "run by test_ruby_spec_and_test_socket_of_the_running_ruby on 3.4" if RUBY_VERSION >= "3.4"
+
+    tree, status = Open3.capture2(RUBIES, "source", "3.4")
+    skip "no Ruby 3.4 source tree (bin/rubies install)" unless status.success? && File.directory?(tree.strip)
+
+    only = RUBY_VERSION < "3.3" ? ["--only", "test_tcp|TCPSocket#test_initialize"] : []
+    conform("--suite", "test", "--cross", "--tree", tree.strip, *only)
+  end
+end
