@@ -138,13 +138,20 @@ pub fn syserr_bytes(ruby: &Ruby, errno: i32, what: &[u8]) -> Error {
     exception_from_raw(exc)
 }
 
+/// ArgumentError "sockaddr string too big": a sockaddr String longer than
+/// an Addrinfo holds.
+pub fn sockaddr_too_big(ruby: &Ruby) -> Error {
+    Error::new(ruby.exception_arg_error(), "sockaddr string too big")
+}
+
 /// The Errno::* exception with stock's address suffix:
 /// "<strerror> - connect(2) for 127.0.0.1:1" (rsock_syserr_fail_sockaddr).
 /// As stock, which describes the address through an Addrinfo: a sockaddr
-/// longer than any address is ArgumentError "sockaddr string too big".
+/// longer than an Addrinfo holds (stock's union_sockaddr, 2048 bytes) is
+/// ArgumentError "sockaddr string too big".
 pub fn syserr_sockaddr(ruby: &Ruby, errno: i32, call: &str, addr: &[u8]) -> Error {
-    if addr.len() > std::mem::size_of::<libc::sockaddr_storage>() {
-        return Error::new(ruby.exception_arg_error(), "sockaddr string too big");
+    if addr.len() > crate::core::sockaddr::ADDRINFO_MAX {
+        return sockaddr_too_big(ruby);
     }
     let mut what = format!("{call} for ").into_bytes();
     what.extend_from_slice(&crate::core::sockaddr_message::describe(addr));

@@ -9,10 +9,11 @@ use crate::core::constants::{self, Category};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// sizeof(union_sockaddr) in stock: the biggest sockaddr an Addrinfo holds.
+/// sizeof(struct sockaddr_storage).
 pub const STORAGE_LEN: usize = std::mem::size_of::<libc::sockaddr_storage>();
-/// sizeof(union_sockaddr) in stock's rubysocket.h: its 2048-byte
-/// place_holder makes room for long Linux abstract addresses.
+/// sizeof(union_sockaddr) in stock's rubysocket.h, the biggest sockaddr an
+/// Addrinfo holds: its 2048-byte place_holder makes room for long Linux
+/// abstract addresses.
 pub const ADDRINFO_MAX: usize = 2048;
 pub const SOCKADDR_IN_LEN: usize = std::mem::size_of::<libc::sockaddr_in>();
 pub const SOCKADDR_IN6_LEN: usize = std::mem::size_of::<libc::sockaddr_in6>();

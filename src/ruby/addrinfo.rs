@@ -7,7 +7,7 @@ use crate::convert::{
 };
 use crate::core::constants::{self, Category};
 use crate::core::resolve::{self, AddrInfo, GaiError, Hints};
-use crate::core::sockaddr::{self, ADDRINFO_MAX as STORAGE_LEN};
+use crate::core::sockaddr::{self, ADDRINFO_MAX};
 use crate::errors;
 use crate::ruby::resolution::{
     check_array, convert_ary, gai_error, getaddrinfo, getnameinfo_blocking, hints_from,
@@ -175,11 +175,8 @@ fn rai_from<S: AsRef<[u8]> + Into<Vec<u8>>>(
     inspectname: Option<Value>,
 ) -> Result<Rai, Error> {
     let len = sa.as_ref().len();
-    if len > STORAGE_LEN {
-        return Err(Error::new(
-            ruby.exception_arg_error(),
-            "sockaddr string too big",
-        ));
+    if len > ADDRINFO_MAX {
+        return Err(errors::sockaddr_too_big(ruby));
     }
     let mut rai = Rai::zeroed();
     rai.addr = sa.into();

@@ -47,6 +47,12 @@ class FuzzFindingsDifferentialTest < Minitest::Test
       show("connect_nonblock long") { Socket.new(:UNIX, :STREAM).connect_nonblock("x" * 5000) }
       show("connect long") { Socket.new(:UNIX, :STREAM).connect("x" * 5000) }
       show("bind long") { Socket.new(:UNIX, :STREAM).bind("x" * 5000) }
+      # Up to an Addrinfo's 2048 bytes the kernel refuses a long sockaddr
+      # (EINVAL, described); past it stock cannot describe it: ArgumentError.
+      [300, 2048, 2049].each do |n|
+        show("connect #{n} bytes") { Socket.new(:INET, :STREAM).connect("\x02\x00" + "a" * (n - 2)) }
+        show("bind #{n} bytes") { Socket.new(:UNIX, :STREAM).bind("\x01\x00" + "a" * (n - 2)) }
+      end
       show("connect_timeout 2**64 name") { TCPSocket.new("localhost", 1, connect_timeout: 2**64) }
       show("connect_timeout bad") { TCPSocket.new("localhost", 1, connect_timeout: "x") }
       closed = TCPServer.new("127.0.0.1", 0)
