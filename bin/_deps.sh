@@ -4,8 +4,10 @@
 
 DEBIAN_PACKAGES=(ruby ruby-dev libclang-dev rake rake-compiler ruby-minitest ruby-test-unit)
 # Real peers and client libraries for test/integration/ (servers are started
-# by the tests themselves, on loopback).
-INTEGRATION_PACKAGES=(ruby-webrick redis-server memcached ruby-redis ruby-dalli ruby-async openssl strace)
+# by the tests themselves, on loopback); ip(8) for test/support/netns;
+# valgrind for `rake valgrind`.
+INTEGRATION_PACKAGES=(ruby-webrick redis-server memcached ruby-redis ruby-dalli ruby-async openssl strace
+                      iproute2 valgrind)
 
 ensure_deps() {
   local missing=()

@@ -619,18 +619,13 @@ fn buffer_len(value: Value) -> Result<usize, Error> {
     Ok(n as usize)
 }
 
-/// The ArgumentError rb_str_new gives a buffer size past i64::MAX (a
-/// negative length taken modulo 2**64); stock meets it only when it makes the
-/// buffers, after every argument has been coerced.
-fn check_buffer_len(ruby: &Ruby, len: usize) -> Result<(), Error> {
-    if len as u64 > i64::MAX as u64 {
-        return Err(errors::negative_string_size(ruby));
-    }
-    Ok(())
-}
-
-/// A zero-length buffer with room for `len` bytes, or NoMemoryError.
+/// A zero-length buffer with room for `len` bytes, made as stock makes its
+/// String buffers, the data's before the control's, after every argument
+/// was coerced and the socket checked: ArgumentError for a size past
+/// i64::MAX (a negative length taken modulo 2**64), NoMemoryError when it
+/// cannot be had.
 fn buffer(ruby: &Ruby, len: usize) -> Result<Vec<u8>, Error> {
+    crate::convert::receive_length(ruby, len as i64)?;
     let mut v = Vec::new();
     v.try_reserve_exact(len)
         .map_err(|_| Error::new(ruby.exception_no_mem_error(), "failed to allocate memory"))?;
@@ -774,8 +769,6 @@ fn recvmsg_internal(
         buffer_len(vmaxctllen)?
     };
     let orig_flags = num2int(vflags)?;
-    check_buffer_len(ruby, maxdatlen)?;
-    check_buffer_len(ruby, maxctllen)?;
     let mut grow_buffer = vmaxdatlen.is_nil() || vmaxctllen.is_nil();
     let request_scm_rights = scm_rights.to_bool();
     io_bridge::fd(ruby, sock)?;

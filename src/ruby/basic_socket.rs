@@ -117,10 +117,14 @@ pub fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error>
 }
 
 /// rsock_strbuf: the buffer a receive writes into, `buflen` bytes of room.
-pub fn recv_buffer(ruby: &Ruby, outbuf: Option<Value>, buflen: i32) -> Result<RString, Error> {
-    let len = crate::convert::receive_length(ruby, i64::from(buflen))?;
+/// In stock's order of checks: an outbuf must be a String (TypeError) and
+/// modifiable (FrozenError) before the length is looked at; then the one
+/// receive-length rule (a negative length is ArgumentError, where stock
+/// with an outbuf goes on and writes past it).
+pub fn recv_buffer(ruby: &Ruby, outbuf: Option<Value>, buflen: i64) -> Result<RString, Error> {
     match outbuf.filter(|v| !v.is_nil()) {
         None => {
+            let len = crate::convert::receive_length(ruby, buflen)?;
             // SAFETY: with a length that is not negative rb_str_new only
             // allocates (no protect: it showed in profiles of hot loops).
             let raw = unsafe { rb_sys::rb_str_new(std::ptr::null(), len as _) };
@@ -130,20 +134,23 @@ pub fn recv_buffer(ruby: &Ruby, outbuf: Option<Value>, buflen: i32) -> Result<RS
         Some(v) => {
             let s = string_value(v)?;
             make_room(s, buflen)?;
+            crate::convert::receive_length(ruby, buflen)?;
             Ok(s)
         }
     }
 }
 
-/// Makes `s` writable (unshared, not frozen) with room for `buflen` bytes.
-fn make_room(s: RString, buflen: i32) -> Result<(), Error> {
+/// Makes `s` writable (unshared, not frozen) with room for `buflen` bytes
+/// (none added for a negative one).
+fn make_room(s: RString, buflen: i64) -> Result<(), Error> {
     let len = s.len() as i64;
-    // SAFETY: both raise (FrozenError, ArgumentError) through protect.
+    // SAFETY: both raise (FrozenError, ArgumentError, NoMemoryError) through
+    // protect.
     protect(|| unsafe {
-        if len >= buflen as i64 {
+        if len >= buflen {
             rb_sys::rb_str_modify(s.as_raw());
         } else {
-            rb_sys::rb_str_modify_expand(s.as_raw(), (buflen as i64 - len) as _);
+            rb_sys::rb_str_modify_expand(s.as_raw(), (buflen - len) as _);
         }
     })
 }
@@ -197,7 +204,7 @@ pub fn recv_into(
     let prepared = str_state(buf);
     io_bridge::retry_loop(ruby, io, Wait::Readable, |fd| {
         if str_state(buf) != prepared {
-            make_room(buf, buflen as i32)?;
+            make_room(buf, buflen as i64)?;
         }
         lock_tmp(buf)?;
         // SAFETY: the string is locked and has room for buflen bytes.
@@ -250,7 +257,7 @@ pub fn receive(
     let buf = if goes_to_stack(outbuf, buflen) {
         None
     } else {
-        Some(recv_buffer(ruby, outbuf, buflen)?)
+        Some(recv_buffer(ruby, outbuf, i64::from(buflen))?)
     };
     io_bridge::fd(ruby, rb_self)?;
     if io_bridge::read_pending(rb_self) {
@@ -486,7 +493,7 @@ pub fn recv_nonblock_into(
     let got = if goes_to_stack(outbuf, buflen) {
         recv_small(ruby, buflen as usize, |ptr, len| call(fd, ptr, len, flags))
     } else {
-        let buf = recv_buffer(ruby, outbuf, buflen)?;
+        let buf = recv_buffer(ruby, outbuf, i64::from(buflen))?;
         // SAFETY: recv_buffer made room for buflen bytes; the GVL is held and
         // no Ruby code runs before the length is set.
         let ptr = unsafe { rb_sys::RSTRING_PTR(buf.as_raw()) } as *mut u8;
@@ -542,9 +549,8 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
     let (args, raise) = nonblock_args(ruby, args, 2)?;
     let (len, outbuf) = (args[0], args.get(1).copied());
     let len = crate::convert::num2long(len)?;
-    crate::convert::receive_length(ruby, len)?;
     let caller_buf = outbuf.filter(|v| !v.is_nil());
-    let buf = recv_buffer(ruby, outbuf, i32::try_from(len).unwrap_or(i32::MAX))?;
+    let buf = recv_buffer(ruby, outbuf, len)?;
     let fd = io_bridge::fd(ruby, rb_self)?;
     if len == 0 {
         // SAFETY: truncating a string we may modify (checked by recv_buffer).
