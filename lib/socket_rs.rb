@@ -15,6 +15,16 @@ if $LOADED_FEATURES.any? { |f| f.end_with?("/socket.so") } ||
                    "require 'socket_rs' first, before any library that uses sockets"
 end
 
+# A pending autoload of a socket class from 'socket' (uri/generic.rb has one
+# for IPSocket, so uri, net/http's dependency, Bundler and RubyGems all leave
+# it) would fire when the native library defines that class, and load the
+# stock extension under it. Such an autoload goes; socket_rs's class takes
+# its place.
+%i[BasicSocket IPSocket TCPSocket TCPServer UDPSocket UNIXSocket UNIXServer Socket Addrinfo SocketError].each do |name|
+  path = Object.autoload?(name)
+  Object.send(:remove_const, name) if path && File.basename(path.to_s, ".*") == "socket"
+end
+
 require "io/wait" # stock's socket.rb loads it; libraries rely on that
 require_relative "socket_rs/version"
 # One native library per Ruby minor version: a checkout (bin/compile) and the

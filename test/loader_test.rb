@@ -24,6 +24,20 @@ class LoaderTest < Minitest::Test
     assert_equal "false\nfalse\n[]\n[String, \"constant\", \"constant\", SocketError]\n", out
   end
 
+  # uri/generic.rb registers `autoload :IPSocket, "socket"`: uri (which
+  # RubyGems, Bundler and net/http load) before socket_rs must not let the
+  # native library's IPSocket fire it and load the stock extension.
+  def test_a_pending_socket_autoload_does_not_load_stock
+    out, err, st = ruby("-W0", "-ruri", "-e", <<~RUBY)
+      p Object.autoload?(:IPSocket)
+      require "socket_rs"
+      p $LOADED_FEATURES.grep(%r{/socket\.(so|rb)\z})
+      p [Object.autoload?(:IPSocket), IPSocket.superclass, URI("http://127.0.0.1:1/").host]
+    RUBY
+    assert st.success?, err
+    assert_equal "\"socket\"\n[]\n[nil, BasicSocket, \"127.0.0.1\"]\n", out
+  end
+
   def test_stock_loaded_first_is_a_load_error_that_says_what_to_do
     out, _err, st = ruby("-e", <<~RUBY)
       require "socket"
