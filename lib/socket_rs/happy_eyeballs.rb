@@ -293,15 +293,24 @@ module SocketRs
     # A Socket with a connect under way, as [socket] (or the socket when it
     # connected at once).
     def start_attempt(addrinfo, local)
+      at_step("socket(2)")
       sock = Socket.new(addrinfo.pfamily, addrinfo.socktype, addrinfo.protocol)
       begin
-        sock.bind(local) if local
+        bind_local(sock, local) if local
+        at_step("connect(2)")
         result = sock.connect_nonblock(addrinfo, exception: false)
       rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
         sock.close
         raise
       end
       result == :wait_writable ? [sock] : sock
+    end
+
+    # The system call an attempt is at: TCPSocket names it in its errors.
+    def at_step(_syscall); end
+
+    def bind_local(sock, local)
+      sock.bind(local)
     end
 
     def connect_last(addrinfo, local)
@@ -469,20 +478,11 @@ module SocketRs
                                @local_host, @local_port)
     end
 
-    def start_attempt(addrinfo, local)
-      @failed_syscall = "socket(2)"
-      sock = Socket.new(addrinfo.pfamily, addrinfo.socktype, addrinfo.protocol)
-      begin
-        bind_local(sock, local) if local
-        @failed_syscall = "connect(2)"
-        result = sock.connect_nonblock(addrinfo, exception: false)
-      rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
-        sock.close
-        raise
-      end
-      result == :wait_writable ? [sock] : sock
+    def at_step(syscall)
+      @failed_syscall = syscall
     end
 
+    # As ipsocket.c: SO_REUSEADDR before binding the local address.
     def bind_local(sock, local)
       @failed_syscall = "bind(2)"
       sock.setsockopt(Socket::SOL_SOCKET, Socket::SO_REUSEADDR, true)
