@@ -119,6 +119,12 @@ pub fn is_io_timeout(ruby: &Ruby, error: &Error) -> bool {
         && error.is_kind_of(io_const::<ExceptionClass>(ruby, "TimeoutError"))
 }
 
+/// IOError "recv for buffered IO": a receive on a socket whose Ruby IO
+/// buffer holds data already read (stock refuses rather than reorder).
+pub fn buffered_io(ruby: &Ruby, call: &str) -> Error {
+    Error::new(ruby.exception_io_error(), format!("{call} for buffered IO"))
+}
+
 /// `IOError: closed stream`, as rb_io_check_closed raises it.
 pub fn closed_stream(ruby: &Ruby) -> Error {
     Error::new(ruby.exception_io_error(), "closed stream")

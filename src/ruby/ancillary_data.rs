@@ -773,10 +773,7 @@ fn recvmsg_internal(
     let request_scm_rights = scm_rights.to_bool();
     io_bridge::fd(ruby, sock)?;
     if io_bridge::read_pending(sock) {
-        return Err(Error::new(
-            ruby.exception_io_error(),
-            "recvmsg for buffered IO",
-        ));
+        return Err(errors::buffered_io(ruby, "recvmsg"));
     }
     let mut gc_done = false;
     let (mut dat, ctl, received) = loop {

@@ -261,10 +261,7 @@ pub fn receive(
     };
     io_bridge::fd(ruby, rb_self)?;
     if io_bridge::read_pending(rb_self) {
-        return Err(Error::new(
-            ruby.exception_io_error(),
-            "recv for buffered IO",
-        ));
+        return Err(errors::buffered_io(ruby, "recv"));
     }
     let mut from = SockAddrBuf::new();
     let mut call = |fd: RawFd, ptr: *mut u8, len: usize| {
@@ -483,10 +480,7 @@ pub fn recv_nonblock_into(
     };
     let fd = io_bridge::fd(ruby, io)?;
     if io_bridge::read_pending(io) {
-        return Err(Error::new(
-            ruby.exception_io_error(),
-            "recvfrom for buffered IO",
-        ));
+        return Err(errors::buffered_io(ruby, "recvfrom"));
     }
     let buflen = num2int(len)?;
     let flags = flags | libc::MSG_DONTWAIT;
