@@ -3,7 +3,8 @@
 //! (Integer, Symbol, or String/to_str).
 
 use crate::core::constants::{self, Category};
-use crate::errors::{self, protect};
+use crate::errors;
+use crate::ffi::protect;
 use magnus::{
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
@@ -382,27 +383,6 @@ pub fn usascii_str(text: &str) -> RString {
     let raw = unsafe { rb_sys::rb_usascii_str_new(text.as_ptr().cast(), text.len() as _) };
     // SAFETY: it returns a String.
     RString::from_value(unsafe { Value::from_raw(raw) }).expect("a String")
-}
-
-/// A Symbol interned once (`:wait_readable` and the like, returned on hot
-/// paths): `static S: LazyId = LazyId::new("name"); symbol(ruby, &S)`.
-pub fn symbol(ruby: &Ruby, id: &magnus::value::LazyId) -> Value {
-    let id = magnus::value::LazyId::get_inner_with(id, ruby);
-    // SAFETY: rb_id2sym of a valid ID does not raise.
-    unsafe { Value::from_raw(rb_sys::rb_id2sym(magnus::rb_sys::AsRawId::as_raw(id))) }
-}
-
-static WAIT_READABLE: magnus::value::LazyId = magnus::value::LazyId::new("wait_readable");
-static WAIT_WRITABLE: magnus::value::LazyId = magnus::value::LazyId::new("wait_writable");
-
-/// :wait_readable, what *_nonblock methods return with `exception: false`.
-pub fn wait_readable(ruby: &Ruby) -> Value {
-    symbol(ruby, &WAIT_READABLE)
-}
-
-/// :wait_writable, as `wait_readable`.
-pub fn wait_writable(ruby: &Ruby) -> Value {
-    symbol(ruby, &WAIT_WRITABLE)
 }
 
 /// The one rule for a receive length from Ruby (recv, recvfrom, recvmsg,

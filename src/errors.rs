@@ -13,18 +13,6 @@ use magnus::{
 };
 use rb_sys::VALUE;
 
-/// Runs a C call that may raise (a longjmp) and turns the raise into an
-/// `Error`. The closure must own nothing that needs dropping: a raise skips
-/// its frames.
-pub fn protect<T: Copy + Default>(f: impl FnOnce() -> T) -> Result<T, Error> {
-    let mut out = T::default();
-    magnus::rb_sys::protect(|| {
-        out = f();
-        rb_sys::Qnil as VALUE
-    })?;
-    Ok(out)
-}
-
 static SOCKET_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
     ruby.class_object()
         .const_get("SocketError")
@@ -289,7 +277,20 @@ pub fn nonblock_would_block(
         return Err(would_block(ruby, way, errno, what));
     }
     Ok(match way {
-        WouldBlock::Read => crate::convert::wait_readable(ruby),
-        WouldBlock::Write => crate::convert::wait_writable(ruby),
+        WouldBlock::Read => wait_readable(ruby),
+        WouldBlock::Write => wait_writable(ruby),
     })
+}
+
+static WAIT_READABLE: magnus::value::LazyId = magnus::value::LazyId::new("wait_readable");
+static WAIT_WRITABLE: magnus::value::LazyId = magnus::value::LazyId::new("wait_writable");
+
+/// :wait_readable, what *_nonblock methods return with `exception: false`.
+pub fn wait_readable(ruby: &Ruby) -> Value {
+    crate::ffi::symbol(ruby, &WAIT_READABLE)
+}
+
+/// :wait_writable, as `wait_readable`.
+pub fn wait_writable(ruby: &Ruby) -> Value {
+    crate::ffi::symbol(ruby, &WAIT_WRITABLE)
 }

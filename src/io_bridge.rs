@@ -8,7 +8,8 @@
 //! thread, then it tries again. rb_io_wait raises in those cases, so it is
 //! called through `errors::protect` with no owning Rust values in between.
 
-use crate::errors::{self, protect};
+use crate::errors;
+use crate::ffi::protect;
 use magnus::{
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},

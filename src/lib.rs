@@ -9,6 +9,7 @@ pub mod core;
 mod compat;
 mod convert;
 mod errors;
+mod ffi;
 mod io_bridge;
 mod ruby;
 

@@ -8,7 +8,8 @@
 use crate::convert::positional;
 use crate::convert::{cmsg_type_arg, family_arg, level_arg, num2int, sockaddr_arg, string_value};
 use crate::core::cmsg::{self, In6Pktinfo, InPktinfo, Outgoing};
-use crate::errors::{self, protect, WouldBlock};
+use crate::errors::{self, WouldBlock};
+use crate::ffi::protect;
 use crate::io_bridge::{self, Wait};
 use crate::ruby::addrinfo;
 use crate::ruby::socket::SOCKET;

@@ -6,8 +6,9 @@ use crate::convert::{
 };
 use crate::core::resolve::SmallBytes;
 use crate::core::sockaddr_message;
+use crate::errors;
 use crate::errors::WouldBlock;
-use crate::errors::{self, protect};
+use crate::ffi::protect;
 use crate::io_bridge::{self, SockAddrBuf, Wait};
 use crate::ruby::{addrinfo, option};
 use magnus::IntoValue;
@@ -457,7 +458,7 @@ impl<T> Nonblock<T> {
     ) -> Result<Value, Error> {
         match self {
             Nonblock::Data(v) => data(v),
-            Nonblock::WouldBlock => Ok(crate::convert::wait_readable(ruby)),
+            Nonblock::WouldBlock => Ok(crate::errors::wait_readable(ruby)),
             Nonblock::EndOfStream => Ok(ruby.qnil().as_value()),
         }
     }

@@ -4,11 +4,11 @@
 
 use crate::core::constants::{self, Category};
 use crate::core::{resolve, sockaddr};
-use crate::errors::{self, protect};
+use crate::errors;
+use crate::ffi::protect;
 use crate::io_bridge;
 use crate::ruby::basic_socket::receive;
-use crate::ruby::resolution;
-use crate::ruby::socket::make_ipaddr;
+use crate::ruby::resolution::{self, make_ipaddr};
 use magnus::{
     function, method,
     prelude::*,

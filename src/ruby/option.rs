@@ -4,7 +4,7 @@
 
 use crate::convert::{family_arg, level_arg, num2int, optname_arg, string_value};
 use crate::core::option_inspect;
-use crate::errors::protect;
+use crate::ffi::protect;
 use magnus::{
     function, method,
     prelude::*,

@@ -7,7 +7,8 @@
 use crate::convert::{family_arg, num2int, num2uint, socktype_arg, string_value_cstr};
 use crate::core::resolve::{self, AddrInfo, Background, GaiError, Hints, Query, SmallBytes};
 use crate::core::sockaddr;
-use crate::errors::{self, protect};
+use crate::errors;
+use crate::ffi::protect;
 use crate::io_bridge;
 use magnus::{
     prelude::*,
@@ -360,4 +361,9 @@ pub fn convert_ary(v: Value) -> Result<RArray, Error> {
     })?;
     // SAFETY: on success the result is an Array.
     Ok(RArray::from_value(unsafe { Value::from_raw(raw) }).expect("an Array"))
+}
+
+/// stock's rsock_make_ipaddr: the numeric host of a sockaddr.
+pub fn make_ipaddr(ruby: &Ruby, sa: &[u8]) -> Result<RString, Error> {
+    Ok(numeric_nameinfo(ruby, sa)?.0)
 }

@@ -232,7 +232,7 @@ fn ipv6only(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
 use crate::convert::{check_arity, num2long, string_value, string_value_cstr};
 use crate::core::resolve::{self as resolve_core, AddrInfo, Hints};
 use crate::core::sockaddr;
-use crate::errors::protect;
+use crate::ffi::protect;
 use crate::ruby::ip_socket::{ipaddr_row, revlookup_flag};
 use crate::ruby::{addrinfo, resolution};
 use magnus::{function, rb_sys::AsRawValue, RArray, RString};
@@ -512,11 +512,6 @@ fn s_gethostbyname(ruby: &Ruby, host: Value) -> Result<RArray, Error> {
         };
         Ok(ruby.str_from_slice(bytes.unwrap_or(&[])).as_value())
     })
-}
-
-/// stock's rsock_make_ipaddr: the numeric host of a sockaddr.
-pub(crate) fn make_ipaddr(ruby: &Ruby, sa: &[u8]) -> Result<RString, Error> {
-    Ok(resolution::numeric_nameinfo(ruby, sa)?.0)
 }
 
 /// Socket.gethostbyaddr(addr [, family]) (deprecated).

@@ -5,7 +5,8 @@ use crate::core::resolve;
 use crate::errors;
 use crate::io_bridge;
 use crate::ruby::ip_socket::{init_inetsock, InetArgs, InetRole};
-use crate::ruby::socket::{hostent_lookup, make_hostent, make_ipaddr, warn, SOCKET};
+use crate::ruby::resolution::make_ipaddr;
+use crate::ruby::socket::{hostent_lookup, make_hostent, warn, SOCKET};
 use magnus::{
     function, method,
     prelude::*,
