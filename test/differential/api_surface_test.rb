@@ -6,6 +6,8 @@ require_relative "differential_helper"
 # methods and constants, with the same arities. A method stock has that we
 # lack (or one we add) is a failure here, not a surprise for a user.
 class ApiSurfaceDifferentialTest < Minitest::Test
+  include Differential::Sockaddrs
+
   # Ruby 3.4 API that socket_rs offers on every Ruby (stock 3.1 lacks it).
   RUBY_34_ADDITIONS = /^  \.tcp_(fast_fallback=?|with_fast_fallback)\/-?\d+\n/
 
@@ -21,6 +23,17 @@ class ApiSurfaceDifferentialTest < Minitest::Test
         puts "  ancestors: #{k.ancestors.take_while { |a| a != Object }.join(' ')}"
       end
       puts Socket::Constants.constants.size
+    RUBY
+  end
+
+  def test_method_lists
+    same(<<~'RUBY')
+      show { (BasicSocket.instance_methods(false) - %i[sendmsg sendmsg_nonblock recvmsg recvmsg_nonblock]).sort }
+      show { Socket.instance_methods(false).sort }
+      show { Socket::Option.instance_methods(false).sort }
+      show { Socket::Option.methods(false).sort }
+      show { %i[accept bind listen connect sysaccept recvfrom].map { |m| Socket.instance_method(m).arity } }
+      show { %i[getsockopt getsockname getpeername getpeereid shutdown].map { |m| BasicSocket.instance_method(m).arity } }
     RUBY
   end
 end

@@ -48,6 +48,30 @@ module Differential
     assert_equal 0, ours[2], "socket_rs failed: #{ours[1]}"
     assert_equal s_out, r_out, "socket_rs differs from stock"
   end
+
+  # Snippets about sockets by address: packed sockaddrs built by hand (sin,
+  # sin6, sun) and a listening TCP server are defined before the snippet;
+  # ports and fd numbers are normalized in both outputs.
+  module Sockaddrs
+    SOCKADDR_PRELUDE = <<~'RUBY'
+      def sin(port, ip = [127, 0, 0, 1]) = [Socket::AF_INET].pack("S") + [port].pack("n") + ip.pack("C4") + "\0" * 8
+      def sin6(port, ip = [0] * 15 + [1]) = [Socket::AF_INET6].pack("S") + [port].pack("n") + "\0" * 4 + ip.pack("C16") + "\0" * 4
+      def sun(path) = [Socket::AF_UNIX].pack("S") + path.b + "\0" * (108 - path.bytesize)
+      def tcp_server(family = :INET)
+        s = Socket.new(family, :STREAM)
+        s.setsockopt(:SOCKET, :REUSEADDR, true)
+        s.bind(family == :INET ? sin(0) : sin6(0))
+        s.listen(5)
+        s
+      end
+    RUBY
+
+    PORTS = ->(s) { s.gsub(/\b\d{4,5}\b/, "PORT").gsub(/fd \d+/, "fd N") }
+
+    def same(code, normalize: PORTS)
+      assert_same_as_stock(SOCKADDR_PRELUDE + code, normalize: normalize)
+    end
+  end
 end
 
 Minitest::Test.include(Differential)

@@ -4,6 +4,8 @@ require_relative "differential_helper"
 
 # UNIXSocket and UNIXServer against the stock extension.
 class UnixDifferentialTest < Minitest::Test
+  include Differential::Sockaddrs
+
   NORMALIZE = lambda do |s|
     s.gsub(/fd \d+/, "fd N").gsub(/rsdiff_(topath_)?\d+/, "rsdiff_PID").gsub(/"\\x00[0-9a-f]{5}"/, '"\\x00AUTO"')
   end
@@ -76,6 +78,29 @@ class UnixDifferentialTest < Minitest::Test
       show { UNIXServer.pair.map(&:class) }
       show { u1, u2 = UNIXSocket.pair(:DGRAM); u1.send("d", 0); [u2.recvfrom(5), u1.addr, u1.peeraddr, u1.path] }
       show { u1, u2 = UNIXSocket.pair; [u1.recvfrom(-1)] }
+    RUBY
+  end
+
+  def test_unix_bind_and_connect
+    same(<<~'RUBY', normalize: ->(o) { PORTS.call(o).gsub(%r{/tmp/\S+?/}, "/tmp/DIR/") })
+      require "tmpdir"
+      Dir.mktmpdir do |dir|
+        path = File.join(dir, "sock")
+        s = Socket.new(:UNIX, :STREAM)
+        show { s.bind(sun(path)) }
+        show { Socket.new(:UNIX, :STREAM).bind(sun(path)) }
+        show { s.listen(1) }
+        c = Socket.new(:UNIX, :STREAM)
+        show { c.connect(sun(path)) }
+        show { c.getpeername.sub(dir, "DIR").delete("\0") }
+        show { s.getsockname.sub(dir, "DIR").delete("\0") }
+        show { c.getsockname }
+        show { Socket.new(:UNIX, :STREAM).connect(sun(path + "x")) }
+        show { Socket.new(:UNIX, :DGRAM).connect(sun(path)) }
+        show { Socket.new(:UNIX, :SEQPACKET).connect(sun(path)) }
+        show { Socket.new(:UNIX, :STREAM).bind(sun(path * 10)) }
+        [s, c].each(&:close)
+      end
     RUBY
   end
 end
