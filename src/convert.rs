@@ -304,8 +304,8 @@ fn arity_error(ruby: &Ruby, given: usize, min: usize, max: usize) -> Error {
     } else {
         format!("{min}..{max}")
     };
-    Error::new(
-        ruby.exception_arg_error(),
+    errors::argument_error(
+        ruby,
         format!("wrong number of arguments (given {given}, expected {expected})"),
     )
 }

@@ -62,10 +62,7 @@ fn fptr(value: Value) -> Option<*mut rb_io_t> {
 /// The open fd of a socket object; IOError "closed stream" when closed.
 pub fn fd(ruby: &Ruby, io: Value) -> Result<RawFd, Error> {
     let Some(ptr) = fptr(io) else {
-        return Err(Error::new(
-            ruby.exception_io_error(),
-            "uninitialized stream",
-        ));
+        return Err(errors::io_error_message(ruby, "uninitialized stream"));
     };
     // SAFETY: ptr is the live rb_io_t of `io`, which the caller keeps alive.
     let fd = unsafe { (*ptr).fd };
@@ -176,7 +173,7 @@ pub fn init_sock(ruby: &Ruby, obj: Value, fd: RawFd) -> Result<Value, Error> {
     if !is_io(obj) {
         // SAFETY: fd is ours and not yet owned by any IO.
         unsafe { libc::close(fd) };
-        return Err(Error::new(ruby.exception_type_error(), "not an IO"));
+        return Err(errors::type_error(ruby, "not an IO"));
     }
     // SAFETY: rb_update_max_fd only records the number; rb_io_make_open_file
     // allocates the rb_io_t (it raises only on a frozen or already-open IO,

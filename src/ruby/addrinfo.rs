@@ -233,10 +233,7 @@ fn with_rai<T>(ruby: &Ruby, rb_self: Value, f: impl FnOnce(&Rai) -> T) -> Result
     let guard = obj.0.borrow();
     match guard.as_ref() {
         Some(rai) => Ok(f(rai)),
-        None => Err(Error::new(
-            ruby.exception_type_error(),
-            "uninitialized socket address",
-        )),
+        None => Err(errors::type_error(ruby, "uninitialized socket address")),
     }
 }
 
@@ -363,8 +360,8 @@ fn atoi(b: &[u8]) -> i32 {
 fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
     let obj = <&Addrinfo>::try_convert(rb_self)?;
     if obj.0.borrow().is_some() {
-        return Err(Error::new(
-            ruby.exception_type_error(),
+        return Err(errors::type_error(
+            ruby,
             "already initialized socket address",
         ));
     }
@@ -473,8 +470,8 @@ fn unix_rai(ruby: &Ruby, path: RString, socktype: i32) -> Result<Rai, Error> {
     let bytes = unsafe { path.as_slice() }.to_vec();
     let sa = sockaddr::sockaddr_un(&bytes).map_err(
         |sockaddr::UnixPathError::TooLong { given, max }| {
-            Error::new(
-                ruby.exception_arg_error(),
+            errors::argument_error(
+                ruby,
                 format!("too long unix socket path ({given} bytes given but {max} bytes max)"),
             )
         },
@@ -962,10 +959,7 @@ fn to_sockaddr(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
     let guard = obj.0.borrow();
     match guard.as_ref() {
         Some(rai) => Ok(ruby.str_from_slice(rai.sa())),
-        None => Err(Error::new(
-            ruby.exception_type_error(),
-            "uninitialized socket address",
-        )),
+        None => Err(errors::type_error(ruby, "uninitialized socket address")),
     }
 }
 
@@ -1047,15 +1041,15 @@ fn dumped_name(ruby: &Ruby, v: Value, category: Category, what: &str) -> Result<
     let s = string_value(v)?;
     // SAFETY: looked up at once.
     const_value(category, unsafe { s.as_slice() })
-        .ok_or_else(|| Error::new(ruby.exception_type_error(), what.to_owned()))
+        .ok_or_else(|| errors::type_error(ruby, what.to_owned()))
 }
 
 /// Addrinfo#marshal_load(array)
 fn marshal_load(ruby: &Ruby, rb_self: Value, ary: Value) -> Result<Value, Error> {
     let obj = <&Addrinfo>::try_convert(rb_self)?;
     if obj.0.borrow().is_some() {
-        return Err(Error::new(
-            ruby.exception_type_error(),
+        return Err(errors::type_error(
+            ruby,
             "already initialized socket address",
         ));
     }
@@ -1085,10 +1079,7 @@ fn marshal_load(ruby: &Ruby, rb_self: Value, ary: Value) -> Result<Value, Error>
     } else {
         let s = string_value(v)?;
         if !is_ip(afamily) {
-            return Err(Error::new(
-                ruby.exception_type_error(),
-                "unexpected protocol",
-            ));
+            return Err(errors::type_error(ruby, "unexpected protocol"));
         }
         dumped_name(ruby, s.as_value(), Category::IpProto, "unexpected protocol")?
     };

@@ -196,8 +196,8 @@ fn int(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
     let bytes = bytes_of(data(rb_self)?);
     match <[u8; 4]>::try_from(bytes.as_slice()) {
         Ok(b) => Ok(i32::from_ne_bytes(b)),
-        Err(_) => Err(Error::new(
-            ruby.exception_type_error(),
+        Err(_) => Err(errors::type_error(
+            ruby,
             format!(
                 "size differ.  expected as sizeof(int)={} but {}",
                 std::mem::size_of::<libc::c_int>(),
@@ -211,7 +211,7 @@ fn int(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
 /// the IOs are kept for #unix_rights.
 fn s_unix_rights(ruby: &Ruby, args: &[Value]) -> Result<Value, Error> {
     if args.iter().any(|v| !io_bridge::is_io(*v)) {
-        return Err(Error::new(ruby.exception_type_error(), "IO expected"));
+        return Err(errors::type_error(ruby, "IO expected"));
     }
     let ios = ruby.ary_from_iter(args.iter().copied());
     let mut bytes = Vec::with_capacity(args.len() * 4);
@@ -235,8 +235,8 @@ fn unix_rights(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
     let level = level_of(rb_self)?;
     let ctype = type_of(rb_self)?;
     if level != libc::SOL_SOCKET || ctype != libc::SCM_RIGHTS {
-        return Err(Error::new(
-            ruby.exception_type_error(),
+        return Err(errors::type_error(
+            ruby,
             "SCM_RIGHTS ancillary data expected",
         ));
     }
@@ -258,8 +258,8 @@ fn timestamp(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
         _ => None,
     };
     let Some(((sec, frac), nanos)) = fields else {
-        return Err(Error::new(
-            ruby.exception_type_error(),
+        return Err(errors::type_error(
+            ruby,
             "timestamp ancillary data expected",
         ));
     };
@@ -290,14 +290,14 @@ fn sa_family(bytes: &[u8]) -> i32 {
 /// The 4 address bytes of a packed sockaddr_in, with stock's errors.
 fn in_addr_of(ruby: &Ruby, packed: &[u8], what: &str, size_what: &str) -> Result<[u8; 4], Error> {
     if packed.len() != std::mem::size_of::<libc::sockaddr_in>() {
-        return Err(Error::new(
-            ruby.exception_arg_error(),
+        return Err(errors::argument_error(
+            ruby,
             format!("{size_what} size different to AF_INET sockaddr"),
         ));
     }
     if sa_family(packed) != libc::AF_INET {
-        return Err(Error::new(
-            ruby.exception_arg_error(),
+        return Err(errors::argument_error(
+            ruby,
             format!("{what} is not AF_INET sockaddr"),
         ));
     }
@@ -342,8 +342,8 @@ fn ip_pktinfo(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
         _ => None,
     };
     let Some(info) = info else {
-        return Err(Error::new(
-            ruby.exception_type_error(),
+        return Err(errors::type_error(
+            ruby,
             "IP_PKTINFO ancillary data expected",
         ));
     };
@@ -358,14 +358,14 @@ fn s_ipv6_pktinfo(ruby: &Ruby, addr: Value, ifindex: Value) -> Result<Value, Err
     let addr = bytes_of(sockaddr_arg(ruby, addr)?);
     let ifindex = num2uint(ifindex)?;
     if addr.len() != std::mem::size_of::<libc::sockaddr_in6>() {
-        return Err(Error::new(
-            ruby.exception_arg_error(),
+        return Err(errors::argument_error(
+            ruby,
             "addr size different to AF_INET6 sockaddr",
         ));
     }
     if sa_family(&addr) != libc::AF_INET6 {
-        return Err(Error::new(
-            ruby.exception_arg_error(),
+        return Err(errors::argument_error(
+            ruby,
             "addr is not AF_INET6 sockaddr",
         ));
     }
@@ -395,8 +395,8 @@ fn extract_ipv6_pktinfo(ruby: &Ruby, rb_self: Value) -> Result<(Vec<u8>, u32), E
         _ => None,
     };
     let Some(info) = info else {
-        return Err(Error::new(
-            ruby.exception_type_error(),
+        return Err(errors::type_error(
+            ruby,
             "IPV6_PKTINFO ancillary data expected",
         ));
     };
@@ -473,8 +473,8 @@ fn controls_buffer(ruby: &Ruby, family: i32, controls: Value) -> Result<Vec<u8>,
         let (vlevel, vtype, vdata): (Value, Value, Value) = match ary {
             Some(ary) => {
                 if ary.len() != 3 {
-                    return Err(Error::new(
-                        ruby.exception_arg_error(),
+                    return Err(errors::argument_error(
+                        ruby,
                         "an element of controls should be 3-elements array",
                     ));
                 }
@@ -499,12 +499,8 @@ fn controls_buffer(ruby: &Ruby, family: i32, controls: Value) -> Result<Vec<u8>,
             data,
         })
         .collect();
-    cmsg::encode(&outgoing).map_err(|_| {
-        Error::new(
-            ruby.exception_arg_error(),
-            "control messages too long for sendmsg(2)",
-        )
-    })
+    cmsg::encode(&outgoing)
+        .map_err(|_| errors::argument_error(ruby, "control messages too long for sendmsg(2)"))
 }
 
 /// One sendmsg(2) try, never blocking.
@@ -629,7 +625,7 @@ fn buffer(ruby: &Ruby, len: usize) -> Result<Vec<u8>, Error> {
     crate::convert::receive_length(ruby, len as i64)?;
     let mut v = Vec::new();
     v.try_reserve_exact(len)
-        .map_err(|_| Error::new(ruby.exception_no_mem_error(), "failed to allocate memory"))?;
+        .map_err(|_| errors::no_memory_error(ruby, "failed to allocate memory"))?;
     Ok(v)
 }
 
@@ -744,7 +740,7 @@ fn io_for_fd(ruby: &Ruby, fd: RawFd) -> Result<Value, Error> {
 /// Doubles a grown buffer length, as stock: ArgumentError past SIZE_MAX/2.
 fn doubled(ruby: &Ruby, len: usize, what: &str) -> Result<usize, Error> {
     if usize::MAX / 2 < len {
-        return Err(Error::new(ruby.exception_arg_error(), what.to_owned()));
+        return Err(errors::argument_error(ruby, what.to_owned()));
     }
     Ok(len * 2)
 }
@@ -965,10 +961,7 @@ fn ios_for_rights_if_any(ruby: &Ruby, m: &cmsg::Incoming<'_>) -> Result<Option<R
 }
 
 fn invalid_cmsg(ruby: &Ruby) -> Error {
-    Error::new(
-        ruby.exception_type_error(),
-        "invalid control message (cmsg_len == 0)",
-    )
+    errors::type_error(ruby, "invalid control message (cmsg_len == 0)")
 }
 
 fn recvmsg(

@@ -587,10 +587,7 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
         if !raise {
             return Ok(ruby.qnil().as_value());
         }
-        return Err(Error::new(
-            ruby.exception_eof_error(),
-            "end of file reached",
-        ));
+        return Err(errors::eof_error(ruby, "end of file reached"));
     }
     Ok(buf.as_value())
 }
@@ -642,8 +639,8 @@ fn shutdown(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error> {
         Some(v) if !v.is_nil() => {
             let how = shutdown_how_arg(ruby, v)?;
             if ![libc::SHUT_RD, libc::SHUT_WR, libc::SHUT_RDWR].contains(&how) {
-                return Err(Error::new(
-                    ruby.exception_arg_error(),
+                return Err(errors::argument_error(
+                    ruby,
                     "`how' should be either :SHUT_RD, :SHUT_WR, :SHUT_RDWR",
                 ));
             }

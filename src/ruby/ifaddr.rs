@@ -150,8 +150,8 @@ fn ifindex(ruby: &Ruby, rb_self: &Ifaddr) -> Result<u32, Error> {
     // SAFETY: cname is NUL-terminated.
     let index = unsafe { libc::if_nametoindex(cname.as_ptr().cast()) };
     if index == 0 {
-        return Err(Error::new(
-            ruby.exception_arg_error(),
+        return Err(errors::argument_error(
+            ruby,
             format!(
                 "invalid interface name: {}",
                 String::from_utf8_lossy(&rb_self.name)

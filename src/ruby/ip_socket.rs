@@ -45,13 +45,13 @@ pub fn revlookup_flag(ruby: &Ruby, value: Value) -> Result<Option<bool>, Error> 
         protect(|| unsafe {
             rb_sys::rb_check_type(value.as_raw(), rb_sys::ruby_value_type::RUBY_T_SYMBOL as _)
         })?;
-        return Err(Error::new(ruby.exception_type_error(), "expected Symbol"));
+        return Err(errors::type_error(ruby, "expected Symbol"));
     };
     match sym.name()?.as_ref() {
         "numeric" => Ok(Some(true)),
         "hostname" => Ok(Some(false)),
-        other => Err(Error::new(
-            ruby.exception_arg_error(),
+        other => Err(errors::argument_error(
+            ruby,
             format!("invalid reverse_lookup flag: :{other}"),
         )),
     }

@@ -4,6 +4,7 @@
 
 use crate::convert::{family_arg, level_arg, num2int, optname_arg, string_value};
 use crate::core::option_inspect;
+use crate::errors;
 use crate::ffi::protect;
 use magnus::{
     function, method,
@@ -167,8 +168,8 @@ fn unpack(rb_self: Value, template: Value) -> Result<Value, Error> {
 /// stock's check_size: TypeError unless the data has the C type's size.
 fn check_size(ruby: &Ruby, actual: usize, expected: usize, ctype: &str) -> Result<(), Error> {
     if actual != expected {
-        return Err(Error::new(
-            ruby.exception_type_error(),
+        return Err(errors::type_error(
+            ruby,
             format!("size differ.  expected as sizeof({ctype})={expected} but {actual}"),
         ));
     }
@@ -301,10 +302,7 @@ fn s_linger(ruby: &Ruby, onoff: Value, secs: Value) -> Result<Value, Error> {
 /// Socket::Option#linger -> [onoff, secs]; onoff is true/false for 1/0.
 fn linger(ruby: &Ruby, rb_self: Value) -> Result<(Value, i32), Error> {
     if level_of(rb_self)? != libc::SOL_SOCKET || optname_of(rb_self)? != libc::SO_LINGER {
-        return Err(Error::new(
-            ruby.exception_type_error(),
-            "linger socket option expected",
-        ));
+        return Err(errors::type_error(ruby, "linger socket option expected"));
     }
     let data = data_bytes(rb_self)?;
     check_size(ruby, data.len(), 8, "struct linger")?;
@@ -350,8 +348,8 @@ fn ipv4_int(ruby: &Ruby, rb_self: Value, optname: i32, what: &str) -> Result<i32
         || level_of(rb_self)? != libc::IPPROTO_IP
         || optname_of(rb_self)? != optname
     {
-        return Err(Error::new(
-            ruby.exception_type_error(),
+        return Err(errors::type_error(
+            ruby,
             format!("{what} socket option expected"),
         ));
     }

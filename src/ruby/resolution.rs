@@ -56,8 +56,8 @@ pub fn host_str(ruby: &Ruby, host: Value) -> Result<HostArg, Error> {
         b"<any>" => (b"0.0.0.0", 0),
         b"<broadcast>" => (b"255.255.255.255", 0),
         n if n.len() >= libc::NI_MAXHOST as usize => {
-            return Err(Error::new(
-                ruby.exception_arg_error(),
+            return Err(errors::argument_error(
+                ruby,
                 format!("hostname too long ({})", n.len()),
             ))
         }
@@ -84,8 +84,8 @@ pub fn port_str(ruby: &Ruby, port: Value) -> Result<(Option<SmallBytes>, i32), E
     // SAFETY: copied out before any other Ruby call.
     let serv = SmallBytes::new(unsafe { s.as_slice() });
     if serv.len() >= 32 {
-        return Err(Error::new(
-            ruby.exception_arg_error(),
+        return Err(errors::argument_error(
+            ruby,
             format!("service name too long ({})", serv.len()),
         ));
     }
@@ -136,8 +136,8 @@ pub fn run_blocking<T: Send + 'static>(
     // Readable means the worker has signalled, after storing its result.
     match job.take() {
         Some(v) => Ok(v),
-        None => Err(Error::new(
-            Ruby::get().expect("ruby thread").exception_runtime_error(),
+        None => Err(errors::runtime_error(
+            &Ruby::get().expect("ruby thread"),
             "socket_rs: resolver thread failed",
         )),
     }

@@ -315,10 +315,7 @@ fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
     };
     let (host, serv) = if let Some(bytes) = packed {
         if bytes.len() > sockaddr::ADDRINFO_MAX {
-            return Err(Error::new(
-                ruby.exception_type_error(),
-                "sockaddr length too big",
-            ));
+            return Err(errors::type_error(ruby, "sockaddr length too big"));
         }
         resolution::getnameinfo_blocking(ruby, &bytes, flags)?
     } else if let Some(ary) = resolution::check_array(sa)? {
@@ -334,8 +331,8 @@ fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
                 }
             }
             n => {
-                return Err(Error::new(
-                    ruby.exception_arg_error(),
+                return Err(errors::argument_error(
+                    ruby,
                     format!("array size should be 3 or 4, {n} given"),
                 ))
             }
@@ -367,10 +364,7 @@ fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
         }
         first
     } else {
-        return Err(Error::new(
-            ruby.exception_type_error(),
-            "expecting String or Array",
-        ));
+        return Err(errors::type_error(ruby, "expecting String or Array"));
     };
     let out = ruby.ary_new_capa(2);
     out.push(ruby.str_from_slice(&host))?;
@@ -619,8 +613,8 @@ fn s_getservbyport(ruby: &Ruby, args: &[Value]) -> Result<RString, Error> {
     let port = num2long(port)?;
     if port != port as u16 as i64 {
         let s = if port > 0 { "big" } else { "small" };
-        return Err(Error::new(
-            ruby.exception_range_error(),
+        return Err(errors::range_error(
+            ruby,
             format!("integer {port} too {s} to convert into `int16_t'"),
         ));
     }
@@ -658,7 +652,7 @@ fn s_pack_sockaddr_in(ruby: &Ruby, port: Value, host: Value) -> Result<RString, 
 }
 
 fn too_short(ruby: &Ruby) -> Error {
-    Error::new(ruby.exception_arg_error(), "too short sockaddr")
+    errors::argument_error(ruby, "too short sockaddr")
 }
 
 /// Socket.unpack_sockaddr_in(sockaddr) -> [port, ip_address]
@@ -674,8 +668,8 @@ fn s_unpack_sockaddr_in(ruby: &Ruby, addr: Value) -> Result<RArray, Error> {
     }
     let family = sockaddr::family(sa);
     if family != libc::AF_INET && family != libc::AF_INET6 {
-        return Err(Error::new(
-            ruby.exception_arg_error(),
+        return Err(errors::argument_error(
+            ruby,
             "not an AF_INET/AF_INET6 sockaddr",
         ));
     }
@@ -704,8 +698,8 @@ fn s_pack_sockaddr_un(ruby: &Ruby, path: Value) -> Result<RString, Error> {
     let mut buf = [0u8; sockaddr::SOCKADDR_UN_LEN];
     match sockaddr::sockaddr_un_into(bytes, &mut buf) {
         Ok(len) => Ok(ruby.str_from_slice(&buf[..len])),
-        Err(sockaddr::UnixPathError::TooLong { given, max }) => Err(Error::new(
-            ruby.exception_arg_error(),
+        Err(sockaddr::UnixPathError::TooLong { given, max }) => Err(errors::argument_error(
+            ruby,
             format!("too long unix socket path ({given} bytes given but {max} bytes max)"),
         )),
     }
@@ -720,14 +714,11 @@ fn s_unpack_sockaddr_un(ruby: &Ruby, addr: Value) -> Result<RString, Error> {
         return Err(too_short(ruby));
     }
     if sockaddr::family(sa) != libc::AF_UNIX {
-        return Err(Error::new(
-            ruby.exception_arg_error(),
-            "not an AF_UNIX sockaddr",
-        ));
+        return Err(errors::argument_error(ruby, "not an AF_UNIX sockaddr"));
     }
     if sa.len() > sockaddr::SOCKADDR_UN_LEN {
-        return Err(Error::new(
-            ruby.exception_type_error(),
+        return Err(errors::type_error(
+            ruby,
             format!(
                 "too long sockaddr_un - {} longer than {}",
                 sa.len(),

@@ -40,8 +40,8 @@ pub fn init_unixsock(ruby: &Ruby, obj: Value, path: Value, server: bool) -> Resu
     // SAFETY: the bytes are copied into the packed address at once.
     let packed = sockaddr::sockaddr_un(unsafe { path.as_slice() }).map_err(|e| {
         let sockaddr::UnixPathError::TooLong { given, max } = e;
-        Error::new(
-            ruby.exception_arg_error(),
+        errors::argument_error(
+            ruby,
             format!("too long unix socket path ({given}bytes given but {max}bytes max)"),
         )
     })?;
@@ -168,10 +168,7 @@ fn send_io(ruby: &Ruby, rb_self: Value, val: Value) -> Result<Value, Error> {
         // FIX2INT: a Fixnum out of int's range is a RangeError.
         crate::convert::num2int(val)?
     } else {
-        return Err(Error::new(
-            ruby.exception_type_error(),
-            "neither IO nor file descriptor",
-        ));
+        return Err(errors::type_error(ruby, "neither IO nor file descriptor"));
     };
     io_bridge::fd(ruby, rb_self)?;
     let control = cmsg::encode(&[cmsg::Outgoing {
