@@ -599,15 +599,27 @@ extern "C" {
     ) -> rb_sys::VALUE;
 }
 
-/// The blocking-region callback of `without_gvl`.
+/// What `without_gvl` hands its callback: the call, and the payload of a
+/// panic it raised, kept until the GVL is back.
+struct Blocking<'a> {
+    call: &'a mut dyn FnMut(),
+    panic: Option<Box<dyn std::any::Any + Send>>,
+}
+
+/// The blocking-region callback of `without_gvl`. A panic must not unwind
+/// through Ruby's C frames: it is caught here and resumed by `without_gvl`
+/// once the GVL is held again (wasmtime-rb's nogvl pattern).
 ///
 /// # Safety
-/// `data` must be the `&mut &mut dyn FnMut()` that `without_gvl` passes.
+/// `data` must be the `&mut Blocking` that `without_gvl` passes.
 unsafe extern "C" fn run_blocking(data: *mut libc::c_void) -> rb_sys::VALUE {
-    // SAFETY: `data` is the `&mut &mut dyn FnMut()` passed by
-    // `without_gvl`, alive for the whole call.
-    let call = unsafe { &mut *(data as *mut &mut dyn FnMut()) };
-    call();
+    // SAFETY: `data` is the `&mut Blocking` passed by `without_gvl`, alive
+    // for the whole call and used by no one else meanwhile.
+    let blocking = unsafe { &mut *(data as *mut Blocking) };
+    let call = std::panic::AssertUnwindSafe(&mut *blocking.call);
+    if let Err(payload) = std::panic::catch_unwind(call) {
+        blocking.panic = Some(payload);
+    }
     rb_sys::Qnil as rb_sys::VALUE
 }
 
@@ -615,13 +627,19 @@ unsafe extern "C" fn run_blocking(data: *mut libc::c_void) -> rb_sys::VALUE {
 /// stock's BLOCKING_REGION_FD does for a call that may block on `fd`. The
 /// closure keeps its own result, so a result obtained right before an
 /// interrupt raises is still seen by the caller (a new fd can be closed).
-fn without_gvl(fd: RawFd, mut call: &mut dyn FnMut()) -> Result<(), Error> {
-    let data = (&mut call as *mut &mut dyn FnMut()).cast::<libc::c_void>();
+/// A panic in `call` resumes here, with the GVL held, and reaches the
+/// method wrapper as a Rust panic, never Ruby's frames.
+fn without_gvl(fd: RawFd, call: &mut dyn FnMut()) -> Result<(), Error> {
+    let mut blocking = Blocking { call, panic: None };
+    let data = (&mut blocking as *mut Blocking).cast::<libc::c_void>();
     // SAFETY: rb_thread_io_blocking_region may raise (interrupt, close from
-    // another thread); protect catches that, and the closure lives in our
-    // caller's frame, outside the protected one.
-    protect(|| unsafe { rb_thread_io_blocking_region(run_blocking, data, fd) })?;
-    Ok(())
+    // another thread); protect catches that, and `blocking` lives in this
+    // frame, outside the protected one.
+    let raised = protect(|| unsafe { rb_thread_io_blocking_region(run_blocking, data, fd) });
+    if let Some(payload) = blocking.panic.take() {
+        std::panic::resume_unwind(payload);
+    }
+    raised.map(drop)
 }
 
 /// accept4(2), the new fd close-on-exec and non-blocking; waits while the
