@@ -8,6 +8,8 @@
 //! thread, then it tries again. rb_io_wait raises in those cases, so it is
 //! called through `errors::protect` with no owning Rust values in between.
 
+pub use crate::core::sys::socket_type;
+use crate::core::sys::{self, pending_error};
 use crate::errors;
 use crate::ffi::protect;
 use magnus::{
@@ -447,22 +449,16 @@ pub fn gc_for_fd() {
     unsafe { rb_sys::rb_gc() };
 }
 
-/// socket(2), close-on-exec and non-blocking.
+/// socket(2), close-on-exec and non-blocking, retried after a GC when the
+/// descriptors ran out.
 pub fn new_socket(domain: i32, socktype: i32, protocol: i32) -> io::Result<RawFd> {
-    let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
-    // SAFETY: socket(2) takes plain integers.
-    with_gc_retry(|| cvt(unsafe { libc::socket(domain, socktype | flags, protocol) }))
+    with_gc_retry(|| sys::socket(domain, socktype, protocol))
 }
 
-/// socketpair(2), both ends close-on-exec and non-blocking.
+/// socketpair(2), both ends close-on-exec and non-blocking, retried after a
+/// GC when the descriptors ran out.
 pub fn new_socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(RawFd, RawFd)> {
-    let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
-    let mut fds = [-1; 2];
-    with_gc_retry(|| {
-        // SAFETY: socketpair writes two fds into the array we own.
-        cvt(unsafe { libc::socketpair(domain, socktype | flags, protocol, fds.as_mut_ptr()) })
-    })?;
-    Ok((fds[0], fds[1]))
+    with_gc_retry(|| sys::socketpair(domain, socktype, protocol))
 }
 
 /// rb_io_wait with both readable and writable bits, as stock waits for a
@@ -492,23 +488,6 @@ pub fn wait_connectable(ruby: &Ruby, io: Value, timeout: Option<f64>) -> Result<
             return Ok(false);
         }
     }
-}
-
-/// SO_ERROR of a socket: the pending error of a non-blocking connect.
-fn pending_error(fd: RawFd) -> io::Result<i32> {
-    let mut err: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: getsockopt writes at most `len` bytes into `err`, which we own.
-    cvt(unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            (&mut err as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    })?;
-    Ok(err)
 }
 
 /// connect(2) to a packed sockaddr, waiting for a non-blocking connect to
@@ -874,23 +853,6 @@ pub fn socket_family(fd: RawFd) -> i32 {
         Ok(name) if name.len() >= 2 => i32::from(u16::from_ne_bytes([name[0], name[1]])),
         _ => libc::AF_UNSPEC,
     }
-}
-
-/// SO_TYPE of a socket.
-pub fn socket_type(fd: RawFd) -> io::Result<i32> {
-    let mut value: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: getsockopt writes at most `len` bytes into `value`, which we own.
-    cvt(unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_TYPE,
-            (&mut value as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    })?;
-    Ok(value)
 }
 
 /// A plain IO owning a received descriptor that is not a socket, as stock's

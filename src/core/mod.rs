@@ -6,3 +6,4 @@ pub mod option_inspect;
 pub mod resolve;
 pub mod sockaddr;
 pub mod sockaddr_message;
+pub mod sys;

@@ -6,6 +6,7 @@ use crate::convert::{
 };
 use crate::core::resolve::SmallBytes;
 use crate::core::sockaddr_message;
+use crate::core::sys;
 use crate::errors;
 use crate::errors::WouldBlock;
 use crate::ffi::protect;
@@ -371,10 +372,7 @@ fn set_no_revlookup(ruby: &Ruby, rb_self: Value, value: Value) -> Result<Value, 
 pub fn listen(ruby: &Ruby, rb_self: Value, backlog: Value) -> Result<i32, Error> {
     let backlog = num2int(backlog)?;
     let fd = io_bridge::fd(ruby, rb_self)?;
-    // SAFETY: listen takes plain integers.
-    if unsafe { libc::listen(fd, backlog) } < 0 {
-        return Err(errors::syserr(ruby, io_bridge::last_errno(), "listen(2)"));
-    }
+    sys::listen(fd, backlog).map_err(|e| errors::io_error(ruby, &e, "listen(2)"))?;
     Ok(0)
 }
 
@@ -712,21 +710,7 @@ fn connect_address(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
 /// BasicSocket#getpeereid -> [euid, egid], from SO_PEERCRED on Linux.
 fn getpeereid(ruby: &Ruby, rb_self: Value) -> Result<(u32, u32), Error> {
     let fd = io_bridge::fd(ruby, rb_self)?;
-    // SAFETY: ucred is plain old data, valid when zeroed.
-    let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: getsockopt writes at most len bytes into cred.
-    io_bridge::cvt(unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&mut cred as *mut libc::ucred).cast(),
-            &mut len,
-        )
-    })
-    .map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_PEERCRED)"))?;
-    Ok((cred.uid, cred.gid))
+    sys::peer_credentials(fd).map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_PEERCRED)"))
 }
 
 /// BasicSocket#getsockopt(level, optname) -> Socket::Option
@@ -736,13 +720,9 @@ fn getsockopt(ruby: &Ruby, rb_self: Value, level: Value, optname: Value) -> Resu
     let optname = optname_arg(ruby, family, level, optname)?;
     let fd = io_bridge::fd(ruby, rb_self)?;
     let mut buf = [0u8; 256];
-    let mut len = buf.len() as libc::socklen_t;
-    // SAFETY: getsockopt writes at most len bytes into buf.
-    io_bridge::cvt(unsafe {
-        libc::getsockopt(fd, level, optname, buf.as_mut_ptr().cast(), &mut len)
-    })
-    .map_err(|e| errors::io_error(ruby, &e, "getsockopt(2)"))?;
-    let len = (len as usize).min(buf.len());
+    let len = sys::getsockopt(fd, level, optname, &mut buf)
+        .map_err(|e| errors::io_error(ruby, &e, "getsockopt(2)"))?;
+    let len = len.min(buf.len());
     option::new_option(
         ruby,
         family,
@@ -782,17 +762,9 @@ fn setsockopt(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error>
         unsafe { s.as_slice() }.to_vec()
     };
     let fd = io_bridge::fd(ruby, rb_self)?;
-    // SAFETY: data is a live buffer of data.len() bytes.
-    io_bridge::cvt(unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            optname,
-            data.as_ptr().cast(),
-            data.len() as libc::socklen_t,
-        )
-    })
-    .map_err(|e| errors::io_error(ruby, &e, "setsockopt(2)"))
+    sys::setsockopt(fd, level, optname, &data)
+        .map(|()| 0)
+        .map_err(|e| errors::io_error(ruby, &e, "setsockopt(2)"))
 }
 
 /// accept(2) for Socket#accept, TCPServer#accept, UNIXServer#accept and the

@@ -3,7 +3,7 @@
 //! of TCPSocket.new and TCPServer.new (stock's ipsocket.c).
 
 use crate::core::constants::{self, Category};
-use crate::core::{resolve, sockaddr};
+use crate::core::{resolve, sockaddr, sys};
 use crate::errors;
 use crate::ffi::protect;
 use crate::io_bridge;
@@ -376,11 +376,9 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
         };
         match step {
             Ok(()) => {
-                // SAFETY: listen takes plain integers.
-                if unsafe { libc::listen(fd, libc::SOMAXCONN) } < 0 {
-                    let errno = io_bridge::last_errno();
+                if let Err(e) = sys::listen(fd, libc::SOMAXCONN) {
                     io_bridge::close_fd(fd);
-                    return Err(errors::syserr(ruby, errno, "listen(2)"));
+                    return Err(errors::io_error(ruby, &e, "listen(2)"));
                 }
                 return io_bridge::init_sock(ruby, obj, fd);
             }
@@ -400,17 +398,8 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
 }
 
 fn set_reuseaddr(fd: RawFd) {
-    let on: libc::c_int = 1;
-    // SAFETY: setsockopt reads an int we own; failure is ignored as stock does.
-    unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_REUSEADDR,
-            (&on as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
+    // A failure is ignored, as stock does.
+    let _ = sys::set_reuseaddr(fd);
 }
 
 /// bind(2) of a raw fd to a packed sockaddr; the errno on failure.

@@ -5,6 +5,7 @@ use crate::convert::positional;
 use crate::convert::{opt_int, socktype_arg, unix_path_arg};
 use crate::core::cmsg;
 use crate::core::sockaddr;
+use crate::core::sys;
 use crate::errors;
 use crate::io_bridge::{self, SockAddrBuf};
 use crate::ruby::basic_socket::receive;
@@ -58,11 +59,9 @@ pub fn init_unixsock(ruby: &Ruby, obj: Value, path: Value, server: bool) -> Resu
         if ret < 0 {
             return Err(fail(io_bridge::last_errno()));
         }
-        // SAFETY: listen takes plain integers.
-        if unsafe { libc::listen(fd, libc::SOMAXCONN) } < 0 {
-            let errno = io_bridge::last_errno();
+        if let Err(e) = sys::listen(fd, libc::SOMAXCONN) {
             io_bridge::close_fd(fd);
-            return Err(errors::syserr(ruby, errno, "listen(2)"));
+            return Err(errors::io_error(ruby, &e, "listen(2)"));
         }
         io_bridge::init_sock(ruby, obj, fd)?;
         io_bridge::set_pathv(ruby, obj, path)?;

@@ -1,0 +1,174 @@
+//! The system-call layer: one function per call, socket2 where it offers
+//! the call, libc where it does not (raw option bytes, SO_PEERCRED). No
+//! Ruby here; the callers own the descriptors and keep them open for the
+//! length of each call.
+//!
+//! Not all of the crate's calls live here yet (ARCHITECTURE.md, issue 17):
+//! the receive and send paths, connect, accept and bind still call libc in
+//! io_bridge.rs and the class files.
+
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use std::io;
+use std::os::fd::{BorrowedFd, IntoRawFd, RawFd};
+
+/// socket2's view of a descriptor the caller keeps open.
+fn sock<'a>(fd: &'a BorrowedFd<'a>) -> SockRef<'a> {
+    SockRef::from(fd)
+}
+
+/// Borrows `fd` for one call.
+fn borrow(fd: RawFd) -> BorrowedFd<'static> {
+    // SAFETY: every caller passes a descriptor it owns and keeps open until
+    // the call returns; the borrow does not outlive the call it is made for.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+/// socket(2), close-on-exec (socket2 always sets it) and non-blocking.
+pub fn socket(domain: i32, socktype: i32, protocol: i32) -> io::Result<RawFd> {
+    let socktype = Type::from(socktype).nonblocking();
+    let socket = Socket::new(
+        Domain::from(domain),
+        socktype,
+        Some(Protocol::from(protocol)),
+    )?;
+    Ok(socket.into_raw_fd())
+}
+
+/// socketpair(2), both ends close-on-exec and non-blocking.
+pub fn socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(RawFd, RawFd)> {
+    let socktype = Type::from(socktype).nonblocking();
+    let (a, b) = Socket::pair(
+        Domain::from(domain),
+        socktype,
+        Some(Protocol::from(protocol)),
+    )?;
+    Ok((a.into_raw_fd(), b.into_raw_fd()))
+}
+
+/// listen(2).
+pub fn listen(fd: RawFd, backlog: i32) -> io::Result<()> {
+    sock(&borrow(fd)).listen(backlog)
+}
+
+/// SO_ERROR: the pending error of a non-blocking connect, 0 for none.
+pub fn pending_error(fd: RawFd) -> io::Result<i32> {
+    Ok(sock(&borrow(fd))
+        .take_error()?
+        .and_then(|e| e.raw_os_error())
+        .unwrap_or(0))
+}
+
+/// SO_TYPE.
+pub fn socket_type(fd: RawFd) -> io::Result<i32> {
+    sock(&borrow(fd)).r#type().map(i32::from)
+}
+
+/// getsockopt(2) into `buf`: the length the kernel reports (it may exceed
+/// the buffer for a truncated value; the caller clamps it).
+pub fn getsockopt(fd: RawFd, level: i32, optname: i32, buf: &mut [u8]) -> io::Result<usize> {
+    let mut len = buf.len() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `buf`, which is
+    // that long, and stores the value's length back into `len`.
+    let ret = unsafe { libc::getsockopt(fd, level, optname, buf.as_mut_ptr().cast(), &mut len) };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(len as usize)
+}
+
+/// setsockopt(2) with the value's bytes as given.
+pub fn setsockopt(fd: RawFd, level: i32, optname: i32, value: &[u8]) -> io::Result<()> {
+    // SAFETY: setsockopt reads `value.len()` bytes from a live slice.
+    let ret = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            optname,
+            value.as_ptr().cast(),
+            value.len() as libc::socklen_t,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// SO_REUSEADDR on.
+pub fn set_reuseaddr(fd: RawFd) -> io::Result<()> {
+    sock(&borrow(fd)).set_reuse_address(true)
+}
+
+/// SO_PEERCRED: the peer's (uid, gid).
+pub fn peer_credentials(fd: RawFd) -> io::Result<(u32, u32)> {
+    // SAFETY: ucred is plain old data, valid when zeroed.
+    let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `cred`, which we own.
+    let ret = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((cred.uid, cred.gid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(fd: RawFd) {
+        // SAFETY: closing a descriptor this test made and uses no more.
+        unsafe { libc::close(fd) };
+    }
+
+    #[test]
+    fn sockets_are_close_on_exec_and_non_blocking() {
+        let fd = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        // SAFETY: fcntl reads the flags of a descriptor we own.
+        let (fd_flags, fl_flags) = unsafe {
+            (
+                libc::fcntl(fd, libc::F_GETFD),
+                libc::fcntl(fd, libc::F_GETFL),
+            )
+        };
+        assert_ne!(fd_flags & libc::FD_CLOEXEC, 0);
+        assert_ne!(fl_flags & libc::O_NONBLOCK, 0);
+        assert_eq!(socket_type(fd).unwrap(), libc::SOCK_STREAM);
+        assert_eq!(pending_error(fd).unwrap(), 0);
+        close(fd);
+    }
+
+    #[test]
+    fn options_round_trip_and_errors_carry_the_errno() {
+        let (a, b) = socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
+        setsockopt(
+            a,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            &65536i32.to_ne_bytes(),
+        )
+        .unwrap();
+        let mut buf = [0u8; 4];
+        assert_eq!(
+            getsockopt(a, libc::SOL_SOCKET, libc::SO_RCVBUF, &mut buf).unwrap(),
+            4
+        );
+        assert!(i32::from_ne_bytes(buf) >= 65536);
+        let err = setsockopt(a, libc::SOL_SOCKET, libc::SO_RCVBUF, &[1]).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
+        let (uid, _) = peer_credentials(a).unwrap();
+        // SAFETY: getuid has no preconditions.
+        assert_eq!(uid, unsafe { libc::getuid() });
+        assert!(listen(a, 1).is_err(), "a connected pair cannot listen");
+        close(a);
+        close(b);
+    }
+}
