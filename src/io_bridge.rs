@@ -173,8 +173,8 @@ pub fn prepare_write(ruby: &Ruby, io: Value) -> Result<RawFd, Error> {
 /// do_not_reverse_lookup default. On error the fd is closed.
 pub fn init_sock(ruby: &Ruby, obj: Value, fd: RawFd) -> Result<Value, Error> {
     if !is_io(obj) {
-        // SAFETY: fd is ours and not yet owned by any IO.
-        unsafe { libc::close(fd) };
+        // fd is ours and not yet owned by any IO.
+        sys::close(fd);
         return Err(errors::type_error(ruby, "not an IO"));
     }
     // SAFETY: rb_update_max_fd only records the number; rb_io_make_open_file
@@ -206,8 +206,7 @@ pub fn wrap_fd(ruby: &Ruby, class: RClass, fd: RawFd) -> Result<Value, Error> {
 
 /// Closes an fd we created and never handed to Ruby.
 pub fn close_fd(fd: RawFd) {
-    // SAFETY: the caller owns fd; errors on close of an unused fd are moot.
-    unsafe { libc::close(fd) };
+    sys::close(fd);
 }
 
 /// Waits until `io` is ready, the Ruby way, as stock waits after EAGAIN
@@ -556,13 +555,8 @@ pub fn accept_once(fd: RawFd) -> io::Result<(RawFd, SockAddrBuf)> {
 /// mode for good, as stock does.
 pub fn set_nonblock(ruby: &Ruby, io: Value) -> Result<RawFd, Error> {
     let fd = fd(ruby, io)?;
-    // SAFETY: F_GETFL/F_SETFL on an open fd only change its status flags.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        if flags >= 0 && flags & libc::O_NONBLOCK == 0 {
-            libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
-        }
-    }
+    // A failure leaves the fd as it was, as stock's rb_io_set_nonblock.
+    let _ = sys::set_nonblocking(fd);
     Ok(fd)
 }
 
@@ -656,11 +650,6 @@ pub fn accept(ruby: &Ruby, io: Value) -> Outcome<(RawFd, SockAddrBuf)> {
             },
         }
     }
-}
-
-/// errno of the last failed libc call.
-pub fn last_errno() -> i32 {
-    last_error().raw_os_error().unwrap_or(libc::EIO)
 }
 
 /// A packed sockaddr a system call filled in, kept on the stack (no heap

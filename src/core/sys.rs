@@ -4,7 +4,7 @@
 //! length of each call.
 //!
 //! Not all of the crate's calls live here yet (ARCHITECTURE.md, issue 17):
-//! the receive and send paths, connect, accept and bind still call libc in
+//! the receive and send paths, connect and accept still call libc in
 //! io_bridge.rs and the class files.
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
@@ -43,6 +43,53 @@ pub fn socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(RawF
         Some(Protocol::from(protocol)),
     )?;
     Ok((a.into_raw_fd(), b.into_raw_fd()))
+}
+
+/// bind(2) to a packed sockaddr as given: libc, because socket2's SockAddr
+/// holds no more than a sockaddr_storage and stock hands the kernel longer
+/// ones too (which it refuses with EINVAL).
+pub fn bind(fd: RawFd, addr: &[u8]) -> io::Result<()> {
+    // SAFETY: bind reads `addr.len()` bytes from a live slice.
+    let ret = unsafe { libc::bind(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// shutdown(2) with `how` as given: libc, because socket2 takes only the
+/// three named directions and the kernel must judge any other value.
+pub fn shutdown(fd: RawFd, how: i32) -> io::Result<()> {
+    // SAFETY: shutdown takes plain integers.
+    if unsafe { libc::shutdown(fd, how) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Sets O_NONBLOCK (no change when it is already set).
+pub fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    sock(&borrow(fd)).set_nonblocking(true)
+}
+
+/// Whether `fd` is an open socket (fstat(2)); the errno when it is not open.
+pub fn is_socket(fd: RawFd) -> io::Result<bool> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat writes a whole struct stat into the buffer we own; any
+    // fd number is valid input.
+    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstat succeeded, so the buffer is initialized.
+    let st = unsafe { st.assume_init() };
+    Ok(st.st_mode & libc::S_IFMT == libc::S_IFSOCK)
+}
+
+/// close(2) of a descriptor the caller owns and gives up; its errors are
+/// moot for a descriptor nobody else uses.
+pub fn close(fd: RawFd) {
+    // SAFETY: the caller owns `fd` and uses it no more.
+    unsafe { libc::close(fd) };
 }
 
 /// listen(2).
@@ -124,11 +171,6 @@ pub fn peer_credentials(fd: RawFd) -> io::Result<(u32, u32)> {
 mod tests {
     use super::*;
 
-    fn close(fd: RawFd) {
-        // SAFETY: closing a descriptor this test made and uses no more.
-        unsafe { libc::close(fd) };
-    }
-
     #[test]
     fn sockets_are_close_on_exec_and_non_blocking() {
         let fd = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
@@ -168,6 +210,17 @@ mod tests {
         // SAFETY: getuid has no preconditions.
         assert_eq!(uid, unsafe { libc::getuid() });
         assert!(listen(a, 1).is_err(), "a connected pair cannot listen");
+        assert!(is_socket(a).unwrap());
+        assert_eq!(is_socket(-1).unwrap_err().raw_os_error(), Some(libc::EBADF));
+        assert_eq!(
+            shutdown(a, 7).unwrap_err().raw_os_error(),
+            Some(libc::EINVAL)
+        );
+        shutdown(a, libc::SHUT_WR).unwrap();
+        assert_eq!(
+            bind(b, &[0u8; 3000]).unwrap_err().raw_os_error(),
+            Some(libc::EINVAL)
+        );
         close(a);
         close(b);
     }

@@ -723,14 +723,9 @@ fn ios_for_rights(ruby: &Ruby, fds: &[RawFd]) -> Result<RArray, Error> {
 }
 
 fn io_for_fd(ruby: &Ruby, fd: RawFd) -> Result<Value, Error> {
-    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: fstat writes into the buffer we own.
-    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } < 0 {
-        return Err(errors::socket_error(ruby, "invalid fd in SCM_RIGHTS"));
-    }
-    // SAFETY: fstat succeeded.
-    let st = unsafe { st.assume_init() };
-    if st.st_mode & libc::S_IFMT == libc::S_IFSOCK {
+    let socket = crate::core::sys::is_socket(fd)
+        .map_err(|_| errors::socket_error(ruby, "invalid fd in SCM_RIGHTS"))?;
+    if socket {
         io_bridge::wrap_fd(ruby, ruby.get_inner(&SOCKET), fd)
     } else {
         io_bridge::fdopen(fd)

@@ -56,14 +56,8 @@ pub fn init(ruby: &Ruby) -> Result<RClass, Error> {
 /// BasicSocket.for_fd(fd): wraps an existing socket descriptor.
 fn for_fd(ruby: &Ruby, class: RClass, fd: Value) -> Result<Value, Error> {
     let fd = num2int(fd)?;
-    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: fstat writes into the buffer we own; any fd number is valid input.
-    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } < 0 {
-        return Err(errors::io_error(ruby, &io_bridge::last_error(), "fstat(2)"));
-    }
-    // SAFETY: fstat succeeded, so the buffer is initialized.
-    let st = unsafe { st.assume_init() };
-    if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+    let socket = sys::is_socket(fd).map_err(|e| errors::io_error(ruby, &e, "fstat(2)"))?;
+    if !socket {
         return Err(errors::syserr(
             ruby,
             libc::EBADF,
@@ -316,8 +310,8 @@ fn io_close(io: Value) -> Result<Value, Error> {
 /// longer writable either.
 fn close_read(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
     let fd = io_bridge::fd(ruby, rb_self)?;
-    // SAFETY: fd is open; shutdown's failure is ignored as stock ignores it.
-    unsafe { libc::shutdown(fd, libc::SHUT_RD) };
+    // A failure is ignored, as stock ignores it.
+    let _ = sys::shutdown(fd, libc::SHUT_RD);
     if io_bridge::mode(ruby, rb_self)? & rb_sys::FMODE_WRITABLE as i32 == 0 {
         return io_close(rb_self);
     }
@@ -332,8 +326,8 @@ fn close_write(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
     if io_bridge::mode(ruby, rb_self)? & rb_sys::FMODE_READABLE as i32 == 0 {
         return io_close(rb_self);
     }
-    // SAFETY: fd is open; shutdown's failure is ignored as stock ignores it.
-    unsafe { libc::shutdown(fd, libc::SHUT_WR) };
+    // A failure is ignored, as stock ignores it.
+    let _ = sys::shutdown(fd, libc::SHUT_WR);
     io_bridge::update_mode(ruby, rb_self, rb_sys::FMODE_WRITABLE as i32, 0)?;
     Ok(ruby.qnil().as_value())
 }
@@ -647,8 +641,8 @@ fn shutdown(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error> {
         _ => libc::SHUT_RDWR,
     };
     let fd = io_bridge::fd(ruby, rb_self)?;
-    // SAFETY: shutdown takes plain integers.
-    io_bridge::cvt(unsafe { libc::shutdown(fd, how) })
+    sys::shutdown(fd, how)
+        .map(|()| 0)
         .map_err(|e| errors::io_error(ruby, &e, "shutdown(2)"))
 }
 

@@ -404,13 +404,7 @@ fn set_reuseaddr(fd: RawFd) {
 
 /// bind(2) of a raw fd to a packed sockaddr; the errno on failure.
 pub fn bind_fd(fd: RawFd, sa: &[u8]) -> Result<(), i32> {
-    // SAFETY: sa is a live sockaddr of sa.len() bytes.
-    let ret = unsafe { libc::bind(fd, sa.as_ptr().cast(), sa.len() as libc::socklen_t) };
-    if ret < 0 {
-        Err(io_bridge::last_errno())
-    } else {
-        Ok(())
-    }
+    sys::bind(fd, sa).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
 }
 
 /// IPSocket.getaddress(host): the first address, numeric.

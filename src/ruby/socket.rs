@@ -115,9 +115,7 @@ fn sockaddr_bytes(ruby: &Ruby, addr: Value) -> Result<Vec<u8>, Error> {
 fn bind(ruby: &Ruby, rb_self: Value, addr: Value) -> Result<i32, Error> {
     let addr = sockaddr_bytes(ruby, addr)?;
     let fd = io_bridge::fd(ruby, rb_self)?;
-    // SAFETY: addr is a live byte slice of addr.len() bytes.
-    let ret = unsafe { libc::bind(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
-    io_bridge::cvt(ret).map_err(|e| {
+    crate::core::sys::bind(fd, &addr).map(|()| 0).map_err(|e| {
         errors::syserr_sockaddr(
             ruby,
             e.raw_os_error().unwrap_or(libc::EIO),

@@ -53,11 +53,8 @@ pub fn init_unixsock(ruby: &Ruby, obj: Value, path: Value, server: bool) -> Resu
         errors::syserr_path(ruby, errno, "connect(2)", Some(path))
     };
     if server {
-        // SAFETY: packed is a live sockaddr_un of packed.len() bytes.
-        let ret =
-            unsafe { libc::bind(fd, packed.as_ptr().cast(), packed.len() as libc::socklen_t) };
-        if ret < 0 {
-            return Err(fail(io_bridge::last_errno()));
+        if let Err(e) = sys::bind(fd, &packed) {
+            return Err(fail(e.raw_os_error().unwrap_or(libc::EIO)));
         }
         if let Err(e) = sys::listen(fd, libc::SOMAXCONN) {
             io_bridge::close_fd(fd);
