@@ -494,11 +494,7 @@ pub fn wait_connectable(ruby: &Ruby, io: Value, timeout: Option<f64>) -> Result<
 /// still pending when it passes is Err(ETIMEDOUT).
 pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Outcome<()> {
     let fd = fd(ruby, io)?;
-    let try_connect = || {
-        // SAFETY: addr is a live byte slice holding a sockaddr of addr.len() bytes.
-        let ret = unsafe { libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
-        cvt(ret).map(drop)
-    };
+    let try_connect = || sys::connect(fd, addr);
     // With the GVL released, as stock's BLOCKING_REGION_FD: a blocking socket
     // (BasicSocket.for_fd) blocks in connect itself, and the connect may wake
     // an accepting thread, which must find the GVL free. Holding the GVL when
@@ -538,7 +534,7 @@ fn accept4_raw(fd: RawFd) -> io::Result<(RawFd, SockAddrBuf)> {
     let mut addr = SockAddrBuf::new();
     let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
     // SAFETY: accept4 writes at most the length `fill` passes: the buffer's size.
-    let new_fd = cvt(addr.fill(|sa, len| unsafe { libc::accept4(fd, sa, len, flags) }))?;
+    let new_fd = cvt(addr.fill(|sa, len| unsafe { sys::accept4(fd, sa, len, flags) }))?;
     Ok((new_fd, addr))
 }
 
@@ -730,7 +726,7 @@ pub fn recv_from(
     // SAFETY: the caller guarantees ptr has room for len bytes; the address
     // is written into `addr`'s buffer, at most the length `fill` passes.
     let n = cvt(addr.fill(|sa, alen| unsafe {
-        libc::recvfrom(fd, ptr.cast(), len, flags | libc::MSG_DONTWAIT, sa, alen)
+        sys::recvfrom(fd, ptr, len, flags | libc::MSG_DONTWAIT, sa, alen)
     }))?;
     Ok((n as usize, addr))
 }

@@ -3,9 +3,11 @@
 //! Ruby here; the callers own the descriptors and keep them open for the
 //! length of each call.
 //!
-//! Not all of the crate's calls live here yet (ARCHITECTURE.md, issue 17):
-//! the receive and send paths, connect and accept still call libc in
-//! io_bridge.rs and the class files.
+//! Calls that take a packed sockaddr from Ruby (bind, connect, sendto) go to
+//! libc with the bytes as given: socket2's SockAddr holds no more than a
+//! sockaddr_storage, and stock hands the kernel longer ones too. Calls that
+//! fill one in (accept4, recvfrom) and the msghdr calls write into buffers
+//! the caller sizes, so they take raw pointers and are `unsafe`.
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::io;
@@ -90,6 +92,110 @@ pub fn is_socket(fd: RawFd) -> io::Result<bool> {
 pub fn close(fd: RawFd) {
     // SAFETY: the caller owns `fd` and uses it no more.
     unsafe { libc::close(fd) };
+}
+
+/// connect(2) to a packed sockaddr as given.
+pub fn connect(fd: RawFd, addr: &[u8]) -> io::Result<()> {
+    // SAFETY: connect reads `addr.len()` bytes from a live slice.
+    let ret = unsafe { libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// accept4(2) with `flags`, the peer's address written to `addr` (room for
+/// `*len` bytes; the kernel stores the full length back).
+///
+/// # Safety
+/// `addr` must have room for `*len` bytes.
+pub unsafe fn accept4(
+    fd: RawFd,
+    addr: *mut libc::sockaddr,
+    len: *mut libc::socklen_t,
+    flags: i32,
+) -> libc::c_int {
+    // SAFETY: the caller gives a buffer of `*len` bytes.
+    unsafe { libc::accept4(fd, addr, len, flags) }
+}
+
+/// recv(2) into `len` bytes at `buf`.
+///
+/// # Safety
+/// `buf` must have room for `len` bytes, written by nothing else meanwhile.
+pub unsafe fn recv(fd: RawFd, buf: *mut u8, len: usize, flags: i32) -> io::Result<usize> {
+    // SAFETY: the caller gives `len` writable bytes at `buf`.
+    let buf =
+        unsafe { std::slice::from_raw_parts_mut(buf.cast::<std::mem::MaybeUninit<u8>>(), len) };
+    sock(&borrow(fd)).recv_with_flags(buf, flags)
+}
+
+/// recvfrom(2) into `len` bytes at `buf`, the sender's address into `addr`
+/// (room for `*alen` bytes). Returns recvfrom's result (-1 on failure).
+///
+/// # Safety
+/// `buf` must have room for `len` bytes and `addr` for `*alen`.
+pub unsafe fn recvfrom(
+    fd: RawFd,
+    buf: *mut u8,
+    len: usize,
+    flags: i32,
+    addr: *mut libc::sockaddr,
+    alen: *mut libc::socklen_t,
+) -> libc::ssize_t {
+    // SAFETY: the caller gives the buffers and their lengths.
+    unsafe { libc::recvfrom(fd, buf.cast(), len, flags, addr, alen) }
+}
+
+/// send(2).
+pub fn send(fd: RawFd, bytes: &[u8], flags: i32) -> io::Result<usize> {
+    sock(&borrow(fd)).send_with_flags(bytes, flags)
+}
+
+/// sendto(2) to a packed sockaddr as given.
+pub fn sendto(fd: RawFd, bytes: &[u8], flags: i32, addr: &[u8]) -> io::Result<usize> {
+    // SAFETY: sendto reads the two live slices for their lengths.
+    let n = unsafe {
+        libc::sendto(
+            fd,
+            bytes.as_ptr().cast(),
+            bytes.len(),
+            flags,
+            addr.as_ptr().cast(),
+            addr.len() as libc::socklen_t,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// sendmsg(2) of a msghdr the caller built.
+///
+/// # Safety
+/// Every pointer in `msg` must refer to a live buffer of the length given.
+pub unsafe fn sendmsg(fd: RawFd, msg: &libc::msghdr, flags: i32) -> io::Result<usize> {
+    // SAFETY: the caller vouches for the buffers `msg` points to.
+    let n = unsafe { libc::sendmsg(fd, msg, flags) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// recvmsg(2) into the buffers of a msghdr the caller built.
+///
+/// # Safety
+/// Every pointer in `msg` must refer to a live, writable buffer of the
+/// length given.
+pub unsafe fn recvmsg(fd: RawFd, msg: &mut libc::msghdr, flags: i32) -> io::Result<usize> {
+    // SAFETY: the caller vouches for the buffers `msg` points to.
+    let n = unsafe { libc::recvmsg(fd, msg, flags) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
 }
 
 /// listen(2).

@@ -529,8 +529,7 @@ fn try_sendmsg(
     }
     // SAFETY: every pointer in mh refers to a live buffer of the length
     // given; sendmsg only reads them.
-    let n = unsafe { libc::sendmsg(fd, &mh, flags | libc::MSG_DONTWAIT) };
-    io_bridge::cvt(n).map(|n| n as usize)
+    unsafe { crate::core::sys::sendmsg(fd, &mh, flags | libc::MSG_DONTWAIT) }
 }
 
 fn sendmsg_internal(
@@ -669,7 +668,7 @@ fn try_recvmsg(
     let flags = flags | libc::MSG_CMSG_CLOEXEC | libc::MSG_DONTWAIT;
     // SAFETY: the buffers have at least dat_len/ctl_len/name_cap bytes of
     // capacity; recvmsg writes at most that much into each.
-    let n = io_bridge::cvt(unsafe { libc::recvmsg(fd, &mut mh, flags) })? as usize;
+    let n = unsafe { crate::core::sys::recvmsg(fd, &mut mh, flags) }?;
     // The kernel's lengths are clipped to the buffers: never trusted.
     let written = n.min(dat_len);
     let ctl_written = (mh.msg_controllen as usize).min(ctl_len);

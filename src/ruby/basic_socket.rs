@@ -88,28 +88,11 @@ pub fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error>
     } else {
         "send(2)"
     };
-    let outcome = io_bridge::retry_send(ruby, rb_self, mesg, |fd, bytes| {
-        let n = match &dest {
-            // SAFETY: pointers and lengths come from live slices (the message
-            // pinned by retry_send, the address a Rust copy).
-            Some(to) => unsafe {
-                libc::sendto(
-                    fd,
-                    bytes.as_ptr().cast(),
-                    bytes.len(),
-                    flags,
-                    to.as_ptr().cast(),
-                    to.len() as libc::socklen_t,
-                )
-            },
-            // SAFETY: as above.
-            None => unsafe { libc::send(fd, bytes.as_ptr().cast(), bytes.len(), flags) },
-        };
-        io_bridge::cvt(n)
+    let outcome = io_bridge::retry_send(ruby, rb_self, mesg, |fd, bytes| match &dest {
+        Some(to) => sys::sendto(fd, bytes, flags, to),
+        None => sys::send(fd, bytes, flags),
     })?;
-    outcome
-        .map(|n| n as usize)
-        .map_err(|e| errors::io_error(ruby, &e, what))
+    outcome.map_err(|e| errors::io_error(ruby, &e, what))
 }
 
 /// rsock_strbuf: the buffer a receive writes into, `buflen` bytes of room.
@@ -267,8 +250,7 @@ pub fn receive(
             return Ok(n);
         }
         // SAFETY: ptr has room for len bytes (a locked String or the stack).
-        let n = unsafe { libc::recv(fd, ptr.cast(), len, flags | libc::MSG_DONTWAIT) };
-        io_bridge::cvt(n).map(|n| n as usize)
+        unsafe { sys::recv(fd, ptr, len, flags | libc::MSG_DONTWAIT) }
     };
     let failed = |e: std::io::Error| errors::io_error(ruby, &e, "recvfrom(2)");
     let buf = match buf {
@@ -524,7 +506,7 @@ fn recv_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
         raise,
         |fd, ptr, len, flags| {
             // SAFETY: ptr has room for len bytes.
-            io_bridge::cvt(unsafe { libc::recv(fd, ptr.cast(), len, flags) }).map(|n| n as usize)
+            unsafe { sys::recv(fd, ptr, len, flags) }
         },
     )?;
     got.into_value(ruby, |s| Ok(s.as_value()))
@@ -550,9 +532,8 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
     let mut n = io_bridge::take_buffered(rb_self, ptr, len);
     if n == 0 {
         // SAFETY: ptr has room for len bytes.
-        let ret = unsafe { libc::recv(fd, ptr.cast(), len, libc::MSG_DONTWAIT) };
-        match io_bridge::cvt(ret) {
-            Ok(got) => n = got as usize,
+        match unsafe { sys::recv(fd, ptr, len, libc::MSG_DONTWAIT) } {
+            Ok(got) => n = got,
             Err(e) => {
                 // As stock, a caller's buffer keeps its contents.
                 let errno = e.raw_os_error().unwrap_or(libc::EIO);
@@ -601,10 +582,7 @@ fn write_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, 
     };
     let fd = io_bridge::prepare_write(ruby, rb_self)?;
     let ret = io_bridge::send_once(fd, data, |fd, bytes| {
-        // SAFETY: pointer and length come from the slice send_once pinned.
-        io_bridge::cvt(unsafe {
-            libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_DONTWAIT)
-        })
+        sys::send(fd, bytes, libc::MSG_DONTWAIT)
     })?;
     match ret {
         Ok(n) => Ok((n as i64).into_value_with(ruby)),

@@ -144,12 +144,10 @@ fn connect_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value
     let (args, raise) = nonblock_args(ruby, args, 1)?;
     let addr = sockaddr_bytes(ruby, args[0])?;
     let fd = io_bridge::set_nonblock(ruby, rb_self)?;
-    // SAFETY: addr is a live byte slice of addr.len() bytes.
-    let ret = unsafe { libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
-    if ret == 0 {
-        return Ok(0_i32.into_value_with(ruby));
-    }
-    let errno = io_bridge::last_error().raw_os_error().unwrap_or(libc::EIO);
+    let errno = match crate::core::sys::connect(fd, &addr) {
+        Ok(()) => return Ok(0_i32.into_value_with(ruby)),
+        Err(e) => e.raw_os_error().unwrap_or(libc::EIO),
+    };
     match errno {
         libc::EINPROGRESS => errors::nonblock_would_block(
             ruby,

@@ -91,21 +91,10 @@ fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
     let mut errno = libc::EADDRNOTAVAIL;
     for sa in resolve_for(ruby, rb_self, host, port)? {
         let outcome = io_bridge::retry_send(ruby, rb_self, mesg, |fd, bytes| {
-            // SAFETY: pointers and lengths come from live slices (the message
-            // pinned by retry_send, the address a Rust copy).
-            io_bridge::cvt(unsafe {
-                libc::sendto(
-                    fd,
-                    bytes.as_ptr().cast(),
-                    bytes.len(),
-                    flags | libc::MSG_DONTWAIT,
-                    sa.as_ptr().cast(),
-                    sa.len() as libc::socklen_t,
-                )
-            })
+            crate::core::sys::sendto(fd, bytes, flags | libc::MSG_DONTWAIT, &sa)
         })?;
         match outcome {
-            Ok(n) => return Ok(n as usize),
+            Ok(n) => return Ok(n),
             Err(e) => errno = e.raw_os_error().unwrap_or(libc::EIO),
         }
     }

@@ -189,7 +189,7 @@ fn send_io(ruby: &Ruby, rb_self: Value, val: Value) -> Result<Value, Error> {
         mh.msg_controllen = control.len() as _;
         // SAFETY: every pointer in mh refers to a live buffer of the given
         // length; sendmsg only reads them.
-        io_bridge::cvt(unsafe { libc::sendmsg(sock, &mh, libc::MSG_DONTWAIT) })
+        unsafe { sys::sendmsg(sock, &mh, libc::MSG_DONTWAIT) }
     })?;
     match outcome {
         Ok(_) => Ok(ruby.qnil().as_value()),
@@ -220,7 +220,7 @@ fn recv_io_once(sock: i32, ctl_cap: usize) -> std::io::Result<Vec<u8>> {
     let flags = libc::MSG_CMSG_CLOEXEC | libc::MSG_DONTWAIT;
     // SAFETY: the buffers are live and as long as declared; recvmsg writes
     // at most that much into each.
-    io_bridge::cvt(unsafe { libc::recvmsg(sock, &mut mh, flags) })?;
+    unsafe { sys::recvmsg(sock, &mut mh, flags) }?;
     ctl.truncate((mh.msg_controllen as usize).min(ctl_cap));
     Ok(ctl)
 }
