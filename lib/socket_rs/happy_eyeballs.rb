@@ -540,10 +540,9 @@ module SocketRs
   end
 
   # The error of an open_timeout that passed (Ruby 4.0): IO::TimeoutError
-  # "user specified timeout for 127.0.0.1:80"; Errno::ETIMEDOUT on Rubies
-  # without IO::TimeoutError.
+  # "user specified timeout for 127.0.0.1:80" (Errno::ETIMEDOUT on Rubies
+  # without IO::TimeoutError), built where every exception is.
   def user_specified_timeout(where)
-    message = "user specified timeout for #{where}"
-    defined?(IO::TimeoutError) ? IO::TimeoutError.new(message) : Errno::ETIMEDOUT.new(message)
+    TCPSocket.__send__(:__open_timeout_error, where)
   end
 end

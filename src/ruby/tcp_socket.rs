@@ -32,6 +32,7 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     let singleton = class.singleton_class()?;
     singleton.define_private_method("__fail_host_port", function!(fail_host_port, 4))?;
     singleton.define_private_method("__connect_timed_out", function!(connect_timed_out, 2))?;
+    singleton.define_private_method("__open_timeout_error", function!(open_timeout_error, 1))?;
     singleton.define_private_method("__resolution_error", function!(resolution_error, 1))?;
     Ok(class)
 }
@@ -186,6 +187,12 @@ fn connect_timed_out(ruby: &Ruby, host: Value, port: Value) -> Result<Value, Err
         errors::syserr_host_port(ruby, libc::ETIMEDOUT, "connect(2)", host, port)
     };
     exception_value(error)
+}
+
+/// The error of an open_timeout that passed at `place` ("127.0.0.1:80",
+/// "localhost:80"), for Socket.tcp and Happy Eyeballs in lib/socket_rs.
+fn open_timeout_error(ruby: &Ruby, place: magnus::RString) -> Result<Value, Error> {
+    exception_value(errors::user_specified_timeout(ruby, &place.to_string()?))
 }
 
 /// The Socket::ResolutionError TCPSocket.new raises for a failed lookup
