@@ -8,18 +8,18 @@
 //! thread, then it tries again. rb_io_wait raises in those cases, so it is
 //! called through `errors::protect` with no owning Rust values in between.
 
+use crate::buffer;
 pub use crate::core::sys::socket_type;
-use crate::core::sys::{self, pending_error};
+use crate::core::sys::{self, pending_error, SockAddrBuf};
 use crate::errors;
 use crate::ffi::protect;
 use magnus::{
-    prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
     Error, RClass, RString, Ruby, Value,
 };
 use rb_sys::rb_io_t;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{IntoRawFd, RawFd};
 
 /// FMODE_NOREVLOOKUP of stock's rubysocket.h: the per-socket
 /// do_not_reverse_lookup flag lives in the IO's mode bits.
@@ -112,7 +112,7 @@ pub fn family(ruby: &Ruby, io: Value) -> Result<i32, Error> {
         FMODE_INET6 => return Ok(libc::AF_INET6),
         _ => {}
     }
-    let family = match sock_name(fd) {
+    let family = match sys::local_addr(fd) {
         Ok(addr) if addr.len() >= 2 => crate::core::sockaddr_message::family_of(&addr),
         _ => return Ok(libc::AF_UNSPEC),
     };
@@ -244,18 +244,195 @@ fn others_exist() -> bool {
     unsafe { rb_sys::rb_thread_alone() == 0 }
 }
 
-/// One try of a send/recv-family call that cannot block (the fd is
-/// non-blocking or the call passes MSG_DONTWAIT). Alone (`release` false:
-/// no other Ruby thread), it runs with the GVL held: cheapest. With other
-/// threads around it runs with the GVL released, as stock's blocking region
-/// does: the call may wake a peer thread (the other end of a socketpair, an
-/// echo server) which must find the GVL free; with it held, the woken thread
-/// sleeps on the GVL again until we wait, and a ping-pong between two threads
-/// on one CPU ran at half of stock's speed (bench/NOTES.md).
-/// When released, `call` must not touch Ruby: no Ruby API, and only buffers
-/// that cannot move or be freed meanwhile (a locked string, a frozen copy,
-/// Rust memory). Err when an interrupt (Thread#raise, a close from another
-/// thread) arrived around the call.
+/// How a call holds the GVL on each try.
+#[derive(Clone, Copy)]
+pub enum Gvl {
+    /// Held: cheapest, for a call that cannot block and wakes no thread.
+    Held,
+    /// Released only when other Ruby threads exist (see `attempt`).
+    ReleasedWithOthers,
+    /// Always released, as stock's BLOCKING_REGION_FD: the fd may be
+    /// blocking (BasicSocket.for_fd), so the call itself may block.
+    Released,
+}
+
+/// What `run` does around the call: which event to wait for after EAGAIN
+/// (None: one try, for the *_nonblock methods), how the GVL is held, and
+/// whether running out of descriptors is worth a GC and one more try
+/// (stock's rb_gc_for_fd).
+#[derive(Clone, Copy)]
+pub struct Retry {
+    pub wait: Option<Wait>,
+    pub gvl: Gvl,
+    pub gc: bool,
+}
+
+impl Retry {
+    /// A send: it may wake a peer thread, which must find the GVL free.
+    pub const SEND: Retry = Retry {
+        wait: Some(Wait::Writable),
+        gvl: Gvl::ReleasedWithOthers,
+        gc: false,
+    };
+    /// A receive into a String or a long Rust buffer.
+    pub const RECEIVE: Retry = Retry {
+        wait: Some(Wait::Readable),
+        gvl: Gvl::ReleasedWithOthers,
+        gc: false,
+    };
+    /// A short receive into Rust memory, tried with the GVL held even when
+    /// other threads exist. Unlike a send, a receive wakes no peer thread
+    /// that would need the GVL, and a short copy costs less than handing the
+    /// GVL over and back: with an echo thread, 17 system calls per round trip
+    /// instead of 25 (the woken thread finds its data on the first try
+    /// instead of polling). Longer receives release the GVL as stock's do.
+    pub const SHORT_RECEIVE: Retry = Retry {
+        wait: Some(Wait::Readable),
+        gvl: Gvl::Held,
+        gc: false,
+    };
+    /// One try of a send that cannot block (*_nonblock), the GVL released
+    /// with other threads around, as for SEND.
+    pub const SEND_ONCE: Retry = Retry {
+        wait: None,
+        gvl: Gvl::ReleasedWithOthers,
+        gc: false,
+    };
+    /// One try of a receive that cannot block (*_nonblock), with the GVL
+    /// held as stock's nonblock receives.
+    pub const RECEIVE_ONCE: Retry = Retry {
+        wait: None,
+        gvl: Gvl::Held,
+        gc: false,
+    };
+    /// accept(2), waiting for a connection.
+    pub const ACCEPT: Retry = Retry {
+        wait: Some(Wait::Readable),
+        gvl: Gvl::Released,
+        gc: true,
+    };
+    /// accept(2) once on a listener made non-blocking (accept_nonblock).
+    pub const ACCEPT_ONCE: Retry = Retry {
+        wait: None,
+        gvl: Gvl::Held,
+        gc: true,
+    };
+}
+
+/// How `run` holds the buffer a call reads or writes across its tries.
+#[derive(Clone, Copy)]
+pub enum Buffer {
+    /// Rust memory, or none: nothing to hold. With the GVL released the call
+    /// must write only memory that cannot move meanwhile (the stack, a Vec).
+    Own,
+    /// A String a receive writes up to `len` bytes into: locked during each
+    /// try only, not while waiting (stock's rb_str_locktmp_ensure); if
+    /// another thread changed it in between, the next try first makes room
+    /// in it again.
+    Receive(RString, usize),
+    /// A String a send reads: pinned while the GVL is released
+    /// (buffer::send_bytes).
+    Send(RString),
+}
+
+/// What the call gets of its buffer on a try.
+pub enum Bytes<'a> {
+    None,
+    /// Room for that many bytes, for a receive.
+    Room(*mut u8, usize),
+    /// The message, for a send.
+    Message(&'a [u8]),
+}
+
+impl<'a> Bytes<'a> {
+    /// The message of a `Buffer::Send`.
+    pub fn message(&self) -> &'a [u8] {
+        match self {
+            Bytes::Message(bytes) => bytes,
+            _ => unreachable!("a send's call gets its message"),
+        }
+    }
+
+    /// The room of a `Buffer::Receive`.
+    pub fn room(&self) -> (*mut u8, usize) {
+        match self {
+            Bytes::Room(ptr, len) => (*ptr, *len),
+            _ => unreachable!("a receive's call gets its room"),
+        }
+    }
+}
+
+/// The one retry loop: runs `call` on the IO's current fd (re-read on every
+/// try, so a close from another thread is noticed) as `how` says, until it
+/// reports neither EAGAIN nor EINTR. On EAGAIN it waits for `how.wait` (the
+/// IO's own timeout applies: the Ruby-side outcome or Ok(Err(EAGAIN)) when
+/// it passed); without one it returns the error after one try. `call` must
+/// not block (a non-blocking fd or MSG_DONTWAIT) unless `how.gvl` is
+/// `Released`, and must not touch Ruby when the GVL may be released.
+pub fn run<T>(
+    ruby: &Ruby,
+    io: Value,
+    how: Retry,
+    held: Buffer,
+    mut call: impl FnMut(RawFd, Bytes<'_>) -> io::Result<T>,
+) -> Outcome<T> {
+    let prepared = match held {
+        Buffer::Receive(s, _) => Some(buffer::State::of(s)),
+        _ => None,
+    };
+    let mut pinned = None;
+    let mut collected = false;
+    loop {
+        let fd = fd(ruby, io)?;
+        let release = match how.gvl {
+            Gvl::Held => false,
+            Gvl::ReleasedWithOthers => others_exist(),
+            Gvl::Released => true,
+        };
+        let result = match held {
+            Buffer::Own => attempt(fd, release, &mut |fd| call(fd, Bytes::None))?,
+            Buffer::Send(mesg) => {
+                let bytes = buffer::send_bytes(&mesg, &mut pinned, release);
+                attempt(fd, release, &mut |fd| call(fd, Bytes::Message(bytes)))?
+            }
+            Buffer::Receive(s, len) => {
+                if prepared != Some(buffer::State::of(s)) {
+                    buffer::make_room(s, len as i64)?;
+                }
+                // Unlocked when it goes out of scope, after the try or on
+                // the way out with an interrupt.
+                let locked = buffer::Locked::new(s)?;
+                let ptr = locked.ptr();
+                attempt(fd, release, &mut |fd| call(fd, Bytes::Room(ptr, len)))?
+            }
+        };
+        let err = match result {
+            Ok(v) => return Ok(Ok(v)),
+            Err(e) => e,
+        };
+        match (err.raw_os_error(), how.wait) {
+            (Some(libc::EINTR), Some(_)) => check_ints()?,
+            (Some(libc::EAGAIN), Some(event)) if wait(io, event)? => {}
+            (Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM), _) if how.gc && !collected => {
+                collected = true;
+                gc_for_fd();
+            }
+            _ => return Ok(Err(err)),
+        }
+    }
+}
+
+/// One try of a call. Alone (`release` false), it runs with the GVL held:
+/// cheapest. With other threads around, a send or receive runs with the GVL
+/// released, as stock's blocking region does: the call may wake a peer
+/// thread (the other end of a socketpair, an echo server) which must find
+/// the GVL free; with it held, the woken thread sleeps on the GVL again
+/// until we wait, and a ping-pong between two threads on one CPU ran at half
+/// of stock's speed (bench/NOTES.md). When released, `call` must not touch
+/// Ruby: no Ruby API, and only buffers that cannot move or be freed
+/// meanwhile (a locked string, a pinned copy, Rust memory). Err when an
+/// interrupt (Thread#raise, a close from another thread) arrived around the
+/// call; a result made meanwhile is dropped then (an accepted fd is closed).
 fn attempt<T>(
     fd: RawFd,
     release: bool,
@@ -270,163 +447,17 @@ fn attempt<T>(
     Ok(result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR))))
 }
 
-/// Runs `one_try` on the IO's current fd until it does not report EAGAIN or
-/// EINTR, waiting for `event` in between. The fd is re-read on every try, so
-/// a close from another thread is noticed. `one_try` runs with the GVL held
-/// and makes its call through `try_once`.
-pub fn retry_loop<T>(
-    ruby: &Ruby,
-    io: Value,
-    event: Wait,
-    mut one_try: impl FnMut(RawFd) -> Outcome<T>,
-) -> Outcome<T> {
-    loop {
-        let fd = fd(ruby, io)?;
-        match one_try(fd)? {
-            Ok(v) => return Ok(Ok(v)),
-            Err(e) => match e.raw_os_error() {
-                Some(libc::EINTR) => check_ints()?,
-                Some(libc::EAGAIN) if wait(io, event)? => {}
-                _ => return Ok(Err(e)),
-            },
-        }
-    }
+/// Runs the GC so unreachable IOs release their descriptors, as stock's
+/// rb_gc_for_fd does when a call hits the descriptor limit.
+pub fn gc_for_fd() {
+    // SAFETY: rb_gc runs a full collection; it does not raise.
+    unsafe { rb_sys::rb_gc() };
 }
 
-/// One try of a call that cannot block, with the GVL released when other
-/// threads exist (see `attempt`).
-pub fn try_once<T>(fd: RawFd, call: &mut impl FnMut(RawFd) -> io::Result<T>) -> Outcome<T> {
-    attempt(fd, others_exist(), call)
-}
-
-/// Runs a receive-family `call` until it does not report EAGAIN or EINTR,
-/// waiting for `event` in between. `call` must not block, and may run without
-/// the GVL (see `attempt`): the buffer it writes must be Rust memory (a
-/// String is locked per try instead: basic_socket::recv_into, over
-/// `retry_loop`). Sends use `retry_send`.
-pub fn retry<T>(
-    ruby: &Ruby,
-    io: Value,
-    event: Wait,
-    mut call: impl FnMut(RawFd) -> io::Result<T>,
-) -> Outcome<T> {
-    retry_loop(ruby, io, event, |fd| attempt(fd, others_exist(), &mut call))
-}
-
-/// `retry` for a short receive into Rust memory, tried with the GVL held
-/// even when other threads exist. Unlike a send, a receive wakes no peer
-/// thread that would need the GVL, and a short copy costs less than handing
-/// the GVL over and back: with an echo thread, 17 system calls per round
-/// trip instead of 25 (the woken thread finds its data on the first try
-/// instead of polling). Longer receives release the GVL as stock's do, so
-/// other threads run during the copy.
-pub fn retry_short_receive<T>(
-    ruby: &Ruby,
-    io: Value,
-    mut call: impl FnMut(RawFd) -> io::Result<T>,
-) -> Outcome<T> {
-    retry_loop(ruby, io, Wait::Readable, |fd| attempt(fd, false, &mut call))
-}
-
-/// Messages up to this size are copied to the stack when a send releases
-/// the GVL: cheaper than a frozen Ruby copy (an allocation per send).
-const SHORT_SEND: usize = 512;
-
-/// What a send reads when the GVL is released (see `send_bytes`).
-// The large variant is the point: a stack copy instead of an allocation.
-#[allow(clippy::large_enum_variant)]
-enum Pinned {
-    Short([u8; SHORT_SEND], usize),
-    Frozen(RString),
-}
-
-impl Pinned {
-    /// Called with the GVL held.
-    fn of(mesg: &RString) -> Pinned {
-        // SAFETY: copied out at once, with the GVL held.
-        let bytes = unsafe { mesg.as_slice() };
-        if bytes.len() <= SHORT_SEND {
-            let mut copy = [0u8; SHORT_SEND];
-            copy[..bytes.len()].copy_from_slice(bytes);
-            return Pinned::Short(copy, bytes.len());
-        }
-        // SAFETY: rb_str_new_frozen only allocates (NoMemoryError aside).
-        let raw = unsafe { rb_sys::rb_str_new_frozen(mesg.as_raw()) };
-        // SAFETY: it returns a String.
-        Pinned::Frozen(RString::from_value(unsafe { Value::from_raw(raw) }).expect("a String"))
-    }
-}
-
-/// The bytes a send reads from `mesg`. When the GVL is to be released,
-/// another thread could modify the string and free or move its buffer
-/// meanwhile: the send then reads a short message from a stack copy, and a
-/// longer one from a frozen copy, which shares the buffer (no copy) and
-/// keeps it alive and unchanged, the original getting its own buffer if it
-/// changes. A frozen message is read in place. Called with the GVL held.
-fn send_bytes<'a>(mesg: &'a RString, pinned: &'a mut Option<Pinned>, release: bool) -> &'a [u8] {
-    if !release || mesg.is_frozen() {
-        // SAFETY: read with the GVL held during one call, or frozen; `mesg`
-        // lives in the caller's frame, so the GC (which scans this thread's
-        // stack) neither frees nor moves it meanwhile.
-        return unsafe { mesg.as_slice() };
-    }
-    match pinned.get_or_insert_with(|| Pinned::of(mesg)) {
-        Pinned::Short(copy, len) => &copy[..*len],
-        // SAFETY: frozen, and referenced from the caller's frame (see above).
-        Pinned::Frozen(s) => unsafe { s.as_slice() },
-    }
-}
-
-/// `retry` for a send-family call writing the bytes of `mesg`.
-pub fn retry_send<T>(
-    ruby: &Ruby,
-    io: Value,
-    mesg: RString,
-    mut call: impl FnMut(RawFd, &[u8]) -> io::Result<T>,
-) -> Outcome<T> {
-    let mut pinned = None;
-    let outcome = retry_loop(ruby, io, Wait::Writable, |fd| {
-        let release = others_exist();
-        let bytes = send_bytes(&mesg, &mut pinned, release);
-        attempt(fd, release, &mut |fd| call(fd, bytes))
-    });
-    // Keeps the pinned copy referenced from this frame until here.
-    std::hint::black_box(&pinned);
-    outcome
-}
-
-/// One try, without waiting, of a send-family call writing the bytes of
-/// `mesg` (the *_nonblock methods).
-pub fn send_once<T>(
-    fd: RawFd,
-    mesg: RString,
-    mut call: impl FnMut(RawFd, &[u8]) -> io::Result<T>,
-) -> Outcome<T> {
-    let mut pinned = None;
-    let release = others_exist();
-    let bytes = send_bytes(&mesg, &mut pinned, release);
-    let outcome = attempt(fd, release, &mut |fd| call(fd, bytes));
-    std::hint::black_box(&pinned);
-    outcome
-}
-
-/// The last OS error as an io::Error, for `-1` returns of libc calls.
-pub fn last_error() -> io::Error {
-    io::Error::last_os_error()
-}
-
-/// Converts a libc return value (-1 on error) to an io::Result.
-pub fn cvt<T: PartialOrd + Default>(ret: T) -> io::Result<T> {
-    if ret < T::default() {
-        Err(last_error())
-    } else {
-        Ok(ret)
-    }
-}
-
-/// Runs a descriptor-creating call; on EMFILE/ENFILE/ENOMEM runs the GC (to
-/// finalize unreachable IOs) and tries once more, as stock's rb_gc_for_fd.
-fn with_gc_retry<T>(mut call: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+/// Runs a descriptor-creating call; when the descriptors ran out runs the
+/// GC (to finalize unreachable IOs) and tries once more, as stock's
+/// rb_gc_for_fd.
+fn after_gc_if_out_of_fds<T>(mut call: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     match call() {
         Err(e)
             if matches!(
@@ -441,23 +472,16 @@ fn with_gc_retry<T>(mut call: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     }
 }
 
-/// Runs the GC so unreachable IOs release their descriptors, as stock's
-/// rb_gc_for_fd does when a call hits the descriptor limit.
-pub fn gc_for_fd() {
-    // SAFETY: rb_gc runs a full collection; it does not raise.
-    unsafe { rb_sys::rb_gc() };
-}
-
 /// socket(2), close-on-exec and non-blocking, retried after a GC when the
 /// descriptors ran out.
 pub fn new_socket(domain: i32, socktype: i32, protocol: i32) -> io::Result<RawFd> {
-    with_gc_retry(|| sys::socket(domain, socktype, protocol))
+    after_gc_if_out_of_fds(|| sys::socket(domain, socktype, protocol))
 }
 
 /// socketpair(2), both ends close-on-exec and non-blocking, retried after a
 /// GC when the descriptors ran out.
 pub fn new_socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(RawFd, RawFd)> {
-    with_gc_retry(|| sys::socketpair(domain, socktype, protocol))
+    after_gc_if_out_of_fds(|| sys::socketpair(domain, socktype, protocol))
 }
 
 /// rb_io_wait with both readable and writable bits, as stock waits for a
@@ -494,16 +518,12 @@ pub fn wait_connectable(ruby: &Ruby, io: Value, timeout: Option<f64>) -> Result<
 /// still pending when it passes is Err(ETIMEDOUT).
 pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Outcome<()> {
     let fd = fd(ruby, io)?;
-    let try_connect = || sys::connect(fd, addr);
     // With the GVL released, as stock's BLOCKING_REGION_FD: a blocking socket
     // (BasicSocket.for_fd) blocks in connect itself, and the connect may wake
     // an accepting thread, which must find the GVL free. Holding the GVL when
     // alone would first need an fcntl(F_GETFL) to know the fd does not block,
     // which costs as much as the release.
-    let mut result = None;
-    without_gvl(fd, &mut || result = Some(try_connect()))?;
-    let result = result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)));
-    let err = match result {
+    let err = match attempt(fd, true, &mut |fd| sys::connect(fd, addr))? {
         Ok(()) => return Ok(Ok(())),
         Err(e) => e,
     };
@@ -526,25 +546,6 @@ pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Out
         }
         Ok(e) => Ok(Err(io::Error::from_raw_os_error(e))),
     }
-}
-
-/// accept4(2) once, the new fd close-on-exec and non-blocking. Plain libc:
-/// safe to run without the GVL. Returns the fd and the peer's sockaddr.
-fn accept4_raw(fd: RawFd) -> io::Result<(RawFd, SockAddrBuf)> {
-    let mut addr = SockAddrBuf::new();
-    let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
-    // SAFETY: accept4 writes at most the length `fill` passes: the buffer's size.
-    let new_fd = cvt(addr.fill(|sa, len| unsafe { sys::accept4(fd, sa, len, flags) }))?;
-    Ok((new_fd, addr))
-}
-
-/// accept4(2) once with the GVL held (for non-blocking fds), with the GC
-/// retry on descriptor exhaustion.
-pub fn accept_once(fd: RawFd) -> io::Result<(RawFd, SockAddrBuf)> {
-    let (new_fd, addr) = with_gc_retry(|| accept4_raw(fd))?;
-    // SAFETY: recording a new fd number does not raise.
-    unsafe { rb_sys::rb_update_max_fd(new_fd) };
-    Ok((new_fd, addr))
 }
 
 /// rb_io_set_nonblock: the *_nonblock methods switch the fd to non-blocking
@@ -611,124 +612,18 @@ fn without_gvl(fd: RawFd, call: &mut dyn FnMut()) -> Result<(), Error> {
     raised.map(drop)
 }
 
-/// accept4(2), the new fd close-on-exec and non-blocking; waits while the
-/// listener has nothing pending. Returns the fd and the peer's packed sockaddr.
-pub fn accept(ruby: &Ruby, io: Value) -> Outcome<(RawFd, SockAddrBuf)> {
-    let mut collected = false;
-    loop {
-        let fd = fd(ruby, io)?;
-        // With the GVL released, as stock and as `connect`: the listener may
-        // be blocking (BasicSocket.for_fd).
-        let mut result: Option<io::Result<(RawFd, SockAddrBuf)>> = None;
-        let raised = without_gvl(fd, &mut || result = Some(accept4_raw(fd)));
-        let result = result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR)));
-        if let Err(e) = raised {
-            if let Ok((new_fd, _)) = result {
-                close_fd(new_fd);
-            }
-            return Err(e);
-        }
-        match result {
-            Ok((new_fd, addr)) => {
-                // SAFETY: recording a new fd number does not raise.
-                unsafe { rb_sys::rb_update_max_fd(new_fd) };
-                return Ok(Ok((new_fd, addr)));
-            }
-            Err(e) => match e.raw_os_error() {
-                Some(libc::EINTR) => check_ints()?,
-                Some(libc::EAGAIN) if wait(io, Wait::Readable)? => {}
-                Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM) if !collected => {
-                    collected = true;
-                    // SAFETY: rb_gc runs a full collection; it does not raise.
-                    unsafe { rb_sys::rb_gc() };
-                }
-                _ => return Ok(Err(e)),
-            },
-        }
-    }
-}
-
-/// A packed sockaddr a system call filled in, kept on the stack (no heap
-/// allocation per recvfrom or getsockname); derefs to its bytes.
-#[derive(Clone, Copy)]
-pub struct SockAddrBuf {
-    bytes: [u8; SOCKADDR_BUF_LEN],
-    len: usize,
-}
-
-const SOCKADDR_BUF_LEN: usize = std::mem::size_of::<libc::sockaddr_storage>();
-
-impl SockAddrBuf {
-    pub fn new() -> Self {
-        SockAddrBuf {
-            bytes: [0; SOCKADDR_BUF_LEN],
-            len: 0,
-        }
-    }
-
-    /// Runs `call` with the buffer as (sockaddr pointer, in/out length), as
-    /// getsockname/recvfrom/accept4 take them, and keeps the length it
-    /// reports (capped at the buffer: the kernel reports a truncated
-    /// address's full length).
-    fn fill<T>(&mut self, call: impl FnOnce(*mut libc::sockaddr, *mut libc::socklen_t) -> T) -> T {
-        let mut len = SOCKADDR_BUF_LEN as libc::socklen_t;
-        let out = call(self.bytes.as_mut_ptr().cast(), &mut len);
-        self.len = (len as usize).min(SOCKADDR_BUF_LEN);
-        out
-    }
-}
-
-impl Default for SockAddrBuf {
-    fn default() -> Self {
-        SockAddrBuf::new()
-    }
-}
-
-impl std::ops::Deref for SockAddrBuf {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-}
-
-/// A packed sockaddr filled by a getsockname-style call.
-fn name_with(
-    fd: RawFd,
-    call: unsafe extern "C" fn(RawFd, *mut libc::sockaddr, *mut libc::socklen_t) -> libc::c_int,
-) -> io::Result<SockAddrBuf> {
-    let mut addr = SockAddrBuf::new();
-    // SAFETY: the call writes at most `len` bytes at the pointer `fill`
-    // passes: the buffer's own size.
-    cvt(addr.fill(|sa, len| unsafe { call(fd, sa, len) }))?;
-    Ok(addr)
-}
-
-/// getsockname(2) as packed bytes.
-pub fn sock_name(fd: RawFd) -> io::Result<SockAddrBuf> {
-    name_with(fd, libc::getsockname)
-}
-
-/// getpeername(2) as packed bytes.
-pub fn peer_name(fd: RawFd) -> io::Result<SockAddrBuf> {
-    name_with(fd, libc::getpeername)
-}
-
-/// One recvfrom(2) try into `len` bytes at `ptr` (MSG_DONTWAIT added):
-/// the byte count and the sender's packed sockaddr (empty when none).
-pub fn recv_from(
-    fd: RawFd,
-    ptr: *mut u8,
-    len: usize,
-    flags: i32,
-) -> io::Result<(usize, SockAddrBuf)> {
-    let mut addr = SockAddrBuf::new();
-    // SAFETY: the caller guarantees ptr has room for len bytes; the address
-    // is written into `addr`'s buffer, at most the length `fill` passes.
-    let n = cvt(addr.fill(|sa, alen| unsafe {
-        sys::recvfrom(fd, ptr, len, flags | libc::MSG_DONTWAIT, sa, alen)
-    }))?;
-    Ok((n as usize, addr))
+/// accept4(2), the new fd close-on-exec and non-blocking: waiting for a
+/// connection (Retry::ACCEPT) or one try (Retry::ACCEPT_ONCE). Returns the
+/// fd, now the caller's, and the peer's packed sockaddr.
+pub fn accept(ruby: &Ruby, io: Value, how: Retry) -> Outcome<(RawFd, SockAddrBuf)> {
+    Ok(
+        run(ruby, io, how, Buffer::Own, |fd, _| sys::accept4(fd))?.map(|(fd, addr)| {
+            let fd = fd.into_raw_fd();
+            // SAFETY: recording a new fd number does not raise.
+            unsafe { rb_sys::rb_update_max_fd(fd) };
+            (fd, addr)
+        }),
+    )
 }
 
 /// The IO's path (fptr->pathv), which IO#inspect prints; None when unset.
@@ -800,13 +695,17 @@ pub fn wait_fd_readable(fd: RawFd, timeout: Option<f64>) -> Result<bool, Error> 
             r if r > 0 => return Ok(true),
             0 if deadline.is_some() => return Ok(false),
             0 => continue,
-            _ if last_error().raw_os_error() == Some(libc::EINTR) => check_ints()?,
             _ => {
+                let e = io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EINTR) {
+                    check_ints()?;
+                    continue;
+                }
                 return Err(errors::io_error(
                     &Ruby::get().expect("ruby thread"),
-                    &last_error(),
+                    &e,
                     "select(2)",
-                ))
+                ));
             }
         }
     }
@@ -834,7 +733,7 @@ pub fn adopt_fd(ruby: &Ruby, to: Value, from: Value) -> Result<Value, Error> {
 /// The address family of a socket (stock's rsock_getfamily): from
 /// getsockname(2), AF_UNSPEC when that fails.
 pub fn socket_family(fd: RawFd) -> i32 {
-    match sock_name(fd) {
+    match sys::local_addr(fd) {
         Ok(name) if name.len() >= 2 => i32::from(u16::from_ne_bytes([name[0], name[1]])),
         _ => libc::AF_UNSPEC,
     }

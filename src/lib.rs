@@ -1,11 +1,14 @@
 //! socket_rs: Ruby's socket extension, rebuilt in Rust.
 //!
-//! `core` is plain Rust; `ruby` binds it, one file per Ruby class;
-//! `io_bridge` owns fd-to-IO wrapping and waiting; `errors` builds every
-//! exception; `convert` holds the argument coercions all classes share.
+//! `core` is plain Rust (`core::sys` makes every system call); `ruby`
+//! binds it, one file per Ruby class; `io_bridge` owns fd-to-IO wrapping,
+//! waiting and the one retry loop; `buffer` holds Ruby Strings during a
+//! call; `errors` builds every exception; `convert` holds the argument
+//! coercions all classes share. ARCHITECTURE.md has the whole map.
 
 pub mod core;
 
+mod buffer;
 mod compat;
 mod convert;
 mod errors;

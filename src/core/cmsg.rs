@@ -8,6 +8,7 @@
 //! out of bounds whatever the input.
 
 use crate::core::constants::{self, Category};
+use crate::core::sockaddr::if_name;
 use std::mem::{offset_of, size_of};
 
 /// sizeof(struct cmsghdr): cmsg_len (size_t on glibc), cmsg_level, cmsg_type.
@@ -253,23 +254,6 @@ fn credentials(data: &[u8]) -> Option<String> {
     let uid = u32_at(data, offset_of!(libc::ucred, uid));
     let gid = u32_at(data, offset_of!(libc::ucred, gid));
     Some(format!(" pid={pid} uid={uid} gid={gid} (ucred)"))
-}
-
-/// The interface name of an index, as if_indextoname(3) gives it.
-pub fn if_name(index: u32) -> Option<String> {
-    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
-    // SAFETY: if_indextoname writes at most IF_NAMESIZE bytes (NUL
-    // included) into the buffer we own, or returns NULL.
-    let ret = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
-    if ret.is_null() {
-        return None;
-    }
-    let bytes: Vec<u8> = buf
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
-    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// struct in_pktinfo: ipi_ifindex (int), ipi_spec_dst, ipi_addr.

@@ -125,25 +125,10 @@ fn ipv4(data: &[u8], at: usize) -> String {
     format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3])
 }
 
-fn interface_name(index: u32) -> Option<String> {
-    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
-    // SAFETY: if_indextoname writes at most IF_NAMESIZE bytes into buf.
-    let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: on success buf holds a NUL-terminated name.
-    Some(
-        unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
-            .to_string_lossy()
-            .into_owned(),
-    )
-}
-
 /// stock's rb_if_indextoname: the interface name after `found`, or the
 /// index after `missing`.
 fn interface(found: &str, missing: &str, index: u32) -> String {
-    match interface_name(index) {
+    match crate::core::sockaddr::if_name(index) {
         Some(name) => format!("{found}{name}"),
         None => format!("{missing}{index}"),
     }

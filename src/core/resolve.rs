@@ -7,7 +7,7 @@
 use crate::core::sockaddr;
 use std::ffi::{CStr, CString};
 use std::net::Ipv6Addr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex};
 
 /// One getaddrinfo result.
@@ -517,13 +517,7 @@ impl Pool {
 impl<T: Send + 'static> Background<T> {
     /// Starts `f` on a pool thread. Err when no eventfd or thread could be had.
     pub fn spawn(f: impl FnOnce() -> T + Send + 'static) -> std::io::Result<Self> {
-        // SAFETY: eventfd takes plain integers; a valid fd is owned below.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: fd is a fresh descriptor nobody else owns.
-        let ready = unsafe { OwnedFd::from_raw_fd(fd) };
+        let ready = crate::core::sys::eventfd()?;
         let shared = Arc::new(Shared {
             ready,
             slot: Mutex::new(None),
@@ -538,10 +532,7 @@ impl<T: Send + 'static> Background<T> {
                 }
             }
             now_idle();
-            let one: u64 = 1;
-            // SAFETY: writes 8 bytes from a live u64 to our eventfd; an
-            // eventfd write cannot raise SIGPIPE.
-            unsafe { libc::write(theirs.ready.as_raw_fd(), (&one as *const u64).cast(), 8) };
+            crate::core::sys::signal_eventfd(&theirs.ready);
         }))?;
         Ok(Background { shared })
     }
@@ -556,6 +547,33 @@ impl<T: Send + 'static> Background<T> {
     pub fn take(&self) -> Option<T> {
         self.shared.slot.lock().ok()?.take()
     }
+}
+
+/// getservbyname(3) of the services database, then, as stock, the name
+/// read as a number (strtoul, any base); None when it is neither.
+pub fn service_port(name: &CStr, proto: &CStr) -> Option<u64> {
+    // SAFETY: both strings are NUL-terminated; the servent is read at once.
+    let sp = unsafe { libc::getservbyname(name.as_ptr(), proto.as_ptr()) };
+    if !sp.is_null() {
+        // SAFETY: a non-null servent from getservbyname.
+        return Some(u64::from(u16::from_be(unsafe { (*sp).s_port } as u16)));
+    }
+    let mut end: *mut libc::c_char = std::ptr::null_mut();
+    // SAFETY: strtoul reads the NUL-terminated string and sets `end` within it.
+    let port = unsafe { libc::strtoul(name.as_ptr(), &mut end, 0) };
+    // SAFETY: end points into name's buffer.
+    (unsafe { *end } == 0).then_some(port as u64)
+}
+
+/// getservbyport(3): the service name of `port`, None when it has none.
+pub fn service_name(port: u16, proto: &CStr) -> Option<Vec<u8>> {
+    // SAFETY: proto is NUL-terminated; the servent is read at once.
+    let sp = unsafe { libc::getservbyport(i32::from(port.to_be()), proto.as_ptr()) };
+    if sp.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null servent with a NUL-terminated name.
+    Some(unsafe { CStr::from_ptr((*sp).s_name) }.to_bytes().to_vec())
 }
 
 #[cfg(test)]
@@ -862,5 +880,13 @@ mod hosts_file_tests {
         assert!(!nsswitch_files_first("hosts: dns files\n"));
         assert!(!nsswitch_files_first("# hosts: files\n"));
         assert!(!nsswitch_files_first(""));
+    }
+
+    #[test]
+    fn services_fall_back_to_numbers() {
+        assert_eq!(service_port(c"0x10", c"tcp"), Some(16));
+        assert_eq!(service_port(c"8080", c"udp"), Some(8080));
+        assert_eq!(service_port(c"no-such-service", c"tcp"), None);
+        assert_eq!(service_name(1, c"no-such-proto"), None);
     }
 }

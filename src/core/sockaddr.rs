@@ -150,21 +150,17 @@ fn scope_by_name(ip: &Ipv6Addr) -> bool {
 
 /// The name of interface `index`, if it has one.
 pub fn if_name(index: u32) -> Option<String> {
-    let mut name = Text::new();
-    if_name_into(index, &mut name).then(|| String::from_utf8_lossy(name.as_bytes()).into_owned())
+    let name = crate::core::sys::interface_name(index)?;
+    Some(String::from_utf8_lossy(&name).into_owned())
 }
 
 /// Appends the name of interface `index` (its raw bytes, as getnameinfo
 /// gives them); false if it has none.
 fn if_name_into(index: u32, out: &mut Text) -> bool {
-    let mut buf = [0u8; libc::IF_NAMESIZE];
-    // SAFETY: if_indextoname writes at most IF_NAMESIZE bytes into buf.
-    let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr().cast()) };
-    if p.is_null() {
-        return false;
+    match crate::core::sys::interface_name(index) {
+        Some(name) => out.push_bytes(&name),
+        None => false,
     }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    out.push_bytes(&buf[..end])
 }
 
 /// Short text built on the stack: numeric hosts and ports are formatted on

@@ -1,17 +1,21 @@
 //! The system-call layer: one function per call, socket2 where it offers
-//! the call, libc where it does not (raw option bytes, SO_PEERCRED). No
-//! Ruby here; the callers own the descriptors and keep them open for the
-//! length of each call.
+//! the call, libc where it does not (raw option bytes, SO_PEERCRED, the
+//! msghdr calls, interfaces, the host name, eventfd). No Ruby here; the
+//! callers own the descriptors and keep them open for the length of each
+//! call. No libc system call is made outside this file.
 //!
-//! Calls that take a packed sockaddr from Ruby (bind, connect, sendto) go to
-//! libc with the bytes as given: socket2's SockAddr holds no more than a
-//! sockaddr_storage, and stock hands the kernel longer ones too. Calls that
-//! fill one in (accept4, recvfrom) and the msghdr calls write into buffers
-//! the caller sizes, so they take raw pointers and are `unsafe`.
+//! Calls that take a packed sockaddr from Ruby (bind, connect, sendto,
+//! sendmsg) go to libc with the bytes as given: socket2's SockAddr holds no
+//! more than a sockaddr_storage, and stock hands the kernel longer ones too.
+//! recvmsg is libc too: socket2's MsgHdrMut reports neither the sender's
+//! address length nor the raw msg_flags that Ruby returns. Receives write
+//! into buffers the caller sizes, so they take raw pointers and are `unsafe`.
 
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
+use std::ffi::CStr;
 use std::io;
-use std::os::fd::{BorrowedFd, IntoRawFd, RawFd};
+use std::mem::MaybeUninit;
+use std::os::fd::{BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 /// socket2's view of a descriptor the caller keeps open.
 fn sock<'a>(fd: &'a BorrowedFd<'a>) -> SockRef<'a> {
@@ -104,19 +108,11 @@ pub fn connect(fd: RawFd, addr: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// accept4(2) with `flags`, the peer's address written to `addr` (room for
-/// `*len` bytes; the kernel stores the full length back).
-///
-/// # Safety
-/// `addr` must have room for `*len` bytes.
-pub unsafe fn accept4(
-    fd: RawFd,
-    addr: *mut libc::sockaddr,
-    len: *mut libc::socklen_t,
-    flags: i32,
-) -> libc::c_int {
-    // SAFETY: the caller gives a buffer of `*len` bytes.
-    unsafe { libc::accept4(fd, addr, len, flags) }
+/// accept4(2), the new descriptor close-on-exec and non-blocking, owned
+/// (closed if the caller drops it); the peer's packed address.
+pub fn accept4(fd: RawFd) -> io::Result<(OwnedFd, SockAddrBuf)> {
+    let (socket, addr) = sock(&borrow(fd)).accept4(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)?;
+    Ok((OwnedFd::from(socket), SockAddrBuf::from(&addr)))
 }
 
 /// recv(2) into `len` bytes at `buf`.
@@ -130,21 +126,21 @@ pub unsafe fn recv(fd: RawFd, buf: *mut u8, len: usize, flags: i32) -> io::Resul
     sock(&borrow(fd)).recv_with_flags(buf, flags)
 }
 
-/// recvfrom(2) into `len` bytes at `buf`, the sender's address into `addr`
-/// (room for `*alen` bytes). Returns recvfrom's result (-1 on failure).
+/// recvfrom(2) into `len` bytes at `buf`: the byte count and the sender's
+/// packed address (empty when the kernel gives none, as on a stream).
 ///
 /// # Safety
-/// `buf` must have room for `len` bytes and `addr` for `*alen`.
+/// `buf` must have room for `len` bytes, written by nothing else meanwhile.
 pub unsafe fn recvfrom(
     fd: RawFd,
     buf: *mut u8,
     len: usize,
     flags: i32,
-    addr: *mut libc::sockaddr,
-    alen: *mut libc::socklen_t,
-) -> libc::ssize_t {
-    // SAFETY: the caller gives the buffers and their lengths.
-    unsafe { libc::recvfrom(fd, buf.cast(), len, flags, addr, alen) }
+) -> io::Result<(usize, SockAddrBuf)> {
+    // SAFETY: the caller gives `len` writable bytes at `buf`.
+    let buf = unsafe { std::slice::from_raw_parts_mut(buf.cast::<MaybeUninit<u8>>(), len) };
+    let (n, addr) = sock(&borrow(fd)).recv_from_with_flags(buf, flags)?;
+    Ok((n, SockAddrBuf::from(&addr)))
 }
 
 /// send(2).
@@ -171,31 +167,108 @@ pub fn sendto(fd: RawFd, bytes: &[u8], flags: i32, addr: &[u8]) -> io::Result<us
     Ok(n as usize)
 }
 
-/// sendmsg(2) of a msghdr the caller built.
-///
-/// # Safety
-/// Every pointer in `msg` must refer to a live buffer of the length given.
-pub unsafe fn sendmsg(fd: RawFd, msg: &libc::msghdr, flags: i32) -> io::Result<usize> {
-    // SAFETY: the caller vouches for the buffers `msg` points to.
-    let n = unsafe { libc::sendmsg(fd, msg, flags) };
+/// The one msghdr builder: one data buffer, optional control bytes and
+/// name. The pointers are stored, not followed; the callers keep the
+/// buffers alive and the kernel reads or writes them within their lengths.
+fn msghdr(
+    iov: &mut libc::iovec,
+    name: (*mut libc::c_void, usize),
+    control: (*mut libc::c_void, usize),
+) -> libc::msghdr {
+    // SAFETY: msghdr is plain old data, valid when zeroed.
+    let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
+    if name.1 > 0 {
+        mh.msg_name = name.0;
+        mh.msg_namelen = name.1 as libc::socklen_t;
+    }
+    mh.msg_iov = iov;
+    mh.msg_iovlen = 1;
+    if control.1 > 0 {
+        mh.msg_control = control.0;
+        mh.msg_controllen = control.1 as _;
+    }
+    mh
+}
+
+/// sendmsg(2) of `data` with control bytes (empty for none), to a packed
+/// sockaddr as given when `name` is Some.
+pub fn sendmsg(
+    fd: RawFd,
+    data: &[u8],
+    control: &[u8],
+    name: Option<&[u8]>,
+    flags: i32,
+) -> io::Result<usize> {
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    let name = name.map_or((std::ptr::null_mut(), 0), |n| {
+        (n.as_ptr() as *mut libc::c_void, n.len())
+    });
+    let control = (control.as_ptr() as *mut libc::c_void, control.len());
+    let mh = msghdr(&mut iov, name, control);
+    // SAFETY: every pointer in mh refers to a live slice of the length
+    // given; sendmsg only reads them.
+    let n = unsafe { libc::sendmsg(fd, &mh, flags) };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(n as usize)
 }
 
-/// recvmsg(2) into the buffers of a msghdr the caller built.
+/// What one recvmsg(2) filled in.
+pub struct Message {
+    /// The byte count recvmsg returned (more than the buffer with MSG_TRUNC).
+    pub len: usize,
+    /// How many control bytes were written (clipped to the buffer).
+    pub control_len: usize,
+    pub flags: i32,
+    /// The sender's packed address (empty when none).
+    pub name: SockAddrBuf,
+}
+
+/// recvmsg(2) into `len` bytes at `data` and `control_cap` bytes at
+/// `control` (none when 0).
 ///
 /// # Safety
-/// Every pointer in `msg` must refer to a live, writable buffer of the
-/// length given.
-pub unsafe fn recvmsg(fd: RawFd, msg: &mut libc::msghdr, flags: i32) -> io::Result<usize> {
-    // SAFETY: the caller vouches for the buffers `msg` points to.
-    let n = unsafe { libc::recvmsg(fd, msg, flags) };
+/// `data` must have room for `len` bytes and `control` for `control_cap`,
+/// written by nothing else meanwhile.
+pub unsafe fn recvmsg(
+    fd: RawFd,
+    data: *mut u8,
+    len: usize,
+    control: *mut u8,
+    control_cap: usize,
+    flags: i32,
+) -> io::Result<Message> {
+    let mut name = SockAddrBuf::new();
+    let mut iov = libc::iovec {
+        iov_base: data.cast(),
+        iov_len: len,
+    };
+    let mut mh = msghdr(
+        &mut iov,
+        (name.bytes.as_mut_ptr().cast(), SOCKADDR_BUF_LEN),
+        (control.cast(), control_cap),
+    );
+    // SAFETY: the caller gives the data and control buffers for their
+    // lengths; the name buffer is ours, SOCKADDR_BUF_LEN bytes long.
+    let n = unsafe { libc::recvmsg(fd, &mut mh, flags) };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(n as usize)
+    // The kernel's lengths are clipped to the buffers: never trusted.
+    name.len = (mh.msg_namelen as usize).min(SOCKADDR_BUF_LEN);
+    // msg_controllen is a size_t on glibc, a socklen_t on musl.
+    #[allow(clippy::unnecessary_cast)]
+    let control_len = (mh.msg_controllen as usize).min(control_cap);
+    Ok(Message {
+        len: n as usize,
+        control_len,
+        flags: mh.msg_flags,
+        name,
+    })
 }
 
 /// listen(2).
@@ -273,6 +346,186 @@ pub fn peer_credentials(fd: RawFd) -> io::Result<(u32, u32)> {
     Ok((cred.uid, cred.gid))
 }
 
+/// getsockname(2) as packed bytes.
+pub fn local_addr(fd: RawFd) -> io::Result<SockAddrBuf> {
+    Ok(SockAddrBuf::from(&sock(&borrow(fd)).local_addr()?))
+}
+
+/// getpeername(2) as packed bytes.
+pub fn peer_addr(fd: RawFd) -> io::Result<SockAddrBuf> {
+    Ok(SockAddrBuf::from(&sock(&borrow(fd)).peer_addr()?))
+}
+
+/// A packed sockaddr a system call filled in, kept on the stack (no heap
+/// allocation per recvfrom or getsockname); derefs to its bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct SockAddrBuf {
+    bytes: [u8; SOCKADDR_BUF_LEN],
+    len: usize,
+}
+
+const SOCKADDR_BUF_LEN: usize = std::mem::size_of::<libc::sockaddr_storage>();
+
+impl SockAddrBuf {
+    pub fn new() -> Self {
+        SockAddrBuf {
+            bytes: [0; SOCKADDR_BUF_LEN],
+            len: 0,
+        }
+    }
+}
+
+impl Default for SockAddrBuf {
+    fn default() -> Self {
+        SockAddrBuf::new()
+    }
+}
+
+impl From<&SockAddr> for SockAddrBuf {
+    fn from(addr: &SockAddr) -> Self {
+        let mut buf = SockAddrBuf::new();
+        // The kernel reports a truncated address's full length: capped.
+        buf.len = (addr.len() as usize).min(SOCKADDR_BUF_LEN);
+        // SAFETY: a SockAddr is a sockaddr_storage, SOCKADDR_BUF_LEN bytes.
+        let storage = unsafe { std::slice::from_raw_parts(addr.as_ptr().cast::<u8>(), buf.len) };
+        buf.bytes[..buf.len].copy_from_slice(storage);
+        buf
+    }
+}
+
+impl std::ops::Deref for SockAddrBuf {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// gethostname(2), the buffer grown while the name does not fit.
+pub fn hostname() -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; libc::NI_MAXHOST as usize];
+    loop {
+        // SAFETY: gethostname writes at most buf.len() bytes into buf.
+        if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0 {
+            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            buf.truncate(end);
+            return Ok(buf);
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::ENAMETOOLONG | libc::EINVAL) => buf.resize(buf.len() * 2, 0),
+            _ => return Err(e),
+        }
+    }
+}
+
+/// The name of interface `index` (if_indextoname(3)), None when it has none.
+pub fn interface_name(index: u32) -> Option<Vec<u8>> {
+    let mut buf = [0u8; libc::IF_NAMESIZE];
+    // SAFETY: if_indextoname writes at most IF_NAMESIZE bytes (the NUL
+    // included) into buf, or returns NULL.
+    if unsafe { libc::if_indextoname(index, buf.as_mut_ptr().cast()) }.is_null() {
+        return None;
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    Some(buf[..end].to_vec())
+}
+
+/// The index of interface `name` (if_nametoindex(3)), 0 when there is none.
+pub fn interface_index(name: &CStr) -> u32 {
+    // SAFETY: name is NUL-terminated.
+    unsafe { libc::if_nametoindex(name.as_ptr()) }
+}
+
+/// One entry of getifaddrs(3), copied out of the list.
+pub struct Interface {
+    pub name: Vec<u8>,
+    pub flags: u32,
+    pub addr: Option<Vec<u8>>,
+    pub netmask: Option<Vec<u8>>,
+    pub broadaddr: Option<Vec<u8>>,
+    pub dstaddr: Option<Vec<u8>>,
+}
+
+/// stock's rsock_sockaddr_len: how much of a kernel-provided sockaddr counts.
+///
+/// # Safety
+/// `sa` must be null or point to a sockaddr valid for the length its family
+/// implies.
+unsafe fn interface_sockaddr(sa: *const libc::sockaddr) -> Option<Vec<u8>> {
+    if sa.is_null() {
+        return None;
+    }
+    // SAFETY: the caller gives a valid sockaddr of its family's length.
+    let len = match unsafe { (*sa).sa_family } as i32 {
+        libc::AF_INET => std::mem::size_of::<libc::sockaddr_in>(),
+        libc::AF_INET6 => std::mem::size_of::<libc::sockaddr_in6>(),
+        libc::AF_UNIX => std::mem::size_of::<libc::sockaddr_un>(),
+        // SAFETY: as above: an AF_PACKET address is a sockaddr_ll.
+        libc::AF_PACKET => 12 + unsafe { (*(sa as *const libc::sockaddr_ll)).sll_halen } as usize,
+        _ => 2,
+    };
+    // SAFETY: as above.
+    Some(unsafe { std::slice::from_raw_parts(sa.cast::<u8>(), len) }.to_vec())
+}
+
+/// getifaddrs(3), copied out and freed.
+pub fn interfaces() -> io::Result<Vec<Interface>> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list`, freed below.
+    if unsafe { libc::getifaddrs(&mut list) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut out = Vec::new();
+    let mut p = list;
+    while !p.is_null() {
+        // SAFETY: p walks the list getifaddrs returned, not yet freed; its
+        // name is a C string and its addresses null or valid sockaddrs.
+        let ifa = unsafe { &*p };
+        let flags = ifa.ifa_flags;
+        let peer = |flag: i32| {
+            // SAFETY: as above.
+            (flags & flag as u32 != 0).then(|| unsafe { interface_sockaddr(ifa.ifa_ifu) })?
+        };
+        // SAFETY: as above.
+        out.push(unsafe {
+            Interface {
+                name: CStr::from_ptr(ifa.ifa_name).to_bytes().to_vec(),
+                flags,
+                addr: interface_sockaddr(ifa.ifa_addr),
+                netmask: interface_sockaddr(ifa.ifa_netmask),
+                broadaddr: peer(libc::IFF_BROADCAST),
+                dstaddr: peer(libc::IFF_POINTOPOINT),
+            }
+        });
+        p = ifa.ifa_next;
+    }
+    // SAFETY: list came from a successful getifaddrs and is freed once.
+    unsafe { libc::freeifaddrs(list) };
+    Ok(out)
+}
+
+/// A close-on-exec, non-blocking eventfd(2) for a thread to signal on.
+pub fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: eventfd takes plain integers.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh descriptor nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Makes an eventfd readable (adds 1 to its counter). A failure (the
+/// counter full) still leaves it readable.
+pub fn signal_eventfd(fd: &OwnedFd) {
+    use std::os::fd::AsRawFd;
+    let one: u64 = 1;
+    // SAFETY: writes 8 bytes from a live u64 to an eventfd; an eventfd
+    // write cannot raise SIGPIPE.
+    unsafe { libc::write(fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +582,122 @@ mod tests {
         );
         close(a);
         close(b);
+    }
+
+    #[test]
+    fn accept_names_and_datagrams_carry_packed_addresses() {
+        let listener = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        // SAFETY: sockaddr_in is plain old data, valid when zeroed.
+        let mut sin: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+        sin.sin_family = libc::AF_INET as libc::sa_family_t;
+        sin.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+        // SAFETY: a live sockaddr_in viewed as its bytes.
+        let any = unsafe {
+            std::slice::from_raw_parts(
+                (&sin as *const libc::sockaddr_in).cast::<u8>(),
+                std::mem::size_of::<libc::sockaddr_in>(),
+            )
+        };
+        bind(listener, any).unwrap();
+        listen(listener, 1).unwrap();
+        let bound = local_addr(listener).unwrap();
+        assert_eq!(bound.len(), std::mem::size_of::<libc::sockaddr_in>());
+        assert_eq!(
+            accept4(listener).unwrap_err().raw_os_error(),
+            Some(libc::EAGAIN)
+        );
+        let client = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        let _ = connect(client, &bound);
+        let mut pfd = libc::pollfd {
+            fd: listener,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll reads and writes one pollfd we own.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+        let (conn, peer) = accept4(listener).unwrap();
+        use std::os::fd::AsRawFd;
+        assert_eq!(&*peer, &*local_addr(client).unwrap());
+        assert_eq!(&*peer_addr(conn.as_raw_fd()).unwrap(), &*peer);
+        // SAFETY: fcntl reads the flags of a descriptor we own.
+        let fd_flags = unsafe { libc::fcntl(conn.as_raw_fd(), libc::F_GETFD) };
+        assert_ne!(fd_flags & libc::FD_CLOEXEC, 0);
+        close(client);
+        close(listener);
+
+        let (a, b) = socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0).unwrap();
+        assert_eq!(send(a, b"hey", 0).unwrap(), 3);
+        let mut buf = [0u8; 8];
+        // SAFETY: buf has room for 8 bytes.
+        let (n, from) = unsafe { recvfrom(b, buf.as_mut_ptr(), buf.len(), 0) }.unwrap();
+        assert_eq!(&buf[..n], b"hey");
+        assert!(from.len() <= 2, "an unnamed peer: at most the family");
+        close(a);
+        close(b);
+    }
+
+    #[test]
+    fn sendmsg_and_recvmsg_pass_data_control_and_flags() {
+        let (a, b) = socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0).unwrap();
+        // One SCM_RIGHTS message by hand: cmsg_len, level, type, the fd.
+        // SAFETY: CMSG_LEN only computes a length.
+        let cmsg_len = unsafe { libc::CMSG_LEN(4) } as usize;
+        let mut rights = cmsg_len.to_ne_bytes().to_vec();
+        rights.extend_from_slice(&libc::SOL_SOCKET.to_ne_bytes());
+        rights.extend_from_slice(&libc::SCM_RIGHTS.to_ne_bytes());
+        rights.extend_from_slice(&a.to_ne_bytes());
+        assert_eq!(sendmsg(a, b"data!", &rights, None, 0).unwrap(), 5);
+        let mut dat = [0u8; 2];
+        let mut ctl = [0u8; 64];
+        // SAFETY: both buffers are ours, as long as given.
+        let got = unsafe {
+            recvmsg(
+                b,
+                dat.as_mut_ptr(),
+                dat.len(),
+                ctl.as_mut_ptr(),
+                ctl.len(),
+                libc::MSG_CMSG_CLOEXEC,
+            )
+        }
+        .unwrap();
+        assert_eq!(got.len, 2, "without MSG_TRUNC: what fit");
+        assert_eq!(&dat, b"da");
+        assert_ne!(got.flags & libc::MSG_TRUNC, 0);
+        assert!(got.control_len >= cmsg_len, "the kernel adds the padding");
+        assert_eq!(&ctl[8..16], &rights[8..16], "level and type");
+        let passed = i32::from_ne_bytes(ctl[16..20].try_into().unwrap());
+        assert_ne!(passed, a);
+        assert!(is_socket(passed).unwrap());
+        close(passed);
+        let err = sendmsg(a, b"x", &[], Some(&[0u8; 3000]), 0).unwrap_err();
+        assert!(err.raw_os_error().is_some(), "the kernel judged the name");
+        close(a);
+        close(b);
+    }
+
+    #[test]
+    fn host_interfaces_and_eventfd() {
+        assert!(!hostname().unwrap().is_empty());
+        let lo = interfaces()
+            .unwrap()
+            .into_iter()
+            .find(|i| i.name == b"lo")
+            .expect("a loopback interface");
+        assert_ne!(lo.flags & libc::IFF_LOOPBACK as u32, 0);
+        let index = interface_index(c"lo");
+        assert_ne!(index, 0);
+        assert_eq!(interface_name(index).as_deref(), Some(&b"lo"[..]));
+        assert_eq!(interface_index(c"no-such-if0"), 0);
+        let fd = eventfd().unwrap();
+        signal_eventfd(&fd);
+        use std::os::fd::AsRawFd;
+        let mut count = [0u8; 8];
+        // SAFETY: reads 8 bytes into a buffer we own.
+        assert_eq!(
+            unsafe { libc::read(fd.as_raw_fd(), count.as_mut_ptr().cast(), 8) },
+            8
+        );
+        assert_eq!(u64::from_ne_bytes(count), 1);
     }
 }

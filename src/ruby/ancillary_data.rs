@@ -8,9 +8,10 @@
 use crate::convert::positional;
 use crate::convert::{cmsg_type_arg, family_arg, level_arg, num2int, sockaddr_arg, string_value};
 use crate::core::cmsg::{self, In6Pktinfo, InPktinfo, Outgoing};
+use crate::core::sys::{self, Message};
 use crate::errors::{self, WouldBlock};
 use crate::ffi::protect;
-use crate::io_bridge::{self, Wait};
+use crate::io_bridge::{self, Buffer, Retry};
 use crate::ruby::addrinfo;
 use crate::ruby::socket::SOCKET;
 use magnus::{
@@ -503,35 +504,6 @@ fn controls_buffer(ruby: &Ruby, family: i32, controls: Value) -> Result<Vec<u8>,
         .map_err(|_| errors::argument_error(ruby, "control messages too long for sendmsg(2)"))
 }
 
-/// One sendmsg(2) try, never blocking.
-fn try_sendmsg(
-    fd: RawFd,
-    mesg: &[u8],
-    dest: Option<&[u8]>,
-    control: &[u8],
-    flags: i32,
-) -> io::Result<usize> {
-    let mut iov = libc::iovec {
-        iov_base: mesg.as_ptr() as *mut libc::c_void,
-        iov_len: mesg.len(),
-    };
-    // SAFETY: msghdr is plain old data, valid when zeroed.
-    let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
-    if let Some(dest) = dest {
-        mh.msg_name = dest.as_ptr() as *mut libc::c_void;
-        mh.msg_namelen = dest.len() as libc::socklen_t;
-    }
-    mh.msg_iov = &mut iov;
-    mh.msg_iovlen = 1;
-    if !control.is_empty() {
-        mh.msg_control = control.as_ptr() as *mut libc::c_void;
-        mh.msg_controllen = control.len() as _;
-    }
-    // SAFETY: every pointer in mh refers to a live buffer of the length
-    // given; sendmsg only reads them.
-    unsafe { crate::core::sys::sendmsg(fd, &mh, flags | libc::MSG_DONTWAIT) }
-}
-
 fn sendmsg_internal(
     ruby: &Ruby,
     sock: Value,
@@ -551,30 +523,30 @@ fn sendmsg_internal(
     } else {
         Some(bytes_of(sockaddr_arg(ruby, dest)?))
     };
-    // The message bytes come from io_bridge's send helpers, which pin the
+    // The message bytes come from io_bridge's retry loop, which pins the
     // string: with other threads alive the call runs without the GVL.
-    let call = |fd: RawFd, bytes: &[u8]| try_sendmsg(fd, bytes, dest.as_deref(), &control, flags);
-    let result = match nonblock {
-        None => io_bridge::retry_send(ruby, sock, mesg, call)?,
-        Some(exception) => {
-            let fd = io_bridge::fd(ruby, sock)?;
-            match io_bridge::send_once(fd, mesg, call)? {
-                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
-                    return errors::nonblock_would_block(
-                        ruby,
-                        WouldBlock::Write,
-                        libc::EAGAIN,
-                        exception,
-                        "sendmsg(2) would block",
-                    );
-                }
-                other => other,
-            }
-        }
+    let flags = flags | libc::MSG_DONTWAIT;
+    let call = |fd: RawFd, bytes: io_bridge::Bytes<'_>| {
+        sys::sendmsg(fd, bytes.message(), &control, dest.as_deref(), flags)
     };
-    match result {
-        Ok(n) => Ok(n.into_value_with(ruby)),
-        Err(e) => Err(errors::io_error(ruby, &e, "sendmsg(2)")),
+    let how = if nonblock.is_some() {
+        Retry::SEND_ONCE
+    } else {
+        Retry::SEND
+    };
+    let result = io_bridge::run(ruby, sock, how, Buffer::Send(mesg), call)?;
+    match (result, nonblock) {
+        (Err(e), Some(exception)) if e.raw_os_error() == Some(libc::EAGAIN) => {
+            errors::nonblock_would_block(
+                ruby,
+                WouldBlock::Write,
+                libc::EAGAIN,
+                exception,
+                "sendmsg(2) would block",
+            )
+        }
+        (Ok(n), _) => Ok(n.into_value_with(ruby)),
+        (Err(e), _) => Err(errors::io_error(ruby, &e, "sendmsg(2)")),
     }
 }
 
@@ -628,14 +600,6 @@ fn buffer(ruby: &Ruby, len: usize) -> Result<Vec<u8>, Error> {
     Ok(v)
 }
 
-/// What one recvmsg(2) call filled in.
-struct Received {
-    /// The byte count recvmsg returned (may exceed the buffer with MSG_TRUNC).
-    len: usize,
-    msg_flags: i32,
-    name: Vec<u8>,
-}
-
 /// One recvmsg(2) try into the spare room of `dat` (`dat_len` bytes) and
 /// `ctl` (`ctl_len` bytes); sets their lengths to what was written.
 fn try_recvmsg(
@@ -645,52 +609,29 @@ fn try_recvmsg(
     ctl: &mut Vec<u8>,
     ctl_len: usize,
     flags: i32,
-) -> io::Result<Received> {
+) -> io::Result<Message> {
     dat.clear();
     ctl.clear();
-    // SAFETY: sockaddr_storage and msghdr are plain old data, valid zeroed.
-    let mut name: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let name_cap = std::mem::size_of::<libc::sockaddr_storage>();
-    let mut iov = libc::iovec {
-        iov_base: dat.as_mut_ptr().cast(),
-        iov_len: dat_len,
-    };
-    // SAFETY: as above.
-    let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
-    mh.msg_name = (&mut name as *mut libc::sockaddr_storage).cast();
-    mh.msg_namelen = name_cap as libc::socklen_t;
-    mh.msg_iov = &mut iov;
-    mh.msg_iovlen = 1;
-    if ctl_len > 0 {
-        mh.msg_control = ctl.as_mut_ptr().cast();
-        mh.msg_controllen = ctl_len as _;
-    }
     let flags = flags | libc::MSG_CMSG_CLOEXEC | libc::MSG_DONTWAIT;
-    // SAFETY: the buffers have at least dat_len/ctl_len/name_cap bytes of
-    // capacity; recvmsg writes at most that much into each.
-    let n = unsafe { crate::core::sys::recvmsg(fd, &mut mh, flags) }?;
-    // The kernel's lengths are clipped to the buffers: never trusted.
-    let written = n.min(dat_len);
-    let ctl_written = (mh.msg_controllen as usize).min(ctl_len);
-    // SAFETY: recvmsg initialized that many bytes of each buffer.
-    unsafe {
-        dat.set_len(written);
-        ctl.set_len(ctl_written);
-    }
-    let name_len = (mh.msg_namelen as usize).min(name_cap);
-    // SAFETY: name is a live local of name_cap >= name_len bytes.
-    let name = unsafe {
-        std::slice::from_raw_parts(
-            (&name as *const libc::sockaddr_storage).cast::<u8>(),
-            name_len,
+    // SAFETY: `buffer` reserved dat_len and ctl_len bytes of capacity, which
+    // nothing else writes meanwhile.
+    let received = unsafe {
+        sys::recvmsg(
+            fd,
+            dat.as_mut_ptr(),
+            dat_len,
+            ctl.as_mut_ptr(),
+            ctl_len,
+            flags,
         )
+    }?;
+    // SAFETY: recvmsg initialized that many bytes of each buffer (the data
+    // count clipped to the buffer, as MSG_TRUNC reports more).
+    unsafe {
+        dat.set_len(received.len.min(dat_len));
+        ctl.set_len(received.control_len);
     }
-    .to_vec();
-    Ok(Received {
-        len: n,
-        msg_flags: mh.msg_flags,
-        name,
-    })
+    Ok(received)
 }
 
 /// Closes the descriptors that SCM_RIGHTS messages brought in (stock's
@@ -775,28 +716,27 @@ fn recvmsg_internal(
         } else {
             orig_flags
         };
-        let mut call = |fd: RawFd| try_recvmsg(fd, &mut dat, maxdatlen, &mut ctl, maxctllen, flags);
-        let result = match nonblock {
-            None => io_bridge::retry(ruby, sock, Wait::Readable, call)?,
-            Some(exception) => {
-                let fd = io_bridge::fd(ruby, sock)?;
-                match call(fd) {
-                    Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
-                        return errors::nonblock_would_block(
-                            ruby,
-                            WouldBlock::Read,
-                            libc::EAGAIN,
-                            exception,
-                            "recvmsg(2) would block",
-                        );
-                    }
-                    other => other,
-                }
-            }
+        // The buffers are Vecs, which do not move while the GVL is released.
+        let how = if nonblock.is_some() {
+            Retry::RECEIVE_ONCE
+        } else {
+            Retry::RECEIVE
         };
-        let received = match result {
-            Ok(r) => r,
-            Err(e) => {
+        let result = io_bridge::run(ruby, sock, how, Buffer::Own, |fd, _| {
+            try_recvmsg(fd, &mut dat, maxdatlen, &mut ctl, maxctllen, flags)
+        })?;
+        let received = match (result, nonblock) {
+            (Ok(r), _) => r,
+            (Err(e), Some(exception)) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                return errors::nonblock_would_block(
+                    ruby,
+                    WouldBlock::Read,
+                    libc::EAGAIN,
+                    exception,
+                    "recvmsg(2) would block",
+                );
+            }
+            (Err(e), _) => {
                 let errno = e.raw_os_error().unwrap_or(libc::EIO);
                 // Descriptors passed while we are at the limit: collect
                 // garbage IOs and try once more, as stock.
@@ -808,17 +748,17 @@ fn recvmsg_internal(
                 return Err(errors::syserr(ruby, errno, "recvmsg(2)"));
             }
         };
-        if crate::ruby::basic_socket::end_of_stream(ruby, sock, received.len)? {
+        if crate::ruby::shared::end_of_stream(ruby, sock, received.len)? {
             discard_rights(&ctl);
             return Ok(ruby.qnil().as_value());
         }
         if grow_buffer {
             let mut grown = false;
-            if vmaxdatlen.is_nil() && received.msg_flags & libc::MSG_TRUNC != 0 {
+            if vmaxdatlen.is_nil() && received.flags & libc::MSG_TRUNC != 0 {
                 maxdatlen = doubled(ruby, maxdatlen, "max data length too big")?;
                 grown = true;
             }
-            if vmaxctllen.is_nil() && received.msg_flags & libc::MSG_CTRUNC != 0 {
+            if vmaxctllen.is_nil() && received.flags & libc::MSG_CTRUNC != 0 {
                 const BIG_ENOUGH_SPACE: usize = 65536;
                 if BIG_ENOUGH_SPACE < maxctllen && ctl.len() < maxctllen - BIG_ENOUGH_SPACE {
                     // Plenty of room yet truncated: the descriptor limit.
@@ -860,7 +800,7 @@ fn finish_recvmsg(
     sock: Value,
     dat: &[u8],
     ctl: &[u8],
-    received: &Received,
+    received: &Message,
     request_scm_rights: bool,
 ) -> Result<Value, Error> {
     let head = (|| -> Result<(RawFd, RArray), Error> {
@@ -872,12 +812,12 @@ fn finish_recvmsg(
         } else {
             libc::AF_UNSPEC
         };
-        let socktype = crate::ruby::basic_socket::socket_type(ruby, fd)?;
+        let socktype = crate::ruby::shared::socket_type(ruby, fd)?;
         let sender = addrinfo::from_sockaddr(ruby, name, family, socktype, 0)?;
         let ret = ruby.ary_new_from_values(&[
             mesg.as_value(),
             sender,
-            received.msg_flags.into_value_with(ruby),
+            received.flags.into_value_with(ruby),
         ]);
         Ok((fd, ret))
     })();

@@ -2,8 +2,8 @@
 //! Socket.ip_address_list which read that list.
 
 use crate::core::sockaddr;
+use crate::core::sys::{self, Interface};
 use crate::errors;
-use crate::io_bridge;
 use crate::ruby::{addrinfo, resolution};
 use magnus::{
     function, method, prelude::*, rb_sys::AsRawValue, Error, RArray, RClass, RString, Ruby,
@@ -15,14 +15,7 @@ use std::ffi::CStr;
 /// values are the same).
 #[derive(TypedData)]
 #[magnus(class = "Socket::Ifaddr", free_immediately, size)]
-pub struct Ifaddr {
-    name: Vec<u8>,
-    flags: u32,
-    addr: Option<Vec<u8>>,
-    netmask: Option<Vec<u8>>,
-    broadaddr: Option<Vec<u8>>,
-    dstaddr: Option<Vec<u8>>,
-}
+pub struct Ifaddr(Interface);
 
 impl magnus::DataTypeFunctions for Ifaddr {}
 
@@ -43,67 +36,9 @@ pub fn init(ruby: &Ruby, socket: RClass) -> Result<RClass, Error> {
     Ok(class)
 }
 
-/// stock's rsock_sockaddr_len: how much of a kernel-provided sockaddr counts.
-///
-/// # Safety
-/// `sa` must point to a sockaddr valid for the length its family implies.
-unsafe fn sockaddr_copy(sa: *const libc::sockaddr) -> Option<Vec<u8>> {
-    if sa.is_null() {
-        return None;
-    }
-    let family = (*sa).sa_family as i32;
-    let len = match family {
-        libc::AF_INET => sockaddr::SOCKADDR_IN_LEN,
-        libc::AF_INET6 => sockaddr::SOCKADDR_IN6_LEN,
-        libc::AF_UNIX => sockaddr::SOCKADDR_UN_LEN,
-        libc::AF_PACKET => 12 + (*(sa as *const libc::sockaddr_ll)).sll_halen as usize,
-        _ => 2,
-    };
-    Some(std::slice::from_raw_parts(sa.cast::<u8>(), len).to_vec())
-}
-
-/// getifaddrs(3), copied out and freed.
-fn read_ifaddrs(ruby: &Ruby) -> Result<Vec<Ifaddr>, Error> {
-    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs fills `list`, freed below.
-    if unsafe { libc::getifaddrs(&mut list) } < 0 {
-        return Err(errors::io_error(
-            ruby,
-            &io_bridge::last_error(),
-            "getifaddrs",
-        ));
-    }
-    let mut out = Vec::new();
-    let mut p = list;
-    while !p.is_null() {
-        // SAFETY: p walks the list getifaddrs returned, not yet freed; its
-        // pointers are null or valid sockaddrs of their family.
-        let ifa = unsafe { &*p };
-        let flags = ifa.ifa_flags;
-        let entry = unsafe {
-            Ifaddr {
-                name: CStr::from_ptr(ifa.ifa_name).to_bytes().to_vec(),
-                flags,
-                addr: sockaddr_copy(ifa.ifa_addr),
-                netmask: sockaddr_copy(ifa.ifa_netmask),
-                broadaddr: if flags & libc::IFF_BROADCAST as u32 != 0 {
-                    sockaddr_copy(ifa.ifa_ifu)
-                } else {
-                    None
-                },
-                dstaddr: if flags & libc::IFF_POINTOPOINT as u32 != 0 {
-                    sockaddr_copy(ifa.ifa_ifu)
-                } else {
-                    None
-                },
-            }
-        };
-        out.push(entry);
-        p = ifa.ifa_next;
-    }
-    // SAFETY: list came from a successful getifaddrs and is freed once.
-    unsafe { libc::freeifaddrs(list) };
-    Ok(out)
+/// getifaddrs(3): Errno with stock's message when it fails.
+fn read_ifaddrs(ruby: &Ruby) -> Result<Vec<Interface>, Error> {
+    sys::interfaces().map_err(|e| errors::io_error(ruby, &e, "getifaddrs"))
 }
 
 /// Socket.getifaddrs -> [Socket::Ifaddr, ...]
@@ -111,7 +46,7 @@ fn getifaddrs(ruby: &Ruby) -> Result<RArray, Error> {
     let list = read_ifaddrs(ruby)?;
     let out = ruby.ary_new_capa(list.len());
     for entry in list {
-        out.push(ruby.obj_wrap(entry))?;
+        out.push(ruby.obj_wrap(Ifaddr(entry)))?;
     }
     Ok(out)
 }
@@ -140,21 +75,19 @@ fn addrinfo_of(ruby: &Ruby, sa: &Option<Vec<u8>>) -> Result<Value, Error> {
 }
 
 fn name(ruby: &Ruby, rb_self: &Ifaddr) -> RString {
-    ruby.str_from_slice(&rb_self.name)
+    ruby.str_from_slice(&rb_self.0.name)
 }
 
 /// Socket::Ifaddr#ifindex: if_nametoindex of the name.
 fn ifindex(ruby: &Ruby, rb_self: &Ifaddr) -> Result<u32, Error> {
-    let mut cname = rb_self.name.clone();
-    cname.push(0);
-    // SAFETY: cname is NUL-terminated.
-    let index = unsafe { libc::if_nametoindex(cname.as_ptr().cast()) };
+    let index =
+        std::ffi::CString::new(rb_self.0.name.clone()).map_or(0, |c| sys::interface_index(&c));
     if index == 0 {
         return Err(errors::argument_error(
             ruby,
             format!(
                 "invalid interface name: {}",
-                String::from_utf8_lossy(&rb_self.name)
+                String::from_utf8_lossy(&rb_self.0.name)
             ),
         ));
     }
@@ -162,23 +95,23 @@ fn ifindex(ruby: &Ruby, rb_self: &Ifaddr) -> Result<u32, Error> {
 }
 
 fn flags(rb_self: &Ifaddr) -> u32 {
-    rb_self.flags
+    rb_self.0.flags
 }
 
 fn addr(ruby: &Ruby, rb_self: &Ifaddr) -> Result<Value, Error> {
-    addrinfo_of(ruby, &rb_self.addr)
+    addrinfo_of(ruby, &rb_self.0.addr)
 }
 
 fn netmask(ruby: &Ruby, rb_self: &Ifaddr) -> Result<Value, Error> {
-    addrinfo_of(ruby, &rb_self.netmask)
+    addrinfo_of(ruby, &rb_self.0.netmask)
 }
 
 fn broadaddr(ruby: &Ruby, rb_self: &Ifaddr) -> Result<Value, Error> {
-    addrinfo_of(ruby, &rb_self.broadaddr)
+    addrinfo_of(ruby, &rb_self.0.broadaddr)
 }
 
 fn dstaddr(ruby: &Ruby, rb_self: &Ifaddr) -> Result<Value, Error> {
-    addrinfo_of(ruby, &rb_self.dstaddr)
+    addrinfo_of(ruby, &rb_self.0.dstaddr)
 }
 
 /// The IFF_* names stock prints, in its order.
@@ -219,8 +152,8 @@ fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
     let cname = unsafe { CStr::from_ptr(rb_sys::rb_obj_classname(rb_self.as_raw())) };
     out.extend_from_slice(cname.to_bytes());
     out.push(b' ');
-    out.extend_from_slice(&this.name);
-    let mut flags = this.flags;
+    out.extend_from_slice(&this.0.name);
+    let mut flags = this.0.flags;
     let mut sep = " ";
     for &(bit, name) in FLAG_NAMES {
         if flags & bit as u32 != 0 {
@@ -234,10 +167,10 @@ fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
         out.extend_from_slice(format!("{sep}{flags:#x}").as_bytes());
     }
     for (label, sa) in [
-        (" ", &this.addr),
-        (" netmask=", &this.netmask),
-        (" broadcast=", &this.broadaddr),
-        (" dstaddr=", &this.dstaddr),
+        (" ", &this.0.addr),
+        (" netmask=", &this.0.netmask),
+        (" broadcast=", &this.0.broadaddr),
+        (" dstaddr=", &this.0.dstaddr),
     ] {
         if let Some(sa) = sa {
             out.extend_from_slice(label.as_bytes());

@@ -7,8 +7,8 @@ use crate::core::{resolve, sockaddr, sys};
 use crate::errors;
 use crate::ffi::protect;
 use crate::io_bridge;
-use crate::ruby::basic_socket::receive;
 use crate::ruby::resolution::{self, make_ipaddr};
+use crate::ruby::shared::receive;
 use magnus::{
     function, method,
     prelude::*,
@@ -123,7 +123,7 @@ fn addr(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
     let fd = open_fd_first(ruby, rb_self)?;
     let no = no_revlookup_for(ruby, rb_self, args)?;
     let fd = fd.map_or_else(|| io_bridge::fd(ruby, rb_self), Ok)?;
-    let sa = io_bridge::sock_name(fd).map_err(|e| errors::io_error(ruby, &e, "getsockname(2)"))?;
+    let sa = sys::local_addr(fd).map_err(|e| errors::io_error(ruby, &e, "getsockname(2)"))?;
     ipaddr_ary(ruby, &sa, no)
 }
 
@@ -132,7 +132,7 @@ fn peeraddr(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error
     let fd = open_fd_first(ruby, rb_self)?;
     let no = no_revlookup_for(ruby, rb_self, args)?;
     let fd = fd.map_or_else(|| io_bridge::fd(ruby, rb_self), Ok)?;
-    let sa = io_bridge::peer_name(fd).map_err(|e| errors::io_error(ruby, &e, "getpeername(2)"))?;
+    let sa = sys::peer_addr(fd).map_err(|e| errors::io_error(ruby, &e, "getpeername(2)"))?;
     ipaddr_ary(ruby, &sa, no)
 }
 
@@ -146,7 +146,7 @@ fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
     let Ok(fd) = io_bridge::fd(ruby, rb_self) else {
         return Ok(base);
     };
-    let Ok(sa) = io_bridge::sock_name(fd) else {
+    let Ok(sa) = sys::local_addr(fd) else {
         return Ok(base);
     };
     let Some(family) = constants::int_to_name(Category::Family, sockaddr::family(&sa) as i64)

@@ -1,4 +1,6 @@
-//! The binding layer: one file per Ruby class. `init` defines them in the
+//! The binding layer: one file per Ruby class, plus the bodies several
+//! classes share (shared.rs, stock's init.c) and name resolution
+//! (resolution.rs, stock's raddrinfo.c). `init` defines the classes in the
 //! order stock does, superclasses first.
 
 pub mod addrinfo;
@@ -9,6 +11,7 @@ mod ifaddr;
 pub mod ip_socket;
 mod option;
 mod resolution;
+mod shared;
 pub mod socket;
 mod socket_error;
 mod tcp_server;

@@ -4,8 +4,8 @@ use crate::convert::positional;
 use crate::convert::{family_arg, opt_int, sockaddr_arg, socktype_arg};
 use crate::errors::{self, WouldBlock};
 use crate::io_bridge;
-use crate::ruby::basic_socket::{
-    accept_fd, accept_nonblock_with, listen, nonblock_args, receive, receive_from_nonblock,
+use crate::ruby::shared::{
+    accept_fd, accept_nonblock_with, listen, nonblock_args, receive, receive_nonblock,
     socket_addrinfo,
 };
 use magnus::{method, prelude::*, value::Lazy, Error, IntoValue, RClass, Ruby, Value};
@@ -206,7 +206,7 @@ fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error>
 
 /// Socket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    receive_from_nonblock(ruby, rb_self, args)?.into_value(ruby, |(buf, from)| {
+    receive_nonblock(ruby, rb_self, args, true)?.into_value(ruby, |(buf, from)| {
         let fd = io_bridge::fd(ruby, rb_self)?;
         let ai = socket_addrinfo(ruby, fd, &from)?;
         Ok(ruby.ary_new_from_values(&[buf.as_value(), ai]).as_value())
@@ -227,7 +227,7 @@ fn ipv6only(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
 
 use crate::convert::{check_arity, num2long, string_value, string_value_cstr};
 use crate::core::resolve::{self as resolve_core, AddrInfo, Hints};
-use crate::core::sockaddr;
+use crate::core::{sockaddr, sys};
 use crate::ffi::protect;
 use crate::ruby::ip_socket::{ipaddr_row, revlookup_flag};
 use crate::ruby::{addrinfo, resolution};
@@ -370,21 +370,8 @@ fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
 
 /// Socket.gethostname
 fn s_gethostname(ruby: &Ruby) -> Result<RString, Error> {
-    let mut buf = vec![0u8; libc::NI_MAXHOST as usize];
-    loop {
-        // SAFETY: gethostname writes at most buf.len() bytes.
-        let r = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-        if r == 0 {
-            break;
-        }
-        let e = io_bridge::last_error();
-        match e.raw_os_error() {
-            Some(libc::ENAMETOOLONG | libc::EINVAL) => buf.resize(buf.len() * 2, 0),
-            _ => return Err(errors::io_error(ruby, &e, "gethostname(3)")),
-        }
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    Ok(ruby.str_from_slice(&buf[..end]))
+    let name = sys::hostname().map_err(|e| errors::io_error(ruby, &e, "gethostname(3)"))?;
+    Ok(ruby.str_from_slice(&name))
 }
 
 #[repr(C)]
@@ -583,24 +570,16 @@ fn s_getservbyname(ruby: &Ruby, args: &[Value]) -> Result<i64, Error> {
     let name =
         std::ffi::CString::new(unsafe { service.as_slice() }.to_vec()).expect("checked for NUL");
     let cproto = std::ffi::CString::new(proto.clone()).expect("checked for NUL");
-    // SAFETY: both strings are NUL-terminated; the servent is read at once.
-    let sp = unsafe { libc::getservbyname(name.as_ptr(), cproto.as_ptr()) };
-    if !sp.is_null() {
-        // SAFETY: non-null servent from getservbyname.
-        return Ok(u16::from_be(unsafe { (*sp).s_port } as u16) as i64);
+    match resolve_core::service_port(&name, &cproto) {
+        Some(port) => Ok(port as i64),
+        None => {
+            let mut msg = b"no such service ".to_vec();
+            msg.extend_from_slice(name.as_bytes());
+            msg.push(b'/');
+            msg.extend_from_slice(&proto);
+            Err(errors::socket_error_bytes(ruby, &msg))
+        }
     }
-    let mut end: *mut libc::c_char = std::ptr::null_mut();
-    // SAFETY: strtoul reads the NUL-terminated string and sets `end` within it.
-    let port = unsafe { libc::strtoul(name.as_ptr(), &mut end, 0) };
-    // SAFETY: end points into name's buffer.
-    if unsafe { *end } != 0 {
-        let mut msg = b"no such service ".to_vec();
-        msg.extend_from_slice(name.as_bytes());
-        msg.push(b'/');
-        msg.extend_from_slice(&proto);
-        return Err(errors::socket_error_bytes(ruby, &msg));
-    }
-    Ok(port as i64)
 }
 
 /// Socket.getservbyport(port [, proto]) -> service name
@@ -616,16 +595,14 @@ fn s_getservbyport(ruby: &Ruby, args: &[Value]) -> Result<RString, Error> {
     }
     let proto = proto_name(proto)?;
     let cproto = std::ffi::CString::new(proto.clone()).expect("checked for NUL");
-    // SAFETY: cproto is NUL-terminated; the servent is read at once.
-    let sp = unsafe { libc::getservbyport((port as u16).to_be() as i32, cproto.as_ptr()) };
-    if sp.is_null() {
-        let mut msg = format!("no such service for port {port}/").into_bytes();
-        msg.extend_from_slice(&proto);
-        return Err(errors::socket_error_bytes(ruby, &msg));
+    match resolve_core::service_name(port as u16, &cproto) {
+        Some(name) => Ok(ruby.str_from_slice(&name)),
+        None => {
+            let mut msg = format!("no such service for port {port}/").into_bytes();
+            msg.extend_from_slice(&proto);
+            Err(errors::socket_error_bytes(ruby, &msg))
+        }
     }
-    // SAFETY: non-null servent with a NUL-terminated name.
-    let name = unsafe { std::ffi::CStr::from_ptr((*sp).s_name) };
-    Ok(ruby.str_from_slice(name.to_bytes()))
 }
 
 /// Socket.sockaddr_in(port, host) / pack_sockaddr_in

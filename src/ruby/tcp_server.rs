@@ -2,8 +2,8 @@
 
 use crate::convert::positional;
 use crate::io_bridge;
-use crate::ruby::basic_socket::{accept_fd, accept_nonblock_with, listen};
 use crate::ruby::ip_socket::{init_inetsock, InetArgs, InetRole};
+use crate::ruby::shared::{accept_fd, accept_nonblock_with, listen};
 use magnus::{method, prelude::*, value::Lazy, Error, RClass, Ruby, Value};
 
 static TCP_SOCKET: Lazy<RClass> = Lazy::new(|ruby| {

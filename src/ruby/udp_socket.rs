@@ -5,9 +5,9 @@ use crate::convert::{family_arg, string_value};
 use crate::core::resolve::Hints;
 use crate::errors;
 use crate::io_bridge;
-use crate::ruby::basic_socket::receive_from_nonblock;
 use crate::ruby::ip_socket::{bind_fd, recvfrom_result};
 use crate::ruby::resolution::getaddrinfo;
+use crate::ruby::shared::receive_nonblock;
 use magnus::{method, prelude::*, Error, RClass, Ruby, Value};
 
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
@@ -90,8 +90,9 @@ fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
     let flags = crate::convert::num2int(flags)?;
     let mut errno = libc::EADDRNOTAVAIL;
     for sa in resolve_for(ruby, rb_self, host, port)? {
-        let outcome = io_bridge::retry_send(ruby, rb_self, mesg, |fd, bytes| {
-            crate::core::sys::sendto(fd, bytes, flags | libc::MSG_DONTWAIT, &sa)
+        let held = io_bridge::Buffer::Send(mesg);
+        let outcome = io_bridge::run(ruby, rb_self, io_bridge::Retry::SEND, held, |fd, bytes| {
+            crate::core::sys::sendto(fd, bytes.message(), flags | libc::MSG_DONTWAIT, &sa)
         })?;
         match outcome {
             Ok(n) => return Ok(n),
@@ -109,7 +110,7 @@ fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
 
 /// UDPSocket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    receive_from_nonblock(ruby, rb_self, args)?.into_value(ruby, |(buf, from)| {
+    receive_nonblock(ruby, rb_self, args, true)?.into_value(ruby, |(buf, from)| {
         Ok(recvfrom_result(ruby, rb_self, buf, &from)?.as_value())
     })
 }

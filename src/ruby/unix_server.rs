@@ -1,7 +1,7 @@
 //! UNIXServer < UNIXSocket: a listening UNIX stream socket.
 
 use crate::io_bridge;
-use crate::ruby::basic_socket::{accept_fd, accept_nonblock_with, listen};
+use crate::ruby::shared::{accept_fd, accept_nonblock_with, listen};
 use crate::ruby::unix_socket::init_unixsock;
 use magnus::{method, prelude::*, value::Lazy, Error, RClass, Ruby, Value};
 

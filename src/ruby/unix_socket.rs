@@ -6,9 +6,10 @@ use crate::convert::{opt_int, socktype_arg, unix_path_arg};
 use crate::core::cmsg;
 use crate::core::sockaddr;
 use crate::core::sys;
+use crate::core::sys::SockAddrBuf;
 use crate::errors;
-use crate::io_bridge::{self, SockAddrBuf};
-use crate::ruby::basic_socket::receive;
+use crate::io_bridge::{self, Buffer, Retry};
+use crate::ruby::shared::receive;
 use magnus::{
     method,
     prelude::*,
@@ -83,9 +84,9 @@ pub fn init_unixsock(ruby: &Ruby, obj: Value, path: Value, server: bool) -> Resu
 fn unix_name(ruby: &Ruby, io: Value, peer: bool) -> Result<SockAddrBuf, Error> {
     let fd = io_bridge::fd(ruby, io)?;
     let (what, result) = if peer {
-        ("getpeername(2)", io_bridge::peer_name(fd))
+        ("getpeername(2)", sys::peer_addr(fd))
     } else {
-        ("getsockname(2)", io_bridge::sock_name(fd))
+        ("getsockname(2)", sys::local_addr(fd))
     };
     result.map_err(|e| {
         errors::syserr_path(
@@ -175,21 +176,8 @@ fn send_io(ruby: &Ruby, rb_self: Value, val: Value) -> Result<Value, Error> {
     .expect("one int fits");
     // Stock sends CMSG_LEN(sizeof(int)), without the trailing padding.
     let control = &control[..cmsg::cmsg_len(4).expect("small")];
-    let outcome = io_bridge::retry(ruby, rb_self, io_bridge::Wait::Writable, |sock| {
-        let byte = [0u8; 1];
-        let mut iov = libc::iovec {
-            iov_base: byte.as_ptr() as *mut libc::c_void,
-            iov_len: 1,
-        };
-        // SAFETY: msghdr is plain old data, valid when zeroed.
-        let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
-        mh.msg_iov = &mut iov;
-        mh.msg_iovlen = 1;
-        mh.msg_control = control.as_ptr() as *mut libc::c_void;
-        mh.msg_controllen = control.len() as _;
-        // SAFETY: every pointer in mh refers to a live buffer of the given
-        // length; sendmsg only reads them.
-        unsafe { sys::sendmsg(sock, &mh, libc::MSG_DONTWAIT) }
+    let outcome = io_bridge::run(ruby, rb_self, Retry::SEND, Buffer::Own, |sock, _| {
+        sys::sendmsg(sock, &[0], control, None, libc::MSG_DONTWAIT)
     })?;
     match outcome {
         Ok(_) => Ok(ruby.qnil().as_value()),
@@ -207,21 +195,11 @@ fn send_io(ruby: &Ruby, rb_self: Value, val: Value) -> Result<Value, Error> {
 fn recv_io_once(sock: i32, ctl_cap: usize) -> std::io::Result<Vec<u8>> {
     let mut byte = [0u8; 1];
     let mut ctl = vec![0u8; ctl_cap];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    // SAFETY: msghdr is plain old data, valid when zeroed.
-    let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
-    mh.msg_iov = &mut iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = ctl.as_mut_ptr().cast();
-    mh.msg_controllen = ctl_cap as _;
     let flags = libc::MSG_CMSG_CLOEXEC | libc::MSG_DONTWAIT;
-    // SAFETY: the buffers are live and as long as declared; recvmsg writes
-    // at most that much into each.
-    unsafe { sys::recvmsg(sock, &mut mh, flags) }?;
-    ctl.truncate((mh.msg_controllen as usize).min(ctl_cap));
+    // SAFETY: both buffers are ours and as long as given.
+    let received =
+        unsafe { sys::recvmsg(sock, byte.as_mut_ptr(), 1, ctl.as_mut_ptr(), ctl_cap, flags) }?;
+    ctl.truncate(received.control_len);
     Ok(ctl)
 }
 
@@ -236,7 +214,7 @@ fn recv_io(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> 
     let want_len = cmsg::cmsg_len(4).expect("small");
     let (mut gc_emsgsize, mut gc_enomem, mut gc_truncate) = (false, false, false);
     let ctl = loop {
-        let outcome = io_bridge::retry(ruby, rb_self, io_bridge::Wait::Readable, |sock| {
+        let outcome = io_bridge::run(ruby, rb_self, Retry::RECEIVE, Buffer::Own, |sock, _| {
             recv_io_once(sock, ctl_cap)
         })?;
         let ctl = match outcome {
