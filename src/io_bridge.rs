@@ -393,7 +393,11 @@ pub fn run<T>(
             Buffer::Own => attempt(fd, release, &mut |fd| call(fd, Bytes::None))?,
             Buffer::Send(mesg) => {
                 let bytes = buffer::send_bytes(&mesg, &mut pinned, release);
-                attempt(fd, release, &mut |fd| call(fd, Bytes::Message(bytes)))?
+                let result = attempt(fd, release, &mut |fd| call(fd, Bytes::Message(bytes)))?;
+                // The pinned copy stays referenced from this frame (where the
+                // GC looks) until the call is over.
+                std::hint::black_box(&pinned);
+                result
             }
             Buffer::Receive(s, len) => {
                 if prepared != Some(buffer::State::of(s)) {
