@@ -1,19 +1,20 @@
 //! The system-call layer: one function per call, socket2 where it offers
-//! the call, libc where it does not (raw option bytes, SO_PEERCRED, the
-//! msghdr calls, interfaces, the host name, eventfd). No Ruby here; the
+//! the call, libc where it does not (raw option bytes, SO_PEERCRED,
+//! recvmsg, fstat, close, interfaces, the host name, eventfd). No Ruby here; the
 //! callers own the descriptors and keep them open for the length of each
 //! call. No libc system call is made outside this file.
 //!
 //! Calls that take a packed sockaddr from Ruby (bind, connect, sendto,
-//! sendmsg) go to libc with the bytes as given: socket2's SockAddr holds no
-//! more than a sockaddr_storage, and stock hands the kernel longer ones too.
-//! recvmsg is libc too: socket2's MsgHdrMut reports neither the sender's
-//! address length nor the raw msg_flags that Ruby returns. Receives write
-//! into buffers the caller sizes, so they take raw pointers and are `unsafe`.
+//! sendmsg) copy its bytes into a socket2 SockAddr, which holds a
+//! sockaddr_storage; longer bytes get the kernel's own answer (see
+//! `sock_addr`). recvmsg is libc: socket2's MsgHdrMut reports neither the
+//! sender's address length nor the raw msg_flags that Ruby returns.
+//! Receives write into buffers the caller sizes, so they take raw pointers
+//! and are `unsafe`.
 
-use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
+use socket2::{Domain, MsgHdr, Protocol, SockAddr, SockAddrStorage, SockRef, Socket, Type};
 use std::ffi::CStr;
-use std::io;
+use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::os::fd::{BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
@@ -51,26 +52,39 @@ pub fn socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(RawF
     Ok((a.into_raw_fd(), b.into_raw_fd()))
 }
 
-/// bind(2) to a packed sockaddr as given: libc, because socket2's SockAddr
-/// holds no more than a sockaddr_storage and stock hands the kernel longer
-/// ones too (which it refuses with EINVAL).
-pub fn bind(fd: RawFd, addr: &[u8]) -> io::Result<()> {
-    // SAFETY: bind reads `addr.len()` bytes from a live slice.
-    let ret = unsafe { libc::bind(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
-    if ret < 0 {
-        return Err(io::Error::last_os_error());
+/// Ruby's packed sockaddr bytes, as given, in a socket2 SockAddr. Bytes
+/// longer than a sockaddr_storage are EINVAL: the answer Linux gives bind,
+/// connect and sendto for them (move_addr_to_kernel), which stock passes on.
+fn sock_addr(bytes: &[u8]) -> io::Result<SockAddr> {
+    if bytes.len() > SOCKADDR_BUF_LEN {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
     }
-    Ok(())
+    let mut storage = SockAddrStorage::zeroed();
+    // SAFETY: the storage is a sockaddr_storage, SOCKADDR_BUF_LEN bytes, and
+    // no more than that many are copied into it; the length given is the
+    // number of bytes copied.
+    unsafe {
+        let raw: *mut libc::sockaddr_storage = storage.view_as::<libc::sockaddr_storage>();
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), raw.cast::<u8>(), bytes.len());
+        Ok(SockAddr::new(storage, bytes.len() as libc::socklen_t))
+    }
 }
 
-/// shutdown(2) with `how` as given: libc, because socket2 takes only the
-/// three named directions and the kernel must judge any other value.
+/// bind(2) to a packed sockaddr as given.
+pub fn bind(fd: RawFd, addr: &[u8]) -> io::Result<()> {
+    sock(&borrow(fd)).bind(&sock_addr(addr)?)
+}
+
+/// shutdown(2). A `how` other than SHUT_RD, SHUT_WR and SHUT_RDWR is
+/// EINVAL, as the kernel answers it for a socket.
 pub fn shutdown(fd: RawFd, how: i32) -> io::Result<()> {
-    // SAFETY: shutdown takes plain integers.
-    if unsafe { libc::shutdown(fd, how) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    let how = match how {
+        libc::SHUT_RD => std::net::Shutdown::Read,
+        libc::SHUT_WR => std::net::Shutdown::Write,
+        libc::SHUT_RDWR => std::net::Shutdown::Both,
+        _ => return Err(io::Error::from_raw_os_error(libc::EINVAL)),
+    };
+    sock(&borrow(fd)).shutdown(how)
 }
 
 /// Sets O_NONBLOCK (no change when it is already set).
@@ -100,12 +114,7 @@ pub fn close(fd: RawFd) {
 
 /// connect(2) to a packed sockaddr as given.
 pub fn connect(fd: RawFd, addr: &[u8]) -> io::Result<()> {
-    // SAFETY: connect reads `addr.len()` bytes from a live slice.
-    let ret = unsafe { libc::connect(fd, addr.as_ptr().cast(), addr.len() as libc::socklen_t) };
-    if ret < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    sock(&borrow(fd)).connect(&sock_addr(addr)?)
 }
 
 /// accept4(2), the new descriptor close-on-exec and non-blocking, owned
@@ -150,48 +159,12 @@ pub fn send(fd: RawFd, bytes: &[u8], flags: i32) -> io::Result<usize> {
 
 /// sendto(2) to a packed sockaddr as given.
 pub fn sendto(fd: RawFd, bytes: &[u8], flags: i32, addr: &[u8]) -> io::Result<usize> {
-    // SAFETY: sendto reads the two live slices for their lengths.
-    let n = unsafe {
-        libc::sendto(
-            fd,
-            bytes.as_ptr().cast(),
-            bytes.len(),
-            flags,
-            addr.as_ptr().cast(),
-            addr.len() as libc::socklen_t,
-        )
-    };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(n as usize)
-}
-
-/// The one msghdr builder: one data buffer, optional control bytes and
-/// name. The pointers are stored, not followed; the callers keep the
-/// buffers alive and the kernel reads or writes them within their lengths.
-fn msghdr(
-    iov: &mut libc::iovec,
-    name: (*mut libc::c_void, usize),
-    control: (*mut libc::c_void, usize),
-) -> libc::msghdr {
-    // SAFETY: msghdr is plain old data, valid when zeroed.
-    let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
-    if name.1 > 0 {
-        mh.msg_name = name.0;
-        mh.msg_namelen = name.1 as libc::socklen_t;
-    }
-    mh.msg_iov = iov;
-    mh.msg_iovlen = 1;
-    if control.1 > 0 {
-        mh.msg_control = control.0;
-        mh.msg_controllen = control.1 as _;
-    }
-    mh
+    sock(&borrow(fd)).send_to_with_flags(bytes, &sock_addr(addr)?, flags)
 }
 
 /// sendmsg(2) of `data` with control bytes (empty for none), to a packed
-/// sockaddr as given when `name` is Some.
+/// sockaddr as given when `name` is Some. A name longer than a
+/// sockaddr_storage is cut to that length, as Linux cuts a msghdr's.
 pub fn sendmsg(
     fd: RawFd,
     data: &[u8],
@@ -199,22 +172,19 @@ pub fn sendmsg(
     name: Option<&[u8]>,
     flags: i32,
 ) -> io::Result<usize> {
-    let mut iov = libc::iovec {
-        iov_base: data.as_ptr() as *mut libc::c_void,
-        iov_len: data.len(),
+    let name = match name {
+        Some(n) if !n.is_empty() => Some(sock_addr(&n[..n.len().min(SOCKADDR_BUF_LEN)])?),
+        _ => None,
     };
-    let name = name.map_or((std::ptr::null_mut(), 0), |n| {
-        (n.as_ptr() as *mut libc::c_void, n.len())
-    });
-    let control = (control.as_ptr() as *mut libc::c_void, control.len());
-    let mh = msghdr(&mut iov, name, control);
-    // SAFETY: every pointer in mh refers to a live slice of the length
-    // given; sendmsg only reads them.
-    let n = unsafe { libc::sendmsg(fd, &mh, flags) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
+    let data = [IoSlice::new(data)];
+    let mut msg = MsgHdr::new().with_buffers(&data);
+    if !control.is_empty() {
+        msg = msg.with_control(control);
     }
-    Ok(n as usize)
+    if let Some(name) = &name {
+        msg = msg.with_addr(name);
+    }
+    sock(&borrow(fd)).sendmsg(&msg, flags)
 }
 
 /// What one recvmsg(2) filled in.
@@ -247,11 +217,16 @@ pub unsafe fn recvmsg(
         iov_base: data.cast(),
         iov_len: len,
     };
-    let mut mh = msghdr(
-        &mut iov,
-        (name.bytes.as_mut_ptr().cast(), SOCKADDR_BUF_LEN),
-        (control.cast(), control_cap),
-    );
+    // SAFETY: msghdr is plain old data, valid when zeroed.
+    let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
+    mh.msg_name = name.bytes.as_mut_ptr().cast();
+    mh.msg_namelen = SOCKADDR_BUF_LEN as libc::socklen_t;
+    mh.msg_iov = &mut iov;
+    mh.msg_iovlen = 1;
+    if control_cap > 0 {
+        mh.msg_control = control.cast();
+        mh.msg_controllen = control_cap as _;
+    }
     // SAFETY: the caller gives the data and control buffers for their
     // lengths; the name buffer is ours, SOCKADDR_BUF_LEN bytes long.
     let n = unsafe { libc::recvmsg(fd, &mut mh, flags) };
