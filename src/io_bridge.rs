@@ -369,6 +369,9 @@ impl<'a> Bytes<'a> {
 /// it passed); without one it returns the error after one try. `call` must
 /// not block (a non-blocking fd or MSG_DONTWAIT) unless `how.gvl` is
 /// `Released`, and must not touch Ruby when the GVL may be released.
+// Inlined: each call site names its Retry and Buffer, so the arms it does
+// not use fold away (outlined, the loop cost ~50 instructions per call).
+#[inline(always)]
 pub fn run<T>(
     ruby: &Ruby,
     io: Value,

@@ -19,11 +19,13 @@ use std::mem::MaybeUninit;
 use std::os::fd::{BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 /// socket2's view of a descriptor the caller keeps open.
+#[inline]
 fn sock<'a>(fd: &'a BorrowedFd<'a>) -> SockRef<'a> {
     SockRef::from(fd)
 }
 
 /// Borrows `fd` for one call.
+#[inline]
 fn borrow(fd: RawFd) -> BorrowedFd<'static> {
     // SAFETY: every caller passes a descriptor it owns and keeps open until
     // the call returns; the borrow does not outlive the call it is made for.
@@ -121,13 +123,14 @@ pub fn connect(fd: RawFd, addr: &[u8]) -> io::Result<()> {
 /// (closed if the caller drops it); the peer's packed address.
 pub fn accept4(fd: RawFd) -> io::Result<(OwnedFd, SockAddrBuf)> {
     let (socket, addr) = sock(&borrow(fd)).accept4(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)?;
-    Ok((OwnedFd::from(socket), SockAddrBuf::from(&addr)))
+    Ok((OwnedFd::from(socket), SockAddrBuf(addr)))
 }
 
 /// recv(2) into `len` bytes at `buf`.
 ///
 /// # Safety
 /// `buf` must have room for `len` bytes, written by nothing else meanwhile.
+#[inline]
 pub unsafe fn recv(fd: RawFd, buf: *mut u8, len: usize, flags: i32) -> io::Result<usize> {
     // SAFETY: the caller gives `len` writable bytes at `buf`.
     let buf =
@@ -140,6 +143,7 @@ pub unsafe fn recv(fd: RawFd, buf: *mut u8, len: usize, flags: i32) -> io::Resul
 ///
 /// # Safety
 /// `buf` must have room for `len` bytes, written by nothing else meanwhile.
+#[inline]
 pub unsafe fn recvfrom(
     fd: RawFd,
     buf: *mut u8,
@@ -149,15 +153,17 @@ pub unsafe fn recvfrom(
     // SAFETY: the caller gives `len` writable bytes at `buf`.
     let buf = unsafe { std::slice::from_raw_parts_mut(buf.cast::<MaybeUninit<u8>>(), len) };
     let (n, addr) = sock(&borrow(fd)).recv_from_with_flags(buf, flags)?;
-    Ok((n, SockAddrBuf::from(&addr)))
+    Ok((n, SockAddrBuf(addr)))
 }
 
 /// send(2).
+#[inline]
 pub fn send(fd: RawFd, bytes: &[u8], flags: i32) -> io::Result<usize> {
     sock(&borrow(fd)).send_with_flags(bytes, flags)
 }
 
 /// sendto(2) to a packed sockaddr as given.
+#[inline]
 pub fn sendto(fd: RawFd, bytes: &[u8], flags: i32, addr: &[u8]) -> io::Result<usize> {
     sock(&borrow(fd)).send_to_with_flags(bytes, &sock_addr(addr)?, flags)
 }
@@ -212,29 +218,34 @@ pub unsafe fn recvmsg(
     control_cap: usize,
     flags: i32,
 ) -> io::Result<Message> {
-    let mut name = SockAddrBuf::new();
     let mut iov = libc::iovec {
         iov_base: data.cast(),
         iov_len: len,
     };
     // SAFETY: msghdr is plain old data, valid when zeroed.
     let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
-    mh.msg_name = name.bytes.as_mut_ptr().cast();
-    mh.msg_namelen = SOCKADDR_BUF_LEN as libc::socklen_t;
     mh.msg_iov = &mut iov;
     mh.msg_iovlen = 1;
     if control_cap > 0 {
         mh.msg_control = control.cast();
         mh.msg_controllen = control_cap as _;
     }
-    // SAFETY: the caller gives the data and control buffers for their
-    // lengths; the name buffer is ours, SOCKADDR_BUF_LEN bytes long.
-    let n = unsafe { libc::recvmsg(fd, &mut mh, flags) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // The kernel's lengths are clipped to the buffers: never trusted.
-    name.len = (mh.msg_namelen as usize).min(SOCKADDR_BUF_LEN);
+    // SAFETY: try_init hands a zeroed sockaddr_storage and its length as the
+    // name buffer; the caller gives the data and control buffers for their
+    // lengths; recvmsg writes within all three and stores the name's length.
+    let (n, name) = unsafe {
+        SockAddr::try_init(|storage, namelen| {
+            mh.msg_name = storage.cast();
+            mh.msg_namelen = *namelen;
+            let n = libc::recvmsg(fd, &mut mh, flags);
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // Never trusted past the buffer.
+            *namelen = mh.msg_namelen.min(*namelen);
+            Ok(n)
+        })
+    }?;
     // msg_controllen is a size_t on glibc, a socklen_t on musl.
     #[allow(clippy::unnecessary_cast)]
     let control_len = (mh.msg_controllen as usize).min(control_cap);
@@ -242,7 +253,7 @@ pub unsafe fn recvmsg(
         len: n as usize,
         control_len,
         flags: mh.msg_flags,
-        name,
+        name: SockAddrBuf(name),
     })
 }
 
@@ -323,30 +334,27 @@ pub fn peer_credentials(fd: RawFd) -> io::Result<(u32, u32)> {
 
 /// getsockname(2) as packed bytes.
 pub fn local_addr(fd: RawFd) -> io::Result<SockAddrBuf> {
-    Ok(SockAddrBuf::from(&sock(&borrow(fd)).local_addr()?))
+    Ok(SockAddrBuf(sock(&borrow(fd)).local_addr()?))
 }
 
 /// getpeername(2) as packed bytes.
 pub fn peer_addr(fd: RawFd) -> io::Result<SockAddrBuf> {
-    Ok(SockAddrBuf::from(&sock(&borrow(fd)).peer_addr()?))
+    Ok(SockAddrBuf(sock(&borrow(fd)).peer_addr()?))
 }
 
 /// A packed sockaddr a system call filled in, kept on the stack (no heap
-/// allocation per recvfrom or getsockname); derefs to its bytes.
-#[derive(Clone, Copy, Debug)]
-pub struct SockAddrBuf {
-    bytes: [u8; SOCKADDR_BUF_LEN],
-    len: usize,
-}
+/// allocation per recvfrom or getsockname): socket2's SockAddr, moved
+/// out of the call that filled it; derefs to its bytes.
+#[derive(Clone, Debug)]
+pub struct SockAddrBuf(SockAddr);
 
 const SOCKADDR_BUF_LEN: usize = std::mem::size_of::<libc::sockaddr_storage>();
 
 impl SockAddrBuf {
+    /// No address (zero bytes).
     pub fn new() -> Self {
-        SockAddrBuf {
-            bytes: [0; SOCKADDR_BUF_LEN],
-            len: 0,
-        }
+        // SAFETY: a zeroed storage with length 0 holds no bytes to trust.
+        SockAddrBuf(unsafe { SockAddr::new(SockAddrStorage::zeroed(), 0) })
     }
 }
 
@@ -356,23 +364,15 @@ impl Default for SockAddrBuf {
     }
 }
 
-impl From<&SockAddr> for SockAddrBuf {
-    fn from(addr: &SockAddr) -> Self {
-        let mut buf = SockAddrBuf::new();
-        // The kernel reports a truncated address's full length: capped.
-        buf.len = (addr.len() as usize).min(SOCKADDR_BUF_LEN);
-        // SAFETY: a SockAddr is a sockaddr_storage, SOCKADDR_BUF_LEN bytes.
-        let storage = unsafe { std::slice::from_raw_parts(addr.as_ptr().cast::<u8>(), buf.len) };
-        buf.bytes[..buf.len].copy_from_slice(storage);
-        buf
-    }
-}
-
 impl std::ops::Deref for SockAddrBuf {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
-        &self.bytes[..self.len]
+        // The kernel reports a truncated address's full length: capped.
+        let len = (self.0.len() as usize).min(SOCKADDR_BUF_LEN);
+        // SAFETY: a SockAddr holds a sockaddr_storage, SOCKADDR_BUF_LEN
+        // bytes, all initialized (zeroed before the call filled them).
+        unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast::<u8>(), len) }
     }
 }
 

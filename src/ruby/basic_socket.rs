@@ -174,8 +174,8 @@ fn set_no_revlookup(ruby: &Ruby, rb_self: Value, value: Value) -> Result<Value, 
 
 /// BasicSocket#recv_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recv_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    let got = receive_nonblock(ruby, rb_self, args, false)?;
-    got.into_value(ruby, |(buf, _)| Ok(buf.as_value()))
+    let got = receive_nonblock(ruby, rb_self, args, None)?;
+    got.into_value(ruby, |buf| Ok(buf.as_value()))
 }
 
 /// BasicSocket#read_nonblock(maxlen, outbuf = nil, exception: true): IO's,

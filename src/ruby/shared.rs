@@ -187,14 +187,6 @@ pub enum Nonblock<T> {
 }
 
 impl<T> Nonblock<T> {
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Nonblock<U> {
-        match self {
-            Nonblock::Data(v) => Nonblock::Data(f(v)),
-            Nonblock::WouldBlock => Nonblock::WouldBlock,
-            Nonblock::EndOfStream => Nonblock::EndOfStream,
-        }
-    }
-
     /// The Ruby value of a result that is a message alone.
     pub fn into_value(
         self,
@@ -211,29 +203,47 @@ impl<T> Nonblock<T> {
 
 /// The body of every __recv_nonblock and __recvfrom_nonblock (stock's
 /// rsock_s_recvfrom_nonblock) for (maxlen, flags, outbuf, exception): one
-/// try with MSG_DONTWAIT; the message and, when `sender` is asked for, the
-/// sender's packed address (empty when the kernel gave none).
+/// try with MSG_DONTWAIT; the message, and the sender's packed address in
+/// `sender` when one is asked for (left empty when the kernel gave none).
+/// An out-parameter rather than a result: recv_nonblock, the hot one, then
+/// neither builds nor moves an address.
 pub fn receive_nonblock(
     ruby: &Ruby,
     rb_self: Value,
     args: &[Value],
-    sender: bool,
-) -> Result<Nonblock<(RString, SockAddrBuf)>, Error> {
+    sender: Option<&mut SockAddrBuf>,
+) -> Result<Nonblock<RString>, Error> {
     let (args, raise) = nonblock_args(ruby, args, 3)?;
     let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
-    let mut from = SockAddrBuf::new();
-    let call = |fd: RawFd, ptr: *mut u8, len: usize, flags: i32| {
-        if sender {
-            // SAFETY: ptr has room for len bytes.
-            let (n, addr) = unsafe { sys::recvfrom(fd, ptr, len, flags) }?;
-            from = addr;
-            return Ok(n);
-        }
-        // SAFETY: ptr has room for len bytes.
-        unsafe { sys::recv(fd, ptr, len, flags) }
-    };
-    let got = receive_once(ruby, rb_self, len, flags, outbuf, raise, call)?;
-    Ok(got.map(|buf| (buf, from)))
+    // One receive_once per system call, each with its call inlined.
+    match sender {
+        Some(from) => receive_once(
+            ruby,
+            rb_self,
+            len,
+            flags,
+            outbuf,
+            raise,
+            |fd, ptr, len, flags| {
+                // SAFETY: ptr has room for len bytes.
+                let (n, addr) = unsafe { sys::recvfrom(fd, ptr, len, flags) }?;
+                *from = addr;
+                Ok(n)
+            },
+        ),
+        None => receive_once(
+            ruby,
+            rb_self,
+            len,
+            flags,
+            outbuf,
+            raise,
+            |fd, ptr, len, flags| {
+                // SAFETY: ptr has room for len bytes.
+                unsafe { sys::recv(fd, ptr, len, flags) }
+            },
+        ),
+    }
 }
 
 /// One receive try with MSG_DONTWAIT into the buffer stock would make.

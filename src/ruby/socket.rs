@@ -206,7 +206,8 @@ fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error>
 
 /// Socket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    receive_nonblock(ruby, rb_self, args, true)?.into_value(ruby, |(buf, from)| {
+    let mut from = crate::core::sys::SockAddrBuf::new();
+    receive_nonblock(ruby, rb_self, args, Some(&mut from))?.into_value(ruby, |buf| {
         let fd = io_bridge::fd(ruby, rb_self)?;
         let ai = socket_addrinfo(ruby, fd, &from)?;
         Ok(ruby.ary_new_from_values(&[buf.as_value(), ai]).as_value())

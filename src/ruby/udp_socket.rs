@@ -110,7 +110,8 @@ fn send(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<usize, Error> {
 
 /// UDPSocket#recvfrom_nonblock(maxlen, flags = 0, outbuf = nil, exception: true)
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
-    receive_nonblock(ruby, rb_self, args, true)?.into_value(ruby, |(buf, from)| {
+    let mut from = crate::core::sys::SockAddrBuf::new();
+    receive_nonblock(ruby, rb_self, args, Some(&mut from))?.into_value(ruby, |buf| {
         Ok(recvfrom_result(ruby, rb_self, buf, &from)?.as_value())
     })
 }
