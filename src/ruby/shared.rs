@@ -214,48 +214,31 @@ pub fn receive_nonblock(
     sender: Option<&mut SockAddrBuf>,
 ) -> Result<Nonblock<RString>, Error> {
     let (args, raise) = nonblock_args(ruby, args, 3)?;
-    let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
     // One receive_once per system call, each with its call inlined.
     match sender {
-        Some(from) => receive_once(
-            ruby,
-            rb_self,
-            len,
-            flags,
-            outbuf,
-            raise,
-            |fd, ptr, len, flags| {
-                // SAFETY: ptr has room for len bytes.
-                let (n, addr) = unsafe { sys::recvfrom(fd, ptr, len, flags) }?;
-                *from = addr;
-                Ok(n)
-            },
-        ),
-        None => receive_once(
-            ruby,
-            rb_self,
-            len,
-            flags,
-            outbuf,
-            raise,
-            |fd, ptr, len, flags| {
-                // SAFETY: ptr has room for len bytes.
-                unsafe { sys::recv(fd, ptr, len, flags) }
-            },
-        ),
+        Some(from) => receive_once(ruby, rb_self, args, raise, |fd, ptr, len, flags| {
+            // SAFETY: ptr has room for len bytes.
+            let (n, addr) = unsafe { sys::recvfrom(fd, ptr, len, flags) }?;
+            *from = addr;
+            Ok(n)
+        }),
+        // SAFETY: ptr has room for len bytes.
+        None => receive_once(ruby, rb_self, args, raise, |fd, ptr, len, flags| unsafe {
+            sys::recv(fd, ptr, len, flags)
+        }),
     }
 }
 
-/// One receive try with MSG_DONTWAIT into the buffer stock would make.
+/// One receive try with MSG_DONTWAIT into the buffer stock would make,
+/// for (maxlen [, flags [, outbuf]]).
 fn receive_once(
     ruby: &Ruby,
     io: Value,
-    len: Value,
-    flags: Option<Value>,
-    outbuf: Option<Value>,
+    args: &[Value],
     raise: bool,
     mut call: impl FnMut(RawFd, *mut u8, usize, i32) -> std::io::Result<usize>,
 ) -> Result<Nonblock<RString>, Error> {
+    let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
     let flags = match flags {
         Some(v) => num2int(v)?,
         None => 0,
