@@ -4,6 +4,7 @@ require_relative "test_helper"
 require "open3"
 require "rbconfig"
 require "tmpdir"
+require_relative "support/prerequisite"
 
 # Addrinfo and the resolution class methods: behaviour worth pinning beyond
 # the differential corpus (Marshal, GC safety, threads, interrupts).
@@ -166,7 +167,7 @@ class AddrinfoTest < Minitest::Test
   # running meanwhile. Stock 3.1 cannot do this, so it runs on socket_rs only.
   def test_slow_lookup_is_interruptible
     skip "socket_rs behaviour beyond stock: stock 3.1 cannot interrupt a getaddrinfo in progress" if ENV["SOCKET_IMPL"] == "stock"
-    skip "no C compiler for the shim" unless system("cc --version", out: File::NULL, err: File::NULL)
+    require_prerequisite(system("cc --version", out: File::NULL, err: File::NULL), "no C compiler for the shim")
     Dir.mktmpdir do |dir|
       shim = File.join(dir, "slow.so")
       src = File.expand_path("support/slow_getaddrinfo.c", __dir__)

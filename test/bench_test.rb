@@ -8,6 +8,7 @@ require "open3"
 require "rbconfig"
 require "tmpdir"
 require "rexml/document"
+require_relative "support/prerequisite"
 
 class BenchTest < Minitest::Test
   ROOT = File.expand_path("..", __dir__)
@@ -83,7 +84,7 @@ class BenchTest < Minitest::Test
   end
 
   def test_syscall_counts
-    skip "strace is not installed" unless system("strace", "-V", out: File::NULL, err: File::NULL)
+    require_prerequisite(system("strace", "-V", out: File::NULL, err: File::NULL), "strace is not installed")
 
     out, err, status = Open3.capture3({ "BENCH_SYSCALLS" => "1", "BENCH_ONLY" => '\ASocket\.new\+close\z',
                                         "BENCH_OUT" => Dir.tmpdir }, RbConfig.ruby, RUN, chdir: ROOT)

@@ -3,6 +3,7 @@
 require "minitest/autorun"
 require "open3"
 require "rbconfig"
+require_relative "support/prerequisite"
 
 # Ruby's own socket suites (test/conformance/run.rb): ruby/spec's
 # library/socket and test/socket of the running Ruby's source tree, each
@@ -17,7 +18,7 @@ class ConformanceTest < Minitest::Test
 
   def conform(*args)
     out, status = Open3.capture2e(RbConfig.ruby, RUNNER, *args)
-    skip "no Ruby source tree here (bin/rubies install makes them)" if out.include?("no source tree")
+    require_prerequisite(!out.include?("no source tree"), "no Ruby source tree here (bin/rubies install makes them)")
     summary = out.lines.grep(/\Aconformance: \d+ passed/).last
     puts "  [conformance] #{RUBY_VERSION} #{args.join(' ')}: #{summary&.delete_prefix('conformance: ')&.strip}"
     assert status.success?, "Ruby's own suites regress on socket_rs:\n#{out}"
@@ -30,7 +31,7 @@ class ConformanceTest < Minitest::Test
   # On 3.4 the test above already runs Ruby 3.4's test/socket.
   def test_ruby_34_test_socket
     tree, status = Open3.capture2(RUBIES, "source", "3.4")
-    skip "no Ruby 3.4 source tree (bin/rubies install)" unless status.success? && File.directory?(tree.strip)
+    require_prerequisite(status.success? && File.directory?(tree.strip), "no Ruby 3.4 source tree (bin/rubies install)")
 
     only = RUBY_VERSION < "3.3" ? ["--only", "test_tcp|TCPSocket#test_initialize"] : []
     conform("--suite", "test", "--cross", "--tree", tree.strip, *only)

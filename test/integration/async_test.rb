@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative "integration_helper"
+require_relative "../support/prerequisite"
 
 # async (Debian ruby-async): a fiber-scheduler echo server and clients, so
 # every wait goes through the scheduler. Debian's async needs nio4r, a C
@@ -54,7 +55,8 @@ class AsyncIntegrationTest < Minitest::Test
   def echo_on_rubys_test_scheduler
     tree, st = Open3.capture2(File.join(ROOT, "bin", "rubies"), "source", RUBY_VERSION[/\A\d+\.\d+/])
     scheduler = File.join(tree.strip, "test", "fiber", "scheduler.rb")
-    skip "neither async nor a source tree with Ruby's test scheduler for #{RUBY_VERSION}" unless st.success? && File.exist?(scheduler)
+    require_prerequisite(st.success? && File.exist?(scheduler),
+                         "neither async nor a source tree with Ruby's test scheduler for #{RUBY_VERSION}")
 
     # One scheduler thread per connection: Ruby's test scheduler serves a
     # client and its accepted peer at a time.

@@ -3,6 +3,7 @@
 require_relative "reliability_helper"
 require "open3"
 require "rbconfig"
+require_relative "../support/prerequisite"
 
 # Differential bad-input fuzz: fuzz_child.rb calls every public method of
 # every class with random arguments from a seeded generator (part of the
@@ -23,7 +24,7 @@ class FuzzTest < Minitest::Test
   end
 
   def test_random_arguments_end_the_same_way_as_stock
-    skip "no C compiler for the no_dns shim" unless system("cc --version", out: File::NULL, err: File::NULL)
+    require_prerequisite(system("cc --version", out: File::NULL, err: File::NULL), "no C compiler for the no_dns shim")
     Dir.mktmpdir("socket_rs_fuzz") do |dir|
       shim = File.join(dir, "no_dns.so")
       assert system("cc", "-shared", "-fPIC", "-o", shim, File.expand_path("../support/no_dns.c", __dir__), "-ldl")

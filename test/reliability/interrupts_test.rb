@@ -3,6 +3,7 @@
 require_relative "reliability_helper"
 require "open3"
 require "rbconfig"
+require_relative "../support/prerequisite"
 
 # Every blocking method ends within 100 ms on Thread#kill, Thread#raise and
 # Timeout, and a close from another thread raises IOError in the waiter.
@@ -160,7 +161,7 @@ class InterruptsTest < Minitest::Test
   # test/support/slow_getaddrinfo.c, in a child process.
   def test_slow_getaddrinfo_is_interruptible
     skip "socket_rs behaviour beyond stock: stock 3.1 cannot interrupt a getaddrinfo in progress" if ENV["SOCKET_IMPL"] == "stock"
-    skip "no C compiler for the shim" unless system("cc --version", out: File::NULL, err: File::NULL)
+    require_prerequisite(system("cc --version", out: File::NULL, err: File::NULL), "no C compiler for the shim")
     shim = File.join(@dir, "slow.so")
     src = File.expand_path("../support/slow_getaddrinfo.c", __dir__)
     assert system("cc", "-shared", "-fPIC", "-o", shim, src, "-ldl"), "shim did not build"
