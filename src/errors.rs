@@ -107,47 +107,40 @@ pub fn is_io_timeout(ruby: &Ruby, error: &Error) -> bool {
         && error.is_kind_of(io_const::<ExceptionClass>(ruby, "TimeoutError"))
 }
 
-// Exceptions of Ruby's core classes with a message of the caller's.
-
-/// ArgumentError with `msg`.
-pub fn argument_error(ruby: &Ruby, msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
-    Error::new(ruby.exception_arg_error(), msg)
+/// Exceptions of Ruby's core classes with a message of the caller's: one
+/// named constructor each, all of one shape.
+macro_rules! core_exceptions {
+    ($($(#[$doc:meta])* $name:ident => $class:ident;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(ruby: &Ruby, msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+                Error::new(ruby.$class(), msg)
+            }
+        )*
+    };
 }
 
-/// TypeError with `msg`.
-pub fn type_error(ruby: &Ruby, msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
-    Error::new(ruby.exception_type_error(), msg)
-}
-
-/// RangeError with `msg`.
-pub fn range_error(ruby: &Ruby, msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
-    Error::new(ruby.exception_range_error(), msg)
-}
-
-/// RuntimeError with `msg`.
-pub fn runtime_error(ruby: &Ruby, msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
-    Error::new(ruby.exception_runtime_error(), msg)
-}
-
-/// EOFError with `msg`.
-pub fn eof_error(ruby: &Ruby, msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
-    Error::new(ruby.exception_eof_error(), msg)
-}
-
-/// IOError with `msg`.
-pub fn io_error_message(ruby: &Ruby, msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
-    Error::new(ruby.exception_io_error(), msg)
-}
-
-/// NoMemoryError with `msg`.
-pub fn no_memory_error(ruby: &Ruby, msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
-    Error::new(ruby.exception_no_mem_error(), msg)
+core_exceptions! {
+    /// ArgumentError with `msg`.
+    argument_error => exception_arg_error;
+    /// TypeError with `msg`.
+    type_error => exception_type_error;
+    /// RangeError with `msg`.
+    range_error => exception_range_error;
+    /// RuntimeError with `msg`.
+    runtime_error => exception_runtime_error;
+    /// EOFError with `msg`.
+    eof_error => exception_eof_error;
+    /// IOError with `msg`.
+    io_error_message => exception_io_error;
+    /// NoMemoryError with `msg`.
+    no_memory_error => exception_no_mem_error;
 }
 
 /// IOError "recv for buffered IO": a receive on a socket whose Ruby IO
 /// buffer holds data already read (stock refuses rather than reorder).
 pub fn buffered_io(ruby: &Ruby, call: &str) -> Error {
-    Error::new(ruby.exception_io_error(), format!("{call} for buffered IO"))
+    io_error_message(ruby, format!("{call} for buffered IO"))
 }
 
 /// `IOError: closed stream`, as rb_io_check_closed raises it.

@@ -420,7 +420,7 @@ pub fn run<T>(
         match (err.raw_os_error(), how.wait) {
             (Some(libc::EINTR), Some(_)) => check_ints()?,
             (Some(libc::EAGAIN), Some(event)) if wait(io, event)? => {}
-            (Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM), _) if how.gc && !collected => {
+            _ if how.gc && !collected && out_of_fds(&err) => {
                 collected = true;
                 gc_for_fd();
             }
@@ -461,17 +461,21 @@ pub fn gc_for_fd() {
     unsafe { rb_sys::rb_gc() };
 }
 
+/// Whether a descriptor-creating call failed for want of descriptors (or
+/// memory), which a GC may free: stock's rb_gc_for_fd errnos.
+fn out_of_fds(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM)
+    )
+}
+
 /// Runs a descriptor-creating call; when the descriptors ran out runs the
 /// GC (to finalize unreachable IOs) and tries once more, as stock's
 /// rb_gc_for_fd.
 fn after_gc_if_out_of_fds<T>(mut call: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     match call() {
-        Err(e)
-            if matches!(
-                e.raw_os_error(),
-                Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM)
-            ) =>
-        {
+        Err(e) if out_of_fds(&e) => {
             gc_for_fd();
             call()
         }

@@ -81,11 +81,6 @@ impl Category {
     }
 }
 
-/// The value of a constant by its full name (Socket::Constants::NAME).
-pub fn value_of(name: &str) -> Option<i64> {
-    table().find(|&(n, _)| n == name).map(|(_, v)| v)
-}
-
 /// Every category, for building the lookup maps.
 const ALL: [Category; 14] = [
     Category::Family,

@@ -9,8 +9,6 @@ use crate::core::constants::{self, Category};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// sizeof(struct sockaddr_storage).
-pub const STORAGE_LEN: usize = std::mem::size_of::<libc::sockaddr_storage>();
 /// sizeof(union_sockaddr) in stock's rubysocket.h, the biggest sockaddr an
 /// Addrinfo holds: its 2048-byte place_holder makes room for long Linux
 /// abstract addresses.
