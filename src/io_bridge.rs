@@ -268,55 +268,31 @@ pub struct Retry {
 }
 
 impl Retry {
+    const fn new(wait: Option<Wait>, gvl: Gvl, gc: bool) -> Retry {
+        Retry { wait, gvl, gc }
+    }
+
     /// A send: it may wake a peer thread, which must find the GVL free.
-    pub const SEND: Retry = Retry {
-        wait: Some(Wait::Writable),
-        gvl: Gvl::ReleasedWithOthers,
-        gc: false,
-    };
+    pub const SEND: Retry = Retry::new(Some(Wait::Writable), Gvl::ReleasedWithOthers, false);
     /// A receive into a String or a long Rust buffer.
-    pub const RECEIVE: Retry = Retry {
-        wait: Some(Wait::Readable),
-        gvl: Gvl::ReleasedWithOthers,
-        gc: false,
-    };
+    pub const RECEIVE: Retry = Retry::new(Some(Wait::Readable), Gvl::ReleasedWithOthers, false);
     /// A short receive into Rust memory, tried with the GVL held even when
     /// other threads exist. Unlike a send, a receive wakes no peer thread
     /// that would need the GVL, and a short copy costs less than handing the
     /// GVL over and back: with an echo thread, 17 system calls per round trip
     /// instead of 25 (the woken thread finds its data on the first try
     /// instead of polling). Longer receives release the GVL as stock's do.
-    pub const SHORT_RECEIVE: Retry = Retry {
-        wait: Some(Wait::Readable),
-        gvl: Gvl::Held,
-        gc: false,
-    };
+    pub const SHORT_RECEIVE: Retry = Retry::new(Some(Wait::Readable), Gvl::Held, false);
     /// One try of a send that cannot block (*_nonblock), the GVL released
     /// with other threads around, as for SEND.
-    pub const SEND_ONCE: Retry = Retry {
-        wait: None,
-        gvl: Gvl::ReleasedWithOthers,
-        gc: false,
-    };
+    pub const SEND_ONCE: Retry = Retry::new(None, Gvl::ReleasedWithOthers, false);
     /// One try of a receive that cannot block (*_nonblock), with the GVL
     /// held as stock's nonblock receives.
-    pub const RECEIVE_ONCE: Retry = Retry {
-        wait: None,
-        gvl: Gvl::Held,
-        gc: false,
-    };
+    pub const RECEIVE_ONCE: Retry = Retry::new(None, Gvl::Held, false);
     /// accept(2), waiting for a connection.
-    pub const ACCEPT: Retry = Retry {
-        wait: Some(Wait::Readable),
-        gvl: Gvl::Released,
-        gc: true,
-    };
+    pub const ACCEPT: Retry = Retry::new(Some(Wait::Readable), Gvl::Released, true);
     /// accept(2) once on a listener made non-blocking (accept_nonblock).
-    pub const ACCEPT_ONCE: Retry = Retry {
-        wait: None,
-        gvl: Gvl::Held,
-        gc: true,
-    };
+    pub const ACCEPT_ONCE: Retry = Retry::new(None, Gvl::Held, true);
 }
 
 /// How `run` holds the buffer a call reads or writes across its tries.
