@@ -72,6 +72,16 @@ pub fn addr_checks_flag_first() -> bool {
     at_least(3, 4)
 }
 
+/// 3.4+: Socket.tcp asks its host `match?` (lib/socket.rb's ip_address?)
+/// before anything else, so a host without that method is a NoMethodError;
+/// before 3.4 a host that is not a String reaches Addrinfo.getaddrinfo,
+/// which raises its TypeError or RangeError (or takes an Integer as a
+/// packed IPv4 address). lib/socket_rs/tcp.rb reads it as
+/// SocketRs::TCP_HOST_MATCHED.
+pub fn tcp_host_matched() -> bool {
+    at_least(3, 4)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

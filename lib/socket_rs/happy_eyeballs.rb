@@ -26,6 +26,7 @@ module SocketRs
     CONNECTION_ATTEMPT_DELAY = 0.25
     FAMILIES = { ipv6: Socket::AF_INET6, ipv4: Socket::AF_INET }.freeze
     FOREVER = Float::INFINITY
+    NATIVE_GETADDRINFO = Addrinfo.singleton_class.instance_method(:getaddrinfo)
 
     def initialize(host, port, local_host, local_port, connect_timeout: nil, resolv_timeout: nil,
                    open_timeout: nil)
@@ -85,6 +86,8 @@ module SocketRs
         @resolv_deadline = nil
         return
       end
+      return resolve_in_place(names) if in_place?
+
       @answers = Queue.new
       @wakeup_r, @wakeup_w = IO.pipe
       @resolvers = names.map do |name|
@@ -93,6 +96,36 @@ module SocketRs
         thread
       end
       @resolv_deadline = @resolv_timeout ? @started + @resolv_timeout : FOREVER
+    end
+
+    # A name /etc/hosts answers is resolved in the caller's thread, family
+    # by family, as the hosts file answers each: such a lookup cannot hang,
+    # and it costs no thread. A family the file has no entry for is not
+    # asked of a name server, as getaddrinfo(3) asks none for an AF_UNSPEC
+    # lookup the file answers (what Ruby 3.3 and earlier do).
+    def in_place?
+      @hosts_families = Addrinfo.__send__(:__hosts_file_families, @host)
+      @hosts_families.any? && in_place_allowed?
+    end
+
+    # Socket.tcp's lookups stay on threads when Addrinfo.getaddrinfo was
+    # redefined: a stub that sleeps must not hold up the caller.
+    def in_place_allowed?
+      Addrinfo.singleton_class.instance_method(:getaddrinfo) == NATIVE_GETADDRINFO
+    end
+
+    def resolve_in_place(names)
+      names.each do |name|
+        next @store.resolved(name, []) unless @hosts_families.include?(FAMILIES[name])
+
+        begin
+          @store.resolved(name, resolve_only(FAMILIES[name]))
+        rescue Socket::ResolutionError => e
+          @store.failed(name, e)
+          @last_error = e
+        end
+      end
+      @resolv_deadline = nil
     end
 
     def resolve_on_thread(name)
@@ -403,7 +436,7 @@ module SocketRs
 
   # TCPSocket.new's Happy Eyeballs, as Ruby 3.4's ipsocket.c does it: names
   # are resolved by the native resolver (redefining Addrinfo.getaddrinfo
-  # does not reach it), with AI_ADDRCONFIG on the resolver threads; errors
+  # does not reach it), without AI_ADDRCONFIG, as stock's build; errors
   # name the host and port given (`connect(2) for "localhost" port 80`), or
   # the local ones when binding the local address failed; a failed lookup
   # is a Socket::ResolutionError worded as the running Ruby's TCPSocket words
@@ -413,8 +446,6 @@ module SocketRs
   # { ipv6: ms, ipv4: ms }` holds a family's answer back, `error: { ipv6:
   # code }` replaces it by a failure with that getaddrinfo code.
   class TCPSocketHappyEyeballs < HappyEyeballs
-    NATIVE_GETADDRINFO = Addrinfo.singleton_class.instance_method(:getaddrinfo)
-
     def initialize(host, port, local_host, local_port, test_mode_settings: nil, **timeouts)
       super(host, port, local_host, local_port, **timeouts)
       @test_delays, @test_errors = TCPSocketHappyEyeballs.test_mode(test_mode_settings)
@@ -458,9 +489,18 @@ module SocketRs
       native_getaddrinfo(@host, @port, family, :STREAM)
     end
 
+    # Native lookups are unaffected by a redefinition; test_mode_settings:
+    # needs the resolver threads it delays.
+    def in_place_allowed?
+      @test_delays.empty? && @test_errors.empty?
+    end
+
+    # Without AI_ADDRCONFIG: stock's ipsocket.c asks for it only under a
+    # macro its extconf never defines, so the built extension never sets it
+    # (with it, a host with only loopback addresses resolves nothing).
     def resolve_family(family)
       answer = begin
-        native_getaddrinfo(@host, @port, family, :STREAM, nil, Socket::AI_ADDRCONFIG)
+        native_getaddrinfo(@host, @port, family, :STREAM)
       rescue StandardError => e
         e
       end

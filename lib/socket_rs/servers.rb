@@ -8,7 +8,11 @@ class Socket
   # With a block, yields the sockets and closes them afterwards.
   def self.tcp_server_sockets(host = nil, port, &block)
     addrinfos = Addrinfo.getaddrinfo(host, port, nil, :STREAM, nil, Socket::AI_PASSIVE)
-    sockets = SocketRs.listen_all(addrinfos, port == 0) { |ai| ai.listen }
+    sockets = if port == 0
+                SocketRs.listen_each(SocketRs.ip_sockets_port0(addrinfos, true))
+              else
+                SocketRs.bind_each(addrinfos, &:listen)
+              end
     SocketRs.with_sockets(sockets, &block)
   end
 
@@ -76,21 +80,16 @@ module SocketRs
 
   PORT0_TRIES = 8
 
-  # One socket per address, made by the block; at least one must work, else
-  # the last error is raised. With `same_port` (port 0 asked for), the
-  # first socket's dynamic port is used for the others; when another
-  # address cannot have it, everything is retried with a new port. On any
-  # failure every socket made so far is closed.
-  def listen_all(addrinfos, same_port, &make)
-    return bind_each(addrinfos, &make) unless same_port && addrinfos.size > 1
-
-    PORT0_TRIES.times do |attempt|
-      sockets = bind_same_port(addrinfos, &make)
-      return sockets if sockets
-      raise Errno::EADDRINUSE, "no port free on every address" if attempt == PORT0_TRIES - 1
-    end
+  # Listens on each socket; closes them all if one fails.
+  def listen_each(sockets)
+    sockets.each { |s| s.listen(Socket::SOMAXCONN) }
+  rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
+    sockets.each(&:close)
+    raise
   end
 
+  # One socket per address, made by the block (Addrinfo#listen or #bind);
+  # at least one must work, else the last error is raised.
   def bind_each(addrinfos)
     sockets = []
     last_error = nil
@@ -107,30 +106,45 @@ module SocketRs
     raise
   end
 
+  # stock's Socket.ip_sockets_port0: one socket per address (an address
+  # family the host cannot open is skipped), the first bound to port 0 and
+  # the others to the port it got. EADDRINUSE there starts over with a new
+  # port (PORT0_TRIES times; stock retries forever); any other error, such
+  # as ::1 on a host with IPv6 disabled, is raised.
+  def ip_sockets_port0(addrinfos, reuseaddr)
+    PORT0_TRIES.times do |attempt|
+      sockets = bind_port0(addrinfos, reuseaddr)
+      return sockets if sockets
+      raise Errno::EADDRINUSE, "no port free on every address" if attempt == PORT0_TRIES - 1
+    end
+  end
+
   # nil when a later address could not get the first one's port.
-  def bind_same_port(addrinfos)
+  def bind_port0(addrinfos, reuseaddr)
     sockets = []
     port = nil
-    last_error = nil
     addrinfos.each do |ai|
-      ai = ai.family_addrinfo(ai.ip_address, port) if port
       begin
-        sock = yield(ai)
-      rescue Errno::EADDRINUSE
-        sockets.each(&:close)
-        return nil
-      rescue SystemCallError => e
-        last_error = e
+        sock = Socket.new(ai.pfamily, ai.socktype, ai.protocol)
+      rescue SystemCallError
         next
       end
       sockets << sock
-      port ||= sock.local_address.ip_port
+      sock.ipv6only! if ai.ipv6?
+      sock.setsockopt(:SOCKET, :REUSEADDR, 1) if reuseaddr
+      if port
+        sock.bind(ai.family_addrinfo(ai.ip_address, port))
+      else
+        sock.bind(ai)
+        port = sock.local_address.ip_port
+      end
     end
-    raise last_error if sockets.empty? && last_error
-
     sockets
+  rescue Errno::EADDRINUSE
+    sockets.each(&:close)
+    nil
   rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
-    sockets&.each(&:close)
+    sockets.each(&:close)
     raise
   end
 

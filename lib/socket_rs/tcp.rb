@@ -19,7 +19,7 @@ class Socket
     end
 
     timeouts = { connect_timeout: connect_timeout, resolv_timeout: resolv_timeout, open_timeout: open_timeout }
-    sock = if fast_fallback && !(host && SocketRs.ip_address?(host))
+    sock = if fast_fallback && !(host && SocketRs.ip_address?(host)) && SocketRs.name_to_race?(host)
              tcp_with_fast_fallback(host, port, local_host, local_port, **timeouts)
            else
              tcp_without_fast_fallback(host, port, local_host, local_port, **timeouts)
@@ -51,9 +51,20 @@ module SocketRs
 
   # Whether Socket.tcp takes `host` for an address rather than a name, as
   # Ruby 3.4 decides it: four dotted decimals, or eight colon-separated hex
-  # groups (fewer with one "::"), optionally with a "%zone".
+  # groups (fewer with one "::"), optionally with a "%zone". Asked with
+  # `match?` first, as 3.4 asks (a Symbol is read as its name).
   def ip_address?(host)
-    host.match?(IPV4_LITERAL) || ipv6_literal?(host)
+    return false unless TCP_HOST_MATCHED || host.is_a?(String)
+
+    host.match?(IPV4_LITERAL) || (host.match?(/:/) && ipv6_literal?(host.to_s))
+  end
+
+  # Whether Happy Eyeballs has a name to resolve per family. Before 3.4 a
+  # host that is not a String goes where stock's Socket.tcp sends it, to
+  # Addrinfo.getaddrinfo (its TypeError, or an Integer as a packed IPv4
+  # address).
+  def name_to_race?(host)
+    TCP_HOST_MATCHED || host.nil? || host.is_a?(String)
   end
 
   def ipv6_literal?(host)

@@ -31,7 +31,7 @@ class Socket
   def self.udp_server_sockets(host = nil, port, &block)
     pktinfo = SocketRs.ipv6_recvpktinfo
     addrinfos = SocketRs.udp_server_addresses(host, port, pktinfo).map { |ai| Addrinfo.udp(ai.ip_address, port) }
-    sockets = SocketRs.listen_all(addrinfos, port == 0, &:bind)
+    sockets = port == 0 ? SocketRs.ip_sockets_port0(addrinfos, false) : SocketRs.bind_each(addrinfos, &:bind)
     sockets.each do |s|
       local = s.local_address
       s.setsockopt(:IPV6, pktinfo, 1) if pktinfo && local.ipv6? && local.ip_address == "::"

@@ -155,7 +155,30 @@ pub fn init(ruby: &Ruby) -> Result<RClass, Error> {
     class.define_method("getnameinfo", method!(getnameinfo, -1))?;
     class.define_method("marshal_dump", method!(marshal_dump, 0))?;
     class.define_method("marshal_load", method!(marshal_load, 1))?;
+    // For lib/socket_rs/happy_eyeballs.rb: which families of a name
+    // /etc/hosts answers, so that those lookups are made in place.
+    class
+        .singleton_class()?
+        .define_private_method("__hosts_file_families", function!(hosts_file_families, 1))?;
     Ok(class)
+}
+
+/// The address families (AF_INET6, then AF_INET) for which getaddrinfo(3)
+/// answers `host` from /etc/hosts without a name server; empty for anything
+/// else (a name to look up elsewhere, or not a String).
+fn hosts_file_families(ruby: &Ruby, host: Value) -> RArray {
+    let families = ruby.ary_new();
+    let Some(s) = RString::from_value(host) else {
+        return families;
+    };
+    // SAFETY: the bytes are read before any other Ruby call.
+    let name = unsafe { s.as_slice() }.to_vec();
+    for family in [libc::AF_INET6, libc::AF_INET] {
+        if !name.contains(&0) && resolve::answered_by_hosts_file(&name, family) {
+            let _ = families.push(family);
+        }
+    }
+    families
 }
 
 // ---------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 //! of TCPSocket.new and TCPServer.new (stock's ipsocket.c).
 
 use crate::core::constants::{self, Category};
-use crate::core::{resolve, sockaddr, sys};
+use crate::core::resolve::{self, AddrInfo};
+use crate::core::{sockaddr, sys};
 use crate::errors;
 use crate::ffi::protect;
 use crate::io_bridge;
@@ -213,6 +214,8 @@ pub struct InetArgs {
     pub connect_timeout: Option<f64>,
     /// Ruby 4.0's one deadline for resolution and connection together.
     pub open_timeout: Option<f64>,
+    /// The remote addresses when the caller resolved them already.
+    pub resolved: Option<Vec<AddrInfo>>,
 }
 
 /// Where an open_timeout stands: the time left, or its error once passed.
@@ -275,15 +278,22 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
         flags: if server { libc::AI_PASSIVE } else { 0 },
         ..Default::default()
     };
-    let remote = resolution::getaddrinfo(
-        ruby,
-        args.remote_host,
-        args.remote_serv,
-        hints,
-        false,
-        resolv_timeout,
-    )
-    .map_err(timed_out_resolving)?;
+    let looked_up;
+    let remote: &[AddrInfo] = match &args.resolved {
+        Some(list) => list,
+        None => {
+            looked_up = resolution::getaddrinfo(
+                ruby,
+                args.remote_host,
+                args.remote_serv,
+                hints,
+                false,
+                resolv_timeout,
+            )
+            .map_err(timed_out_resolving)?;
+            &looked_up
+        }
+    };
     let local = if !server && (!args.local_host.is_nil() || !args.local_serv.is_nil()) {
         let hints = resolve::Hints {
             socktype: libc::SOCK_STREAM,

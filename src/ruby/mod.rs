@@ -20,7 +20,7 @@ mod udp_socket;
 mod unix_server;
 mod unix_socket;
 
-use magnus::{Error, Ruby};
+use magnus::{prelude::*, Error, Ruby};
 
 pub fn init(ruby: &Ruby) -> Result<(), Error> {
     socket_error::init(ruby)?;
@@ -39,5 +39,8 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     ancillary_data::init(ruby, socket)?;
     ancillary_data::init_msg_methods(ruby, basic_socket)?;
     ifaddr::init(ruby, socket)?;
+    // What lib/socket_rs/ needs to know of the running Ruby.
+    let module = ruby.define_module("SocketRs")?;
+    module.const_set("TCP_HOST_MATCHED", crate::compat::tcp_host_matched())?;
     Ok(())
 }

@@ -38,6 +38,7 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
         resolv_timeout: None,
         connect_timeout: None,
         open_timeout: None,
+        resolved: None,
     };
     init_inetsock(ruby, rb_self, &inet)
 }

@@ -1,11 +1,11 @@
 //! TCPSocket < IPSocket: a TCP client connection.
 
 use crate::convert;
-use crate::core::resolve;
+use crate::core::resolve::{self, AddrInfo};
 use crate::errors;
 use crate::io_bridge;
 use crate::ruby::ip_socket::{init_inetsock, InetArgs, InetRole};
-use crate::ruby::resolution::make_ipaddr;
+use crate::ruby::resolution::{self, make_ipaddr};
 use crate::ruby::socket::{hostent_lookup, make_hostent, warn, SOCKET};
 use magnus::{
     function, method,
@@ -132,7 +132,18 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
         Some(v) if !v.is_nil() => v.to_bool(),
         _ => tcp_fast_fallback(ruby),
     };
+    let mut resolved = None;
     if fast_fallback && uses_happy_eyeballs(remote_host) {
+        let plain = test_mode_settings.is_none_or(|v| v.is_nil())
+            && local_host.is_nil()
+            && local_serv.is_nil();
+        resolved = if plain {
+            single_hosts_file_address(ruby, remote_host, remote_serv)
+        } else {
+            None
+        };
+    }
+    if resolved.is_none() && fast_fallback && uses_happy_eyeballs(remote_host) {
         let kwargs = ruby.hash_new();
         kwargs.aset(ruby.to_symbol("connect_timeout"), connect_secs)?;
         kwargs.aset(ruby.to_symbol("resolv_timeout"), resolv_secs)?;
@@ -160,8 +171,40 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
         resolv_timeout: resolv_secs,
         connect_timeout: connect_secs,
         open_timeout: open_secs,
+        resolved,
     };
     init_inetsock(ruby, rb_self, &inet)
+}
+
+/// The one address of a name that /etc/hosts answers for a single family
+/// with a single entry (`127.0.0.1 localhost` in a loopback-only sandbox,
+/// a container's linked host): Happy Eyeballs then has one candidate, which
+/// it connects blocking, as the one-by-one path does, so that path takes
+/// it without the engine's setup. The lookup is made in place.
+fn single_hosts_file_address(ruby: &Ruby, host: Value, serv: Value) -> Option<Vec<AddrInfo>> {
+    let s = magnus::RString::from_value(host)?;
+    // SAFETY: the bytes are read before any other Ruby call.
+    let name = unsafe { s.as_slice() };
+    if name.contains(&0) {
+        return None;
+    }
+    let v6 = resolve::answered_by_hosts_file(name, libc::AF_INET6);
+    let v4 = resolve::answered_by_hosts_file(name, libc::AF_INET);
+    let family = match (v6, v4) {
+        (true, false) => libc::AF_INET6,
+        (false, true) => libc::AF_INET,
+        _ => return None,
+    };
+    let hints = resolve::Hints {
+        family,
+        socktype: libc::SOCK_STREAM,
+        ..Default::default()
+    };
+    match resolution::getaddrinfo(ruby, host, serv, hints, false, None) {
+        Ok(list) if list.len() == 1 => Some(list),
+        // More candidates, or an error: the engine resolves and words it.
+        _ => None,
+    }
 }
 
 /// The exception TCPSocket raises for `errno` from `syscall`, naming the
