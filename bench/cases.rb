@@ -440,6 +440,48 @@ module Bench
     end
   end
 
+  # By name, as apps and their tests connect: the server listens on
+  # 127.0.0.1 only, so where /etc/hosts also names ::1 the IPv6 attempt is
+  # refused first (stock 3.1 tries the addresses in resolver order, 3.4
+  # races the families).
+  bench "TCPSocket.new(localhost) connect+accept+close" do
+    setup { listen }
+    expect nil
+    run do
+      c = TCPSocket.new("localhost", @port)
+      s = @server.accept
+      c.close
+      s.close
+    end
+    verify do
+      c = TCPSocket.new("localhost", @port)
+      s = @server.accept
+      check_connection(c, s)
+    ensure
+      c&.close
+      s&.close
+    end
+  end
+
+  bench "Socket.tcp(localhost) connect+close" do
+    setup { listen }
+    expect nil
+    run do
+      c = Socket.tcp("localhost", @port)
+      s = @server.accept
+      c.close
+      s.close
+    end
+    verify do
+      c = Socket.tcp("localhost", @port)
+      s = @server.accept
+      check_connection(c, s)
+    ensure
+      c&.close
+      s&.close
+    end
+  end
+
   bench "IPSocket#peeraddr" do
     setup { connected_pair }
     expect { ["AF_INET", @port, "127.0.0.1", "127.0.0.1"] }
@@ -499,6 +541,15 @@ module Bench
     end
   end
   Helpers.include(HTTPServer)
+
+  bench "Net::HTTP.start(localhost) GET+close", threads: true, leak_check: false do
+    setup do
+      require "net/http"
+      serve_http(close: true)
+    end
+    expect HELLO
+    run { Net::HTTP.start("localhost", @port) { |http| http.get("/").body } }
+  end
 
   bench "HTTP hello, wrk keep-alive", kind: :wrk, threads: true, unit: "req/s", leak_check: false do
     setup { serve_http(close: false) }

@@ -126,6 +126,8 @@ module SocketRs
         end
       end
       @resolv_deadline = nil
+      # Nothing is left to wait for.
+      raise_last_error unless @store.any_addrinfos?
     end
 
     def resolve_on_thread(name)

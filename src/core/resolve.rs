@@ -21,7 +21,7 @@ pub struct AddrInfo {
 }
 
 /// struct addrinfo hints.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Hints {
     pub family: i32,
     pub socktype: i32,
@@ -772,13 +772,24 @@ struct HostsFile {
     files_first: bool,
     /// Lower-cased names and aliases, with whether they have IPv4/IPv6 entries.
     names: std::collections::BTreeMap<Vec<u8>, (bool, bool)>,
+    /// Recent answers of [`hosts_file_getaddrinfo`].
+    answers: std::collections::BTreeMap<AnswerKey, (std::time::Instant, Vec<AddrInfo>)>,
 }
+
+/// node, service and hints of a lookup.
+type AnswerKey = (Vec<u8>, Option<Vec<u8>>, Hints);
+
+/// How long an answer of [`hosts_file_getaddrinfo`] is reused, and how many
+/// are kept.
+const ANSWER_LIFETIME: std::time::Duration = std::time::Duration::from_secs(1);
+const ANSWERS_KEPT: usize = 64;
 
 static HOSTS_FILE: Mutex<HostsFile> = Mutex::new(HostsFile {
     key: None,
     checked: None,
     files_first: false,
     names: std::collections::BTreeMap::new(),
+    answers: std::collections::BTreeMap::new(),
 });
 
 fn file_key(path: &str) -> Option<(std::time::SystemTime, u64)> {
@@ -844,6 +855,7 @@ pub fn answered_by_hosts_file(node: &[u8], family: i32) -> bool {
             let nss = std::fs::read_to_string("/etc/nsswitch.conf").unwrap_or_default();
             cache.files_first = nsswitch_files_first(&nss);
             cache.names = parse_hosts(&hosts);
+            cache.answers.clear();
             cache.key = key;
         }
     }
@@ -859,6 +871,42 @@ pub fn answered_by_hosts_file(node: &[u8], family: i32) -> bool {
         },
         None => false,
     }
+}
+
+/// getaddrinfo(3) of a name that [`answered_by_hosts_file`], reusing a
+/// recent answer: glibc reads /etc/hosts anew on every call (and asks the
+/// kernel for the interfaces to sort two addresses or more), which is most
+/// of what connecting to "localhost" costs. An answer is reused for at most
+/// [`ANSWER_LIFETIME`], and only while neither /etc/hosts nor
+/// /etc/nsswitch.conf changed as seen by [`answered_by_hosts_file`];
+/// failures are never kept.
+pub fn hosts_file_getaddrinfo(
+    node: &CStr,
+    service: Option<&CStr>,
+    hints: &Hints,
+) -> Result<Vec<AddrInfo>, GaiError> {
+    let key: AnswerKey = (
+        node.to_bytes().to_vec(),
+        service.map(|s| s.to_bytes().to_vec()),
+        *hints,
+    );
+    if let Ok(cache) = HOSTS_FILE.lock() {
+        if let Some((at, list)) = cache.answers.get(&key) {
+            if at.elapsed() < ANSWER_LIFETIME {
+                return Ok(list.clone());
+            }
+        }
+    }
+    let result = getaddrinfo(Some(node), service, hints);
+    if let (Ok(list), Ok(mut cache)) = (&result, HOSTS_FILE.lock()) {
+        if cache.answers.len() >= ANSWERS_KEPT {
+            cache.answers.clear();
+        }
+        cache
+            .answers
+            .insert(key, (std::time::Instant::now(), list.clone()));
+    }
+    result
 }
 
 #[cfg(test)]

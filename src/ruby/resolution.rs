@@ -171,24 +171,27 @@ pub fn getaddrinfo(
     } else {
         None
     };
+    let cstr = |b: &Option<SmallBytes>| {
+        b.as_ref()
+            .map(|b| CString::new(b.to_vec()).expect("no NUL"))
+    };
     let result = match scheduled {
         Some(result) => result,
-        None if resolve::lookup_free(host.node.is_some(), service.as_deref(), &hints)
-            || (resolve::lookup_free(false, service.as_deref(), &hints)
-                && host
-                    .node
-                    .as_deref()
-                    .is_some_and(|n| resolve::answered_by_hosts_file(n, hints.family))) =>
-        {
-            let cstr = |b: &Option<SmallBytes>| {
-                b.as_ref()
-                    .map(|b| CString::new(b.to_vec()).expect("no NUL"))
-            };
+        None if resolve::lookup_free(host.node.is_some(), service.as_deref(), &hints) => {
             resolve::getaddrinfo(
                 cstr(&host.node).as_deref(),
                 cstr(&service).as_deref(),
                 &hints,
             )
+        }
+        None if resolve::lookup_free(false, service.as_deref(), &hints)
+            && host
+                .node
+                .as_deref()
+                .is_some_and(|n| resolve::answered_by_hosts_file(n, hints.family)) =>
+        {
+            let node = cstr(&host.node).expect("a node");
+            resolve::hosts_file_getaddrinfo(&node, cstr(&service).as_deref(), &hints)
         }
         None => resolve_on_worker(&host, &service, hints, timeout)?,
     };

@@ -43,6 +43,8 @@ show("TCPSocket.new") { TCPSocket.new("localhost", v4_port).tap(&:close).class }
 show("TCPSocket.new remote") { TCPSocket.open("localhost", v4_port) { |s| s.remote_address.ip_address } }
 show("TCPSocket.new local host") { TCPSocket.open("localhost", v4_port, "localhost", 0) { |s| s.local_address.ip_address } }
 show("TCPSocket.new refused") { TCPSocket.new("localhost", closed_port) }
+show("TCPSocket.new bad port") { TCPSocket.new("localhost", -1) }
+show("TCPSocket.new service name") { TCPSocket.new("localhost", "http") }
 show("TCPSocket.new ::1 only") { v6_port ? TCPSocket.open("localhost", v6_port) { |s| s.remote_address.ip_address } : :none }
 show("TCPSocket.new connect_timeout") { TCPSocket.open("localhost", v4_port, connect_timeout: 5) { |s| s.remote_address.ip_address } }
 if he
@@ -54,6 +56,7 @@ end
 show("Socket.tcp") { Socket.tcp("localhost", v4_port) { |s| s.remote_address.ip_address } }
 show("Socket.tcp connect_timeout") { Socket.tcp("localhost", v4_port, connect_timeout: 5) { |s| s.remote_address.ip_address } }
 show("Socket.tcp refused") { Socket.tcp("localhost", closed_port) }
+show("Socket.tcp bad port") { Socket.tcp("localhost", -1) }
 show("Socket.tcp ::1 only") { v6_port ? Socket.tcp("localhost", v6_port) { |s| s.remote_address.ip_address } : :none }
 show("Socket.tcp local host") { Socket.tcp("localhost", v4_port, "localhost", 0) { |s| s.local_address.ip_address } }
 
