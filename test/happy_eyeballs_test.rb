@@ -372,4 +372,43 @@ class HappyEyeballsTest < Minitest::Test
     RUBY
     assert_equal "ipv4\nipv6\nipv6\nTypeError: no implicit conversion of Integer into Hash\n", out
   end
+
+  # Threads started while the block runs.
+  def threads_started
+    started = 0
+    trace = TracePoint.new(:thread_begin) { started += 1 }
+    trace.enable
+    yield
+    started
+  ensure
+    trace.disable
+  end
+
+  # A name /etc/hosts answers cannot hang: it is resolved in the caller's
+  # thread, in either environment of localhost, and in each a server on one
+  # loopback only is still reached.
+  def test_hosts_file_names_start_no_thread
+    %w[v4 dual].each do |hosts|
+      out, err, status = Open3.capture3(NETNS, "--hosts", hosts, RbConfig.ruby, "-I", LIB, "-I", __dir__,
+                                        "-rsocket_rs", "-e", <<~'RUBY')
+                                          started = 0
+                                          TracePoint.new(:thread_begin) { started += 1 }.enable
+                                          v4 = TCPServer.new("127.0.0.1", 0)
+                                          a = TCPSocket.new("localhost", v4.addr[1]).remote_address.ip_address
+                                          b = Socket.tcp("localhost", v4.addr[1]).remote_address.ip_address
+                                          puts [a, b, started].inspect
+                                        RUBY
+      skip "needs root and unshare(1) for test/support/netns" if status.exitstatus == 97
+      assert status.success?, err
+      assert_equal %(["127.0.0.1", "127.0.0.1", 0]\n), out, "with /etc/hosts #{hosts}"
+    end
+  end
+
+  # A redefined Addrinfo.getaddrinfo may sleep: Socket.tcp keeps resolving
+  # on threads then, as Ruby 3.4's own tests need.
+  def test_redefined_resolver_keeps_its_threads
+    stub_resolver(**both) # localhost passes through it to the native one
+    started = threads_started { Socket.tcp("localhost", @port).close }
+    assert_operator started, :>=, 2
+  end
 end
