@@ -231,7 +231,7 @@ module SocketRs
     def check_connections(writable)
       writable.each_with_index do |sock, i|
         addrinfo = @connecting.delete(sock)
-        errno = sock.__send__(:__connect_error)
+        errno = TCPSocket.__send__(:__connect_error, sock)
         return sock if errno.zero?
 
         sock.close
@@ -546,7 +546,7 @@ module SocketRs
           open_timed_out(addrinfo) if @open_deadline
           raise TCPSocket.__send__(:__connect_timed_out, @host, @port)
         end
-        errno = sock.__send__(:__connect_error)
+        errno = TCPSocket.__send__(:__connect_error, sock)
         raise connect_error(addrinfo, errno) unless errno.zero?
       rescue Exception # rubocop:disable Lint/RescueException -- closed on any exit
         sock.close

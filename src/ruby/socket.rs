@@ -26,7 +26,6 @@ pub fn init(ruby: &Ruby, basic_socket: RClass) -> Result<RClass, Error> {
     class.define_method("listen", method!(listen, 1))?;
     class.define_method("connect", method!(connect, 1))?;
     class.define_private_method("__connect_nonblock", method!(connect_nonblock, -1))?;
-    class.define_private_method("__connect_error", method!(connect_error, 0))?;
     class.define_method("accept", method!(accept, 0))?;
     class.define_private_method("__accept_nonblock", method!(accept_nonblock, -1))?;
     class.define_method("sysaccept", method!(sysaccept, 0))?;
@@ -160,14 +159,6 @@ fn connect_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value
         libc::EISCONN if !raise => Ok(0_i32.into_value_with(ruby)),
         _ => Err(errors::syserr_sockaddr(ruby, errno, "connect(2)", &addr)),
     }
-}
-
-/// The pending error (SO_ERROR) of a non-blocking connect, 0 when it
-/// connected: what Happy Eyeballs reads of each attempt (as stock 3.4's C
-/// code does), without the Socket::Option that getsockopt builds.
-fn connect_error(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
-    let fd = io_bridge::fd(ruby, rb_self)?;
-    crate::core::sys::pending_error(fd).map_err(|e| errors::io_error(ruby, &e, "getsockopt(2)"))
 }
 
 /// [Socket, Addrinfo] for an accepted fd; the fd is closed on error.

@@ -34,6 +34,7 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     singleton.define_private_method("__connect_timed_out", function!(connect_timed_out, 2))?;
     singleton.define_private_method("__open_timeout_error", function!(open_timeout_error, 1))?;
     singleton.define_private_method("__resolution_error", function!(resolution_error, 1))?;
+    singleton.define_private_method("__connect_error", function!(connect_error, 1))?;
     Ok(class)
 }
 
@@ -244,6 +245,16 @@ fn resolution_error(ruby: &Ruby, code: i32) -> Result<Value, Error> {
     let reason = crate::compat::tcp_socket_resolution_reason();
     let message = format!("{reason}: {}", resolve::gai_strerror(code));
     exception_value(errors::resolution_error(ruby, code, &message))
+}
+
+/// The pending error (SO_ERROR) of a socket's non-blocking connect, 0 when
+/// it connected: what Happy Eyeballs reads of each attempt (as stock 3.4's
+/// C code does), without the Socket::Option getsockopt builds. A private
+/// singleton method, as stock's socket classes have no such instance
+/// method.
+fn connect_error(ruby: &Ruby, sock: Value) -> Result<i32, Error> {
+    let fd = io_bridge::fd(ruby, sock)?;
+    crate::core::sys::pending_error(fd).map_err(|e| errors::io_error(ruby, &e, "getsockopt(2)"))
 }
 
 /// The exception object an Error carries, for Ruby code to raise; a
