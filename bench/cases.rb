@@ -402,83 +402,34 @@ module Bench
     end
   end
 
-  bench "TCP connect+accept+close", raw: "connect" do
-    setup { listen }
-    expect nil
-    run do
-      c = TCPSocket.new("127.0.0.1", @port)
-      s = @server.accept
-      c.close
-      s.close
-    end
-    verify do
-      c = TCPSocket.new("127.0.0.1", @port)
-      s = @server.accept
-      check_connection(c, s)
-    ensure
-      c&.close
-      s&.close
-    end
-  end
-
-  bench "Socket.tcp connect+close", raw: "connect" do
-    setup { listen }
-    expect nil
-    run do
-      c = Socket.tcp("127.0.0.1", @port)
-      s = @server.accept
-      c.close
-      s.close
-    end
-    verify do
-      c = Socket.tcp("127.0.0.1", @port)
-      s = @server.accept
-      check_connection(c, s)
-    ensure
-      c&.close
-      s&.close
-    end
-  end
-
-  # By name, as apps and their tests connect: the server listens on
-  # 127.0.0.1 only, so where /etc/hosts also names ::1 the IPv6 attempt is
-  # refused first (stock 3.1 tries the addresses in resolver order, 3.4
-  # races the families).
-  bench "TCPSocket.new(localhost) connect+accept+close" do
-    setup { listen }
-    expect nil
-    run do
-      c = TCPSocket.new("localhost", @port)
-      s = @server.accept
-      c.close
-      s.close
-    end
-    verify do
-      c = TCPSocket.new("localhost", @port)
-      s = @server.accept
-      check_connection(c, s)
-    ensure
-      c&.close
-      s&.close
-    end
-  end
-
-  bench "Socket.tcp(localhost) connect+close" do
-    setup { listen }
-    expect nil
-    run do
-      c = Socket.tcp("localhost", @port)
-      s = @server.accept
-      c.close
-      s.close
-    end
-    verify do
-      c = Socket.tcp("localhost", @port)
-      s = @server.accept
-      check_connection(c, s)
-    ensure
-      c&.close
-      s&.close
+  # A client connection made by `connect` (given the port), accepted, and
+  # both ends closed: by address and, as apps and their tests connect, by
+  # name. The server listens on 127.0.0.1 only, so where /etc/hosts also
+  # names ::1 for localhost the IPv6 attempt is refused first (stock 3.1
+  # tries the addresses in resolver order, 3.4 races the families).
+  {
+    "TCP connect+accept+close" => [{ raw: "connect" }, ->(port) { TCPSocket.new("127.0.0.1", port) }],
+    "Socket.tcp connect+close" => [{ raw: "connect" }, ->(port) { Socket.tcp("127.0.0.1", port) }],
+    "TCPSocket.new(localhost) connect+accept+close" => [{}, ->(port) { TCPSocket.new("localhost", port) }],
+    "Socket.tcp(localhost) connect+close" => [{}, ->(port) { Socket.tcp("localhost", port) }]
+  }.each do |name, (opts, connect)|
+    bench name, **opts do
+      setup { listen }
+      expect nil
+      run do
+        c = connect.call(@port)
+        s = @server.accept
+        c.close
+        s.close
+      end
+      verify do
+        c = connect.call(@port)
+        s = @server.accept
+        check_connection(c, s)
+      ensure
+        c&.close
+        s&.close
+      end
     end
   end
 
