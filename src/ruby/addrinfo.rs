@@ -11,7 +11,7 @@ use crate::core::sockaddr::{self, ADDRINFO_MAX};
 use crate::errors;
 use crate::ruby::resolution::{
     check_array, convert_ary, gai_error, getaddrinfo, getnameinfo_blocking, hints_from,
-    numeric_nameinfo,
+    hosts_file_families, numeric_nameinfo,
 };
 use magnus::{
     function, gc, method,
@@ -159,26 +159,14 @@ pub fn init(ruby: &Ruby) -> Result<RClass, Error> {
     // /etc/hosts answers, so that those lookups are made in place.
     class
         .singleton_class()?
-        .define_private_method("__hosts_file_families", function!(hosts_file_families, 1))?;
+        .define_private_method("__hosts_file_families", function!(s_hosts_file_families, 1))?;
     Ok(class)
 }
 
-/// The address families (AF_INET6, then AF_INET) for which getaddrinfo(3)
-/// answers `host` from /etc/hosts without a name server; empty for anything
-/// else (a name to look up elsewhere, or not a String).
-fn hosts_file_families(ruby: &Ruby, host: Value) -> RArray {
-    let families = ruby.ary_new();
-    let Some(s) = RString::from_value(host) else {
-        return families;
-    };
-    // SAFETY: the bytes are read before any other Ruby call.
-    let name = unsafe { s.as_slice() }.to_vec();
-    for family in [libc::AF_INET6, libc::AF_INET] {
-        if !name.contains(&0) && resolve::answered_by_hosts_file(&name, family) {
-            let _ = families.push(family);
-        }
-    }
-    families
+/// Addrinfo.__hosts_file_families(host): resolution::hosts_file_families
+/// as an Array, for lib/socket_rs/happy_eyeballs.rb.
+fn s_hosts_file_families(ruby: &Ruby, host: Value) -> RArray {
+    ruby.ary_from_vec(hosts_file_families(host))
 }
 
 // ---------------------------------------------------------------------------

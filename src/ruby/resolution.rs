@@ -69,6 +69,26 @@ pub fn host_str(ruby: &Ruby, host: Value) -> Result<HostArg, Error> {
     })
 }
 
+/// The address families (AF_INET6, then AF_INET) for which getaddrinfo(3)
+/// answers `host` from /etc/hosts without a name server (such a lookup is
+/// made in place); none for anything else (a name to look up elsewhere, or
+/// not a String).
+pub fn hosts_file_families(host: Value) -> Vec<i32> {
+    let Some(s) = RString::from_value(host) else {
+        return Vec::new();
+    };
+    // SAFETY: the slice is used only below, where no Ruby call is made
+    // (answered_by_hosts_file reads files and a Rust cache).
+    let name = unsafe { s.as_slice() };
+    if name.contains(&0) {
+        return Vec::new();
+    }
+    [libc::AF_INET6, libc::AF_INET]
+        .into_iter()
+        .filter(|&family| resolve::answered_by_hosts_file(name, family))
+        .collect()
+}
+
 /// stock's port_str: nil, a Fixnum (numeric service), or a service String.
 pub fn port_str(ruby: &Ruby, port: Value) -> Result<(Option<SmallBytes>, i32), Error> {
     if port.is_nil() {

@@ -133,18 +133,15 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
         Some(v) if !v.is_nil() => v.to_bool(),
         _ => tcp_fast_fallback(ruby),
     };
-    let mut resolved = None;
-    if fast_fallback && uses_happy_eyeballs(remote_host) {
-        let plain = test_mode_settings.is_none_or(|v| v.is_nil())
-            && local_host.is_nil()
-            && local_serv.is_nil();
-        resolved = if plain {
-            single_hosts_file_address(ruby, remote_host, remote_serv)
-        } else {
-            None
-        };
-    }
-    if resolved.is_none() && fast_fallback && uses_happy_eyeballs(remote_host) {
+    let happy_eyeballs = fast_fallback && uses_happy_eyeballs(remote_host);
+    let plain =
+        test_mode_settings.is_none_or(|v| v.is_nil()) && local_host.is_nil() && local_serv.is_nil();
+    let resolved = if happy_eyeballs && plain {
+        single_hosts_file_address(ruby, remote_host, remote_serv)
+    } else {
+        None
+    };
+    if happy_eyeballs && resolved.is_none() {
         let kwargs = ruby.hash_new();
         kwargs.aset(ruby.to_symbol("connect_timeout"), connect_secs)?;
         kwargs.aset(ruby.to_symbol("resolv_timeout"), resolv_secs)?;
@@ -183,17 +180,8 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
 /// it connects blocking, as the one-by-one path does, so that path takes
 /// it without the engine's setup. The lookup is made in place.
 fn single_hosts_file_address(ruby: &Ruby, host: Value, serv: Value) -> Option<Vec<AddrInfo>> {
-    let s = magnus::RString::from_value(host)?;
-    // SAFETY: the bytes are read before any other Ruby call.
-    let name = unsafe { s.as_slice() };
-    if name.contains(&0) {
-        return None;
-    }
-    let v6 = resolve::answered_by_hosts_file(name, libc::AF_INET6);
-    let v4 = resolve::answered_by_hosts_file(name, libc::AF_INET);
-    let family = match (v6, v4) {
-        (true, false) => libc::AF_INET6,
-        (false, true) => libc::AF_INET,
+    let family = match resolution::hosts_file_families(host).as_slice() {
+        [family] => *family,
         _ => return None,
     };
     let hints = resolve::Hints {
