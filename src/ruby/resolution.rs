@@ -170,85 +170,133 @@ pub fn getaddrinfo(
     ruby: &Ruby,
     host: Value,
     port: Value,
-    mut hints: Hints,
+    hints: Hints,
     socktype_hack: bool,
     timeout: Option<f64>,
 ) -> Result<Vec<AddrInfo>, Error> {
     let host_value = host;
-    let host = host_str(ruby, host)?;
-    let (service, port_flags) = port_str(ruby, port)?;
-    if socktype_hack && hints.socktype == 0 && resolve::str_is_number(service.as_deref()) {
-        hints.socktype = libc::SOCK_DGRAM;
-    }
-    hints.flags |= host.flags | port_flags;
-    if let Some(list) =
-        resolve::numeric_getaddrinfo(host.node.as_deref(), service.as_deref(), &hints)
-    {
+    let args = LookupArgs::new(ruby, host, port, hints, socktype_hack)?;
+    if let Some(list) = args.numeric() {
         return Ok(list);
     }
-    let scheduled = if host.node.is_some() && hints.flags & libc::AI_NUMERICHOST == 0 {
-        scheduler_getaddrinfo(ruby, host_value, service.as_deref(), &hints)?
+    let scheduled = if args.host.node.is_some() && args.hints.flags & libc::AI_NUMERICHOST == 0 {
+        scheduler_getaddrinfo(ruby, host_value, args.service.as_deref(), &args.hints)?
     } else {
         None
     };
-    let cstr = |b: &Option<SmallBytes>| {
-        b.as_ref()
-            .map(|b| CString::new(b.to_vec()).expect("no NUL"))
-    };
+    let ends_in_newline = args.ends_in_newline();
     let result = match scheduled {
         Some(result) => result,
-        None if resolve::lookup_free(host.node.is_some(), service.as_deref(), &hints) => {
-            resolve::getaddrinfo(
-                cstr(&host.node).as_deref(),
-                cstr(&service).as_deref(),
-                &hints,
-            )
-        }
-        None if resolve::lookup_free(false, service.as_deref(), &hints)
-            && host
-                .node
-                .as_deref()
-                .is_some_and(|n| resolve::answered_by_hosts_file(n, hints.family)) =>
-        {
-            let node = cstr(&host.node).expect("a node");
-            resolve::hosts_file_getaddrinfo(&node, cstr(&service).as_deref(), &hints)
-        }
-        None => resolve_on_worker(&host, &service, hints, timeout)?,
+        None => match args.in_place() {
+            Some(result) => result,
+            None => run_blocking(move || args.query().run(), timeout)?
+                .unwrap_or(Err(GaiError::new(libc::EAI_AGAIN))),
+        },
     };
-    match result {
-        Ok(list) if !list.is_empty() => Ok(list),
-        Ok(_) => Err(errors::socket_error(ruby, "host not found")),
-        Err(e) => {
-            if host
-                .node
-                .as_deref()
-                .is_some_and(|n| n.last() == Some(&b'\n'))
-            {
-                return Err(errors::socket_error(ruby, "newline at the end of hostname"));
-            }
-            Err(gai_error(ruby, "getaddrinfo", e))
+    lookup_result(ruby, ends_in_newline, result)
+}
+
+/// The arguments of a lookup as stock's rsock_getaddrinfo makes them.
+pub struct LookupArgs {
+    host: HostArg,
+    service: Option<SmallBytes>,
+    hints: Hints,
+}
+
+impl LookupArgs {
+    /// host_str, port_str and the socktype hack; the flags they imply join
+    /// `hints`.
+    pub fn new(
+        ruby: &Ruby,
+        host: Value,
+        port: Value,
+        mut hints: Hints,
+        socktype_hack: bool,
+    ) -> Result<Self, Error> {
+        let host = host_str(ruby, host)?;
+        let (service, port_flags) = port_str(ruby, port)?;
+        if socktype_hack && hints.socktype == 0 && resolve::str_is_number(service.as_deref()) {
+            hints.socktype = libc::SOCK_DGRAM;
+        }
+        hints.flags |= host.flags | port_flags;
+        Ok(LookupArgs {
+            host,
+            service,
+            hints,
+        })
+    }
+
+    /// The answer of a numeric host and service, computed here.
+    pub fn numeric(&self) -> Option<Vec<AddrInfo>> {
+        resolve::numeric_getaddrinfo(
+            self.host.node.as_deref(),
+            self.service.as_deref(),
+            &self.hints,
+        )
+    }
+
+    /// getaddrinfo(3) on the calling thread when it cannot hang: nothing to
+    /// look up by name, or a name /etc/hosts answers. None otherwise.
+    pub fn in_place(&self) -> Option<Result<Vec<AddrInfo>, GaiError>> {
+        let service = self.service.as_deref();
+        if resolve::lookup_free(self.host.node.is_some(), service, &self.hints) {
+            let query = self.query();
+            return Some(resolve::getaddrinfo(
+                query.node.as_deref(),
+                query.service.as_deref(),
+                &self.hints,
+            ));
+        }
+        let node = self.host.node.as_deref()?;
+        if resolve::lookup_free(false, service, &self.hints)
+            && resolve::answered_by_hosts_file(node, self.hints.family)
+        {
+            let query = self.query();
+            let node = query.node.as_deref().expect("a node");
+            return Some(resolve::hosts_file_getaddrinfo(
+                node,
+                query.service.as_deref(),
+                &self.hints,
+            ));
+        }
+        None
+    }
+
+    /// A host ending in a newline: stock words a failure to resolve it
+    /// apart.
+    pub fn ends_in_newline(&self) -> bool {
+        self.host
+            .node
+            .as_deref()
+            .is_some_and(|n| n.last() == Some(&b'\n'))
+    }
+
+    /// Owned C strings for a worker thread.
+    pub fn query(&self) -> Query {
+        let cstr = |b: Option<&SmallBytes>| b.map(|b| CString::new(b.to_vec()).expect("no NUL"));
+        Query {
+            node: cstr(self.host.node.as_ref()),
+            service: cstr(self.service.as_ref()),
+            hints: self.hints,
         }
     }
 }
 
-/// getaddrinfo(3) on a pool thread, this thread waiting interruptibly; a
-/// `timeout` that passes is EAI_AGAIN, as in Ruby 3.4.
-fn resolve_on_worker(
-    host: &HostArg,
-    service: &Option<SmallBytes>,
-    hints: Hints,
-    timeout: Option<f64>,
-) -> Result<Result<Vec<AddrInfo>, GaiError>, Error> {
-    let cstr = |b: &Option<SmallBytes>| {
-        b.as_ref()
-            .map(|b| CString::new(b.to_vec()).expect("no NUL"))
-    };
-    let query = Query {
-        node: cstr(&host.node),
-        service: cstr(service),
-        hints,
-    };
-    Ok(run_blocking(move || query.run(), timeout)?.unwrap_or(Err(GaiError::new(libc::EAI_AGAIN))))
+/// The end of stock's rsock_getaddrinfo: the addresses, or the exception
+/// for an empty answer or a failure.
+pub fn lookup_result(
+    ruby: &Ruby,
+    ends_in_newline: bool,
+    result: Result<Vec<AddrInfo>, GaiError>,
+) -> Result<Vec<AddrInfo>, Error> {
+    match result {
+        Ok(list) if !list.is_empty() => Ok(list),
+        Ok(_) => Err(errors::socket_error(ruby, "host not found")),
+        Err(_) if ends_in_newline => {
+            Err(errors::socket_error(ruby, "newline at the end of hostname"))
+        }
+        Err(e) => Err(gai_error(ruby, "getaddrinfo", e)),
+    }
 }
 
 /// Ruby 3.1's rb_scheduler_getaddrinfo: inside a non-blocking fiber whose
