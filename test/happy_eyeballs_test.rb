@@ -404,6 +404,37 @@ class HappyEyeballsTest < Minitest::Test
     end
   end
 
+  # A name /etc/hosts does not answer (here nsswitch asks DNS first, which
+  # fails at once in the namespace, then the file) is looked up on the
+  # resolver pool: no thread either, and no descriptor left behind.
+  def test_names_that_may_hang_are_looked_up_on_the_pool
+    Dir.mktmpdir do |dir|
+      nss = File.join(dir, "nsswitch.conf")
+      File.write(nss, "hosts: dns files\n")
+      out, err, status = Open3.capture3(NETNS, "--hosts", "dual", "sh", "-c",
+                                        'mount --bind "$0" /etc/nsswitch.conf && exec "$@"', nss,
+                                        RbConfig.ruby, "-I", LIB, "-rsocket_rs", "-e", <<~'RUBY')
+                                          started = 0
+                                          TracePoint.new(:thread_begin) { started += 1 }.enable
+                                          v4 = TCPServer.new("127.0.0.1", 0)
+                                          fds = Dir.children("/proc/self/fd").size
+                                          a = TCPSocket.open("localhost", v4.addr[1]) { |s| s.remote_address.ip_address }
+                                          b = Socket.tcp("localhost", v4.addr[1]) { |s| s.remote_address.ip_address }
+                                          c = begin
+                                            TCPSocket.new("nosuch.invalid", v4.addr[1])
+                                          rescue SocketError => e
+                                            e.class.ancestors.include?(SocketError)
+                                          end
+                                          v4.accept.close
+                                          v4.accept.close
+                                          puts [a, b, c, started, Dir.children("/proc/self/fd").size - fds].inspect
+                                        RUBY
+      skip "needs root and unshare(1) for test/support/netns" if status.exitstatus == 97
+      assert status.success?, err
+      assert_equal %(["127.0.0.1", "127.0.0.1", true, 0, 0]\n), out
+    end
+  end
+
   # A redefined Addrinfo.getaddrinfo may sleep: Socket.tcp keeps resolving
   # on threads then, as Ruby 3.4's own tests need.
   def test_redefined_resolver_keeps_its_threads

@@ -5,8 +5,11 @@ module SocketRs
   # as Ruby 3.4 does it for Socket.tcp (this class) and for TCPSocket.new
   # (TCPSocketHappyEyeballs, below):
   #
-  # - each address family is resolved on a thread of its own, IPv6 first;
-  #   when IPv4 answers first, IPv6 gets RESOLUTION_DELAY more to answer;
+  # - each address family is resolved apart, IPv6 first: in the caller's
+  #   thread when /etc/hosts answers the name, else on the native resolver
+  #   pool (on Ruby threads when Addrinfo.getaddrinfo is redefined or
+  #   test_mode_settings: given); when IPv4 answers first, IPv6 gets
+  #   RESOLUTION_DELAY more to answer;
   # - addresses are tried alternating families, IPv6 first; a new attempt
   #   starts when the previous one has not finished within
   #   CONNECTION_ATTEMPT_DELAY, and earlier ones keep running; the last
@@ -19,8 +22,9 @@ module SocketRs
   # errors: the methods under "What the entry point decides" below.
   #
   # All waiting is one IO.select in the caller's thread, so Thread#kill,
-  # Timeout and fiber schedulers act on it as on any blocking call; the
-  # resolver threads are killed when connect returns or raises.
+  # Timeout and fiber schedulers act on it as on any blocking call; pool
+  # lookups are abandoned and resolver threads killed when connect returns
+  # or raises.
   class HappyEyeballs
     RESOLUTION_DELAY = 0.05
     CONNECTION_ATTEMPT_DELAY = 0.25
@@ -89,13 +93,15 @@ module SocketRs
       return resolve_in_place(names) if in_place?
 
       @answers = Queue.new
+      @resolv_deadline = @resolv_timeout ? @started + @resolv_timeout : FOREVER
+      return start_lookups(names) if native_resolution?
+
       @wakeup_r, @wakeup_w = IO.pipe
       @resolvers = names.map do |name|
         thread = Thread.new { resolve_on_thread(name) }
         Thread.pass
         thread
       end
-      @resolv_deadline = @resolv_timeout ? @started + @resolv_timeout : FOREVER
     end
 
     # A name /etc/hosts answers is resolved in the caller's thread, family
@@ -105,12 +111,13 @@ module SocketRs
     # lookup the file answers (what Ruby 3.3 and earlier do).
     def in_place?
       @hosts_families = Addrinfo.__send__(:__hosts_file_families, @host)
-      @hosts_families.any? && in_place_allowed?
+      @hosts_families.any? && native_resolution?
     end
 
-    # Socket.tcp's lookups stay on threads when Addrinfo.getaddrinfo was
+    # Whether lookups are made natively, in place or on the resolver pool.
+    # Socket.tcp's stay on Ruby threads when Addrinfo.getaddrinfo was
     # redefined: a stub that sleeps must not hold up the caller.
-    def in_place_allowed?
+    def native_resolution?
       Addrinfo.singleton_class.instance_method(:getaddrinfo) == NATIVE_GETADDRINFO
     end
 
@@ -130,6 +137,49 @@ module SocketRs
       raise_last_error unless @store.any_addrinfos?
     end
 
+    # Lookups that may hang run on the resolver pool, one per family, and
+    # the select waits on an IO of each: no thread is started for them.
+    # What is answered at once (or fails at once) is taken now.
+    def start_lookups(names)
+      @lookups = {}
+      names.each do |name|
+        lookup = begin
+          SocketRs::PendingLookup.start(@host, @port, FAMILIES[name])
+        rescue StandardError => e
+          e
+        end
+        if lookup.is_a?(SocketRs::PendingLookup)
+          @lookups[lookup.io] = [name, lookup]
+        else
+          @answers << [name, lookup]
+        end
+      end
+      take_answers(now) unless @answers.empty?
+      raise_last_error if @store.all_resolved? && !@store.any_addrinfos?
+    end
+
+    # The IOs a resolution in progress wakes the select with.
+    def resolution_ios
+      return nil if @store.all_resolved?
+
+      ios = @wakeup_r ? [@wakeup_r] : @lookups&.keys
+      ios unless ios.nil? || ios.empty?
+    end
+
+    # A lookup whose IO turned readable: its answer, or what it raised.
+    def take_lookup(io)
+      name, lookup = @lookups.delete(io)
+      return unless name
+
+      io.close
+      answer = begin
+        lookup.take(@host, @port)
+      rescue StandardError => e
+        e
+      end
+      @answers << [name, answer]
+    end
+
     def resolve_on_thread(name)
       Thread.current.report_on_exception = false
       answer = begin
@@ -146,15 +196,14 @@ module SocketRs
         sock = start_attempts
         return sock if sock
 
-        waiting_for = @wakeup_r && !@store.all_resolved? ? [@wakeup_r] : nil
-        readable, writable, = IO.select(waiting_for, @connecting.keys, nil, select_timeout)
+        readable, writable, = IO.select(resolution_ios, @connecting.keys, nil, select_timeout)
         t = now
         @resolution_delay_at = nil if expired?(t, @resolution_delay_at)
         @attempt_delay_at = nil if expired?(t, @attempt_delay_at)
         sock = check_connections(writable) if writable&.any?
         return sock if sock
 
-        take_answers(t) if readable&.any?
+        take_answers(t, readable) if readable&.any?
         open_timed_out if expired?(t, @open_deadline)
         raise_if_done(t)
       end
@@ -245,8 +294,12 @@ module SocketRs
       nil
     end
 
-    def take_answers(at)
-      @wakeup_r.read_nonblock(64, exception: false)
+    def take_answers(at, readable = [])
+      if @wakeup_r
+        @wakeup_r.read_nonblock(64, exception: false)
+      else
+        readable.each { |io| take_lookup(io) }
+      end
       until @answers.empty?
         name, answer = @answers.pop
         if answer.is_a?(Exception)
@@ -293,6 +346,7 @@ module SocketRs
 
     def finish
       @resolvers&.each(&:kill)
+      @lookups&.each_key(&:close)
       @connecting&.each_key(&:close)
       @wakeup_r&.close
       @wakeup_w&.close
@@ -493,7 +547,7 @@ module SocketRs
 
     # Native lookups are unaffected by a redefinition; test_mode_settings:
     # needs the resolver threads it delays.
-    def in_place_allowed?
+    def native_resolution?
       @test_delays.empty? && @test_errors.empty?
     end
 

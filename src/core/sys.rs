@@ -262,6 +262,11 @@ pub fn listen(fd: RawFd, backlog: i32) -> io::Result<()> {
     sock(&borrow(fd)).listen(backlog)
 }
 
+/// fcntl(2) F_DUPFD_CLOEXEC: a second descriptor for the same file.
+pub fn duplicate(fd: RawFd) -> io::Result<OwnedFd> {
+    borrow(fd).try_clone_to_owned()
+}
+
 /// SO_ERROR: the pending error of a non-blocking connect, 0 for none.
 pub fn pending_error(fd: RawFd) -> io::Result<i32> {
     Ok(sock(&borrow(fd))

@@ -525,11 +525,22 @@ fn s_getaddrinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
         false,
         timeout,
     )?;
+    new_list(ruby, node, service, &list)
+}
+
+/// The Addrinfo objects of a resolver answer for `node` and `service`, as
+/// Addrinfo.getaddrinfo returns them.
+pub fn new_list(
+    ruby: &Ruby,
+    node: Value,
+    service: Value,
+    list: &[AddrInfo],
+) -> Result<RArray, Error> {
     let inspectname = make_inspectname(ruby, node, service, list.first())?;
     // Straight into a Ruby Array: a Rust Vec on the heap would hide the new
     // objects from the GC.
     let values = ruby.ary_new_capa(list.len());
-    for ai in &list {
+    for ai in list {
         values.push(from_ai(ruby, ai, inspectname)?)?;
     }
     Ok(values)

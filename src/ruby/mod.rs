@@ -10,6 +10,7 @@ mod constants;
 mod ifaddr;
 pub mod ip_socket;
 mod option;
+mod pending_lookup;
 mod resolution;
 mod shared;
 pub mod socket;
@@ -42,5 +43,6 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     // What lib/socket_rs/ needs to know of the running Ruby.
     let module = ruby.define_module("SocketRs")?;
     module.const_set("TCP_HOST_MATCHED", crate::compat::tcp_host_matched())?;
+    pending_lookup::init(ruby, module)?;
     Ok(())
 }
