@@ -148,6 +148,12 @@ pub fn closed_stream(ruby: &Ruby) -> Error {
     Error::new(ruby.exception_io_error(), "closed stream")
 }
 
+/// IOError for a call whose IO another thread closed while it ran, worded
+/// as Ruby's own.
+pub fn closed_in_another_thread(ruby: &Ruby) -> Error {
+    Error::new(ruby.exception_io_error(), "stream closed in another thread")
+}
+
 /// The Errno::* exception for `errno`, message "<strerror> - <what>".
 pub fn syserr(ruby: &Ruby, errno: i32, what: &str) -> Error {
     syserr_bytes(ruby, errno, what.as_bytes())

@@ -74,12 +74,36 @@ pub fn fd(ruby: &Ruby, io: Value) -> Result<RawFd, Error> {
     Ok(fd)
 }
 
+/// The fd of an IO, None when it is closed or not initialized.
+fn open_fd(io: Value) -> Option<RawFd> {
+    // SAFETY: as in `fd`.
+    fptr(io)
+        .map(|ptr| unsafe { (*ptr).fd })
+        .filter(|&fd| fd >= 0)
+}
+
+/// The mode bits (FMODE_*) of an rb_io_t, as the int they are. The field
+/// is an `int` up to Ruby 3.4 and an `enum rb_io_mode` from 4.0: a C enum
+/// of int size used as a bit set, which rb-sys turns into a Rust enum that
+/// may hold only its named values. Read or written as that enum, a
+/// combination of bits would be undefined behaviour; through this pointer
+/// it is the C int it is on every Ruby.
+///
+/// # Safety
+/// `ptr` must be the live rb_io_t of an IO, used with the GVL held.
+unsafe fn mode_bits(ptr: *mut rb_sys::rb_io_t) -> *mut libc::c_int {
+    const _: () = assert!(std::mem::size_of::<libc::c_int>() == 4);
+    // SAFETY: the caller's pointer is live; the field is int-sized on every
+    // Ruby (an int, or a C enum whose values fit an int).
+    unsafe { std::ptr::addr_of_mut!((*ptr).mode).cast::<libc::c_int>() }
+}
+
 /// The IO's mode bits (FMODE_*), for an open IO.
 pub fn mode(ruby: &Ruby, io: Value) -> Result<i32, Error> {
     fd(ruby, io)?;
     let ptr = fptr(io).expect("checked by fd");
     // SAFETY: as in `fd`.
-    Ok(unsafe { (*ptr).mode })
+    Ok(unsafe { *mode_bits(ptr) })
 }
 
 /// Changes mode bits of an open IO: clears `clear`, then sets `set`.
@@ -87,7 +111,7 @@ pub fn update_mode(ruby: &Ruby, io: Value, clear: i32, set: i32) -> Result<(), E
     fd(ruby, io)?;
     let ptr = fptr(io).expect("checked by fd");
     // SAFETY: as in `fd`; the GVL is held, so nobody else writes the mode.
-    unsafe { (*ptr).mode = ((*ptr).mode & !clear) | set };
+    unsafe { *mode_bits(ptr) = (*mode_bits(ptr) & !clear) | set };
     Ok(())
 }
 
@@ -105,7 +129,7 @@ pub fn family(ruby: &Ruby, io: Value) -> Result<i32, Error> {
     let fd = fd(ruby, io)?;
     let ptr = fptr(io).expect("checked by fd");
     // SAFETY: as in `fd`; the GVL is held, so nobody else writes the mode.
-    let cached = unsafe { (*ptr).mode } & FMODE_SOCK;
+    let cached = unsafe { *mode_bits(ptr) } & FMODE_SOCK;
     match cached {
         FMODE_UNIX => return Ok(libc::AF_UNIX),
         FMODE_INET => return Ok(libc::AF_INET),
@@ -123,7 +147,7 @@ pub fn family(ruby: &Ruby, io: Value) -> Result<i32, Error> {
         _ => 0,
     };
     // SAFETY: as above.
-    unsafe { (*ptr).mode |= bit };
+    unsafe { *mode_bits(ptr) |= bit };
     Ok(family)
 }
 
@@ -186,10 +210,10 @@ pub fn init_sock(ruby: &Ruby, obj: Value, fd: RawFd) -> Result<Value, Error> {
         rb_sys::rb_update_max_fd(fd);
         let fp = rb_sys::rb_io_make_open_file(obj.as_raw());
         (*fp).fd = fd;
-        (*fp).mode = (rb_sys::FMODE_READWRITE | rb_sys::FMODE_DUPLEX) as i32;
+        *mode_bits(fp) = (rb_sys::FMODE_READWRITE | rb_sys::FMODE_DUPLEX) as i32;
         rb_sys::rb_io_ascii8bit_binmode(obj.as_raw());
         if default_do_not_reverse_lookup() {
-            (*fp).mode |= FMODE_NOREVLOOKUP;
+            *mode_bits(fp) |= FMODE_NOREVLOOKUP;
         }
         rb_sys::rb_io_synchronized(fp);
     }
@@ -389,6 +413,11 @@ pub fn run<T>(
                 attempt(fd, release, &mut |fd| call(fd, Bytes::Room(ptr, len)))?
             }
         };
+        // Closed by another thread while the GVL was released: what the
+        // call got is dropped (a new fd closed), as stock raises there too.
+        if release && open_fd(io) != Some(fd) {
+            return Err(errors::closed_in_another_thread(ruby));
+        }
         let err = match result {
             Ok(v) => return Ok(Ok(v)),
             Err(e) => e,
@@ -414,8 +443,8 @@ pub fn run<T>(
 /// of stock's speed (bench/NOTES.md). When released, `call` must not touch
 /// Ruby: no Ruby API, and only buffers that cannot move or be freed
 /// meanwhile (a locked string, a pinned copy, Rust memory). Err when an
-/// interrupt (Thread#raise, a close from another thread) arrived around the
-/// call; a result made meanwhile is dropped then (an accepted fd is closed).
+/// interrupt was pending before the call, which then was not made; once
+/// made, its result is returned (see `without_gvl`).
 fn attempt<T>(
     fd: RawFd,
     release: bool,
@@ -425,9 +454,8 @@ fn attempt<T>(
         return Ok(call(fd));
     }
     let mut result = None;
-    without_gvl(fd, &mut || result = Some(call(fd)))?;
-    // Not run at all: an interrupt was pending and raised instead.
-    Ok(result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::EINTR))))
+    without_gvl(&mut || result = Some(call(fd)))?;
+    Ok(result.expect("without_gvl made the call or raised"))
 }
 
 /// Runs the GC so unreachable IOs release their descriptors, as stock's
@@ -544,59 +572,95 @@ pub fn set_nonblock(ruby: &Ruby, io: Value) -> Result<RawFd, Error> {
     Ok(fd)
 }
 
-extern "C" {
-    // Exported by libruby but declared only in its internal headers: the
-    // blocking region stock's socket extension uses. It releases the GVL,
-    // interrupts the call with a signal on Thread#kill/raise, and raises
-    // IOError in the waiter when another thread closes `fd`.
-    fn rb_thread_io_blocking_region(
-        func: unsafe extern "C" fn(*mut libc::c_void) -> rb_sys::VALUE,
-        data: *mut libc::c_void,
-        fd: libc::c_int,
-    ) -> rb_sys::VALUE;
+/// Ruby's RUBY_UBF_IO, `(rb_unblock_function_t *)-1`: the unblocking
+/// function that interrupts a thread in a system call with a signal
+/// (Thread#kill, Thread#raise, Timeout), as stock's blocking regions use.
+fn ubf_io() -> rb_sys::rb_unblock_function_t {
+    // SAFETY: Ruby compares this pointer with -1 and never calls it; a fn
+    // pointer only has to be non-null to be valid.
+    Some(unsafe {
+        std::mem::transmute::<usize, unsafe extern "C" fn(*mut libc::c_void)>(usize::MAX)
+    })
 }
 
-/// What `without_gvl` hands its callback: the call, and the payload of a
-/// panic it raised, kept until the GVL is back.
+/// What `without_gvl` hands its callback: the call, whether it ran, and
+/// the payload of a panic it raised, kept until the GVL is back.
 struct Blocking<'a> {
     call: &'a mut dyn FnMut(),
+    ran: bool,
     panic: Option<Box<dyn std::any::Any + Send>>,
 }
 
-/// The blocking-region callback of `without_gvl`. A panic must not unwind
-/// through Ruby's C frames: it is caught here and resumed by `without_gvl`
-/// once the GVL is held again (wasmtime-rb's nogvl pattern).
+/// The callback of `without_gvl`. A panic must not unwind through Ruby's C
+/// frames: it is caught here and resumed by `without_gvl` once the GVL is
+/// held again (wasmtime-rb's nogvl pattern).
 ///
 /// # Safety
 /// `data` must be the `&mut Blocking` that `without_gvl` passes.
-unsafe extern "C" fn run_blocking(data: *mut libc::c_void) -> rb_sys::VALUE {
+unsafe extern "C" fn run_blocking(data: *mut libc::c_void) -> *mut libc::c_void {
     // SAFETY: `data` is the `&mut Blocking` passed by `without_gvl`, alive
     // for the whole call and used by no one else meanwhile.
     let blocking = unsafe { &mut *(data as *mut Blocking) };
+    blocking.ran = true;
     let call = std::panic::AssertUnwindSafe(&mut *blocking.call);
     if let Err(payload) = std::panic::catch_unwind(call) {
         blocking.panic = Some(payload);
     }
-    rb_sys::Qnil as rb_sys::VALUE
+    std::ptr::null_mut()
 }
 
-/// Runs `call` (plain libc, no Ruby calls) with the GVL released, as
-/// stock's BLOCKING_REGION_FD does for a call that may block on `fd`. The
-/// closure keeps its own result, so a result obtained right before an
-/// interrupt raises is still seen by the caller (a new fd can be closed).
-/// A panic in `call` resumes here, with the GVL held, and reaches the
-/// method wrapper as a Rust panic, never Ruby's frames.
-fn without_gvl(fd: RawFd, call: &mut dyn FnMut()) -> Result<(), Error> {
-    let mut blocking = Blocking { call, panic: None };
-    let data = (&mut blocking as *mut Blocking).cast::<libc::c_void>();
-    // SAFETY: rb_thread_io_blocking_region may raise (interrupt, close from
-    // another thread); protect catches that, and `blocking` lives in this
-    // frame, outside the protected one.
-    let raised = protect(|| unsafe { rb_thread_io_blocking_region(run_blocking, data, fd) });
-    if let Some(payload) = blocking.panic.take() {
-        std::panic::resume_unwind(payload);
+/// How often `without_gvl` lets a pending interrupt in before it makes the
+/// call with the GVL held.
+const INTERRUPTED_TRIES: usize = 3;
+
+/// Runs `call` (plain libc, no Ruby calls) with the GVL released, through
+/// Ruby's public rb_thread_call_without_gvl2 with RUBY_UBF_IO: a call that
+/// blocks is interrupted by Thread#kill/raise and Timeout like stock's
+/// blocking region. Unlike stock's, no interrupt is checked once the call
+/// has run: what the kernel handed over (bytes, a descriptor, a message's
+/// rights) is returned, and a pending interrupt is raised at the next check
+/// point. When an interrupt is pending before the call, the call is not
+/// made and the interrupt is raised here; one that Thread.handle_interrupt
+/// defers lets the call go on. A panic in `call` resumes here, with the GVL
+/// held, and reaches the method wrapper as a Rust panic, never Ruby's
+/// frames.
+///
+/// The internal rb_thread_io_blocking_region that stock uses also makes a
+/// close of the fd from another thread wait for the call and raise IOError
+/// in it; its signature changed in Ruby 4.0. socket_rs's calls do not wait
+/// in the kernel (non-blocking fds; waiting is `rb_io_wait`, which raises
+/// that IOError), and `run` raises it when the IO was closed meanwhile.
+fn without_gvl(call: &mut dyn FnMut()) -> Result<(), Error> {
+    let mut blocking = Blocking {
+        call,
+        ran: false,
+        panic: None,
+    };
+    for _ in 0..INTERRUPTED_TRIES {
+        let data = (&mut blocking as *mut Blocking).cast::<libc::c_void>();
+        // SAFETY: run_blocking gets the `Blocking` of this frame, which
+        // outlives the call; rb_thread_call_without_gvl2 does not raise (it
+        // returns without calling when an interrupt is pending).
+        unsafe {
+            rb_sys::rb_thread_call_without_gvl2(
+                Some(run_blocking),
+                data,
+                ubf_io(),
+                std::ptr::null_mut(),
+            )
+        };
+        if let Some(payload) = blocking.panic.take() {
+            std::panic::resume_unwind(payload);
+        }
+        if blocking.ran {
+            return Ok(());
+        }
+        check_ints()?;
     }
-    raised.map(drop)
+    // Interrupts keep arriving and stay deferred: one try with the GVL held
+    // (the call does not wait: the fd is non-blocking).
+    (blocking.call)();
+    Ok(())
 }
 
 /// accept4(2), the new fd close-on-exec and non-blocking: waiting for a
