@@ -1,4 +1,4 @@
-//! What differs between the Rubies socket_rs supports (3.1, 3.3, 3.4): each
+//! What differs between the Rubies socket_rs supports (3.1, 3.3, 3.4, 4.0): each
 //! follows the stock extension of the Ruby it runs on. The running Ruby's
 //! version is read once at load; every behaviour switch is named here, so
 //! a grep for `compat::` finds them all.
@@ -80,6 +80,39 @@ pub fn addr_checks_flag_first() -> bool {
 /// SocketRs::TCP_HOST_MATCHED.
 pub fn tcp_host_matched() -> bool {
     at_least(3, 4)
+}
+
+/// 4.0+: a timeout names what it was for. A connect that times out raises
+/// IO::TimeoutError "user specified timeout for 127.0.0.1:80" (3.4:
+/// "Connect timed out!"), a lookup "user specified timeout for localhost
+/// port 80"; Socket.tcp's Happy Eyeballs raises IO::TimeoutError "user
+/// specified timeout for localhost:80" and Addrinfo#connect Errno::ETIMEDOUT
+/// "user specified timeout for 127.0.0.1:80" (before: Errno::ETIMEDOUT
+/// "user specified timeout"). lib/ reads it as SocketRs::TIMEOUTS_NAME_PLACE.
+pub fn timeouts_name_the_place() -> bool {
+    at_least(4, 0)
+}
+
+/// 4.0+: Addrinfo.getaddrinfo's `timeout:` is checked (negative: ArgumentError)
+/// and holds for every lookup that is not numeric, even one /etc/hosts
+/// answers (0 seconds passes at once); before, a zero or negative one means
+/// none.
+pub fn lookup_timeout_enforced() -> bool {
+    at_least(4, 0)
+}
+
+/// 4.0+: Socket.tcp_with_fast_fallback is private. lib/ reads it as
+/// SocketRs::TCP_WITH_FAST_FALLBACK_PRIVATE.
+pub fn tcp_with_fast_fallback_private() -> bool {
+    at_least(4, 0)
+}
+
+/// 4.0+: Socket.unix_server_socket tells an abstract name by `empty?` and
+/// `start_with?("\0")` (a path with invalid bytes passes; a non-String is a
+/// NoMethodError), before by a Regexp match (ArgumentError, TypeError).
+/// lib/ reads it as SocketRs::ABSTRACT_NAME_BY_PREFIX.
+pub fn abstract_name_by_prefix() -> bool {
+    at_least(4, 0)
 }
 
 #[cfg(test)]

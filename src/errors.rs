@@ -93,7 +93,28 @@ pub fn open_timeout_conflict(ruby: &Ruby) -> Error {
 /// IO::TimeoutError (3.1). `place` names the address, or host:port before
 /// any was tried.
 pub fn user_specified_timeout(ruby: &Ruby, place: &str) -> Error {
-    let message = format!("user specified timeout for {place}");
+    user_specified_timeout_message(ruby, format!("user specified timeout for {place}"))
+}
+
+/// "127.0.0.1:80" / "[::1]:80": how a timeout names an address (stock's
+/// Addrinfo#inspect_sockaddr).
+pub fn place_of(sa: &[u8]) -> String {
+    let mut out = Vec::new();
+    let _ = crate::core::sockaddr::inspect(sa, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// "localhost port 80": how Ruby 4.0's TCPSocket and lookups name what was
+/// being resolved when a timeout passed.
+pub fn place_of_host(host: &[u8], port: &[u8]) -> String {
+    format!(
+        "{} port {}",
+        String::from_utf8_lossy(host),
+        String::from_utf8_lossy(port)
+    )
+}
+
+fn user_specified_timeout_message(ruby: &Ruby, message: String) -> Error {
     if crate::compat::has_io_timeout_error() {
         io_timeout(ruby, message)
     } else {

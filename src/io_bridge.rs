@@ -503,8 +503,14 @@ pub fn new_socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(
 /// pending connect; `timeout` in seconds (connect_timeout), None for the
 /// IO's own. Ok(false) when `timeout` passed first. Without one, Ruby 3.4
 /// applies `IO#timeout` (IO::TimeoutError "Connect timed out!"); older
-/// Rubies wait on regardless, as their stock does.
-pub fn wait_connectable(ruby: &Ruby, io: Value, timeout: Option<f64>) -> Result<bool, Error> {
+/// Rubies wait on regardless, as their stock does. From 4.0 either timeout
+/// raises IO::TimeoutError "user specified timeout for <addr>".
+pub fn wait_connectable(
+    ruby: &Ruby,
+    io: Value,
+    timeout: Option<f64>,
+    addr: &[u8],
+) -> Result<bool, Error> {
     let events = (Wait::Readable as i64) | (Wait::Writable as i64);
     loop {
         // SAFETY: rb_io_wait may raise; protect catches it. rb_float_new and
@@ -518,6 +524,12 @@ pub fn wait_connectable(ruby: &Ruby, io: Value, timeout: Option<f64>) -> Result<
         })?;
         if ready != rb_sys::Qfalse as rb_sys::VALUE {
             return Ok(true);
+        }
+        if crate::compat::timeouts_name_the_place() {
+            return Err(errors::user_specified_timeout(
+                ruby,
+                &errors::place_of(addr),
+            ));
         }
         if crate::compat::connect_honours_io_timeout() {
             return Err(errors::io_timeout(ruby, "Connect timed out!"));
@@ -550,7 +562,7 @@ pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Out
     // refused connect is not reported as readiness. On Linux poll reports a
     // pending error (POLLERR) at once, so the read after the wait gives the
     // same answer, one system call sooner.
-    if !wait_connectable(ruby, io, timeout)? {
+    if !wait_connectable(ruby, io, timeout, addr)? {
         return Ok(Err(io::Error::from_raw_os_error(libc::ETIMEDOUT)));
     }
     let fd = self::fd(ruby, io)?;

@@ -181,16 +181,22 @@ class HappyEyeballsTest < Minitest::Test
     sock.close
   end
 
+  # What a resolv_timeout or connect_timeout that passed raises: Errno::ETIMEDOUT
+  # "user specified timeout", from Ruby 4.0 IO::TimeoutError naming the host.
+  def resolv_timeout_error
+    RUBY_VERSION >= "4.0" ? IO::TimeoutError : Errno::ETIMEDOUT
+  end
+
   def test_resolv_timeout
     stub_resolver(v6: [], v4: [], v6_delay: 2, v4_delay: 2)
-    e, took = timed { assert_raises(Errno::ETIMEDOUT) { Socket.tcp("dual.test", @port, resolv_timeout: 0.1) } }
-    assert_match(/user specified timeout/, e.message)
+    e, took = timed { assert_raises(resolv_timeout_error) { Socket.tcp("dual.test", @port, resolv_timeout: 0.1) } }
+    assert_match(RUBY_VERSION >= "4.0" ? /\Auser specified timeout for dual.test:\d+\z/ : /user specified timeout/, e.message)
     assert_operator took, :<, 0.1 + SLACK
   end
 
   def test_resolv_timeout_after_a_connection_failure_is_a_timeout
     stub_resolver(v6: [Addrinfo.tcp("::1", @closed_port)], v4: [], v4_delay: 2)
-    assert_raises(Errno::ETIMEDOUT) { Socket.tcp("dual.test", @closed_port, resolv_timeout: 0.1) }
+    assert_raises(resolv_timeout_error) { Socket.tcp("dual.test", @closed_port, resolv_timeout: 0.1) }
   end
 
   def test_connect_timeout_against_a_peer_that_never_answers
@@ -350,7 +356,11 @@ class HappyEyeballsTest < Minitest::Test
     refused = /\AErrno::ECONNREFUSED: Connection refused - connect\(2\) for "localhost" port \d+\z/
     assert_match refused, lines[2]
     assert_match refused, lines[3]
-    assert_equal "Errno::ETIMEDOUT: Connection timed out - user specified timeout", lines[4]
+    if RUBY_VERSION >= "4.0"
+      assert_match(/\AIO::TimeoutError: user specified timeout for localhost port \d+\z/, lines[4])
+    else
+      assert_equal "Errno::ETIMEDOUT: Connection timed out - user specified timeout", lines[4]
+    end
   end
 
   def test_tcpsocket_new_resolves_natively_not_through_addrinfo_getaddrinfo

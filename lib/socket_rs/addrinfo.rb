@@ -94,7 +94,8 @@ module SocketRs
   end
 
   # A Socket connected to `remote`, bound to `local` first when given; with a
-  # timeout, Errno::ETIMEDOUT "user specified timeout" when it passes.
+  # timeout, Errno::ETIMEDOUT "user specified timeout" when it passes
+  # ("user specified timeout for 127.0.0.1:80" from Ruby 4.0).
   def connect_addrinfo(remote, local, timeout)
     socket_for(remote) do |sock|
       sock.bind(local) if local
@@ -121,11 +122,18 @@ module SocketRs
     sock
   end
 
+  # As stock 4.0 words it: the address unbracketed, "::1:80".
+  def connect_timeout_message(remote)
+    return "user specified timeout" unless TIMEOUTS_NAME_PLACE
+
+    "user specified timeout for #{remote.ip_address}:#{remote.ip_port}"
+  end
+
   def connect_within(sock, remote, timeout)
     loop do
       case sock.connect_nonblock(remote, exception: false)
       when :wait_writable
-        raise Errno::ETIMEDOUT, "user specified timeout" unless sock.wait_writable(timeout)
+        raise Errno::ETIMEDOUT, connect_timeout_message(remote) unless sock.wait_writable(timeout)
       else
         return
       end

@@ -334,7 +334,21 @@ module SocketRs
       return unless (expired?(at, @resolv_deadline) || @store.all_resolved?) &&
                     (expired?(at, @connect_deadline) || @connecting.empty?)
 
-      raise Errno::ETIMEDOUT, "user specified timeout"
+      raise timed_out
+    end
+
+    # resolv_timeout or connect_timeout passed with nothing connected:
+    # Errno::ETIMEDOUT "user specified timeout", from Ruby 4.0
+    # IO::TimeoutError naming what was asked for.
+    def timed_out
+      return Errno::ETIMEDOUT.new("user specified timeout") unless TIMEOUTS_NAME_PLACE
+
+      SocketRs.user_specified_timeout(asked_for)
+    end
+
+    # What a timeout names: "localhost:80".
+    def asked_for
+      "#{@host}:#{@port}"
     end
 
     def raise_last_error
@@ -353,9 +367,10 @@ module SocketRs
     end
 
     # open_timeout (Ruby 4.0) passed: IO::TimeoutError where the running
-    # Ruby has it, naming the address of the attempt in flight or the host.
-    def open_timed_out(addrinfo = @connecting.values.last)
-      where = addrinfo ? SocketRs.address_for_message(addrinfo) : "#{@host}:#{@port}"
+    # Ruby has it, naming the address being connected blocking, else what
+    # was asked for (attempts in flight are not named, as in 4.0).
+    def open_timed_out(addrinfo = nil)
+      where = addrinfo ? SocketRs.address_for_message(addrinfo) : asked_for
       raise SocketRs.user_specified_timeout(where)
     end
 
@@ -569,6 +584,11 @@ module SocketRs
       answer
     end
 
+    # As ipsocket.c names a host and port: "localhost port 80".
+    def asked_for
+      "#{@host} port #{@port}"
+    end
+
     def no_local_address
       raise TCPSocket.__send__(:__fail_host_port, Errno::EAFNOSUPPORT::Errno, @failed_syscall,
                                @local_host, @local_port)
@@ -598,7 +618,7 @@ module SocketRs
       begin
         unless sock.wait_writable(timeout)
           open_timed_out(addrinfo) if @open_deadline
-          raise TCPSocket.__send__(:__connect_timed_out, @host, @port)
+          raise TCPSocket.__send__(:__connect_timed_out, @host, @port, addrinfo.to_sockaddr)
         end
         errno = TCPSocket.__send__(:__connect_error, sock)
         raise connect_error(addrinfo, errno) unless errno.zero?

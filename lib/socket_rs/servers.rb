@@ -148,9 +148,12 @@ module SocketRs
     raise
   end
 
-  # As stock's Socket.unix_socket_abstract_name?: "" (autobind) counts too,
-  # and a path with invalid bytes raises ArgumentError from the match.
+  # As stock's Socket.unix_socket_abstract_name?: "" (autobind) counts too.
+  # Before 4.0 a Regexp match (a path with invalid bytes raises
+  # ArgumentError), from 4.0 empty? and start_with?.
   def abstract_unix_name?(path)
+    return path.empty? || path.start_with?("\0") if ABSTRACT_NAME_BY_PREFIX
+
     /\A(\0|\z)/ =~ path
   end
 

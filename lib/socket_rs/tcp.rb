@@ -41,6 +41,7 @@ class Socket
     SocketRs.tcp_one_by_one(host, port, local_host, local_port, connect_timeout, resolv_timeout, open_timeout)
   end
   private_class_method :tcp_without_fast_fallback
+  private_class_method :tcp_with_fast_fallback if SocketRs::TCP_WITH_FAST_FALLBACK_PRIVATE
 end
 
 module SocketRs
@@ -82,7 +83,10 @@ module SocketRs
   # with an open_timeout, one deadline for the lookup and every connect.
   def tcp_one_by_one(host, port, local_host, local_port, connect_timeout, resolv_timeout, open_timeout = nil)
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    locals = (Addrinfo.getaddrinfo(local_host, local_port, nil, :STREAM) if local_host || local_port)
+    # The local lookup under the same timeout, as Ruby 4.0's.
+    if local_host || local_port
+      locals = Addrinfo.getaddrinfo(local_host, local_port, nil, :STREAM, timeout: open_timeout || resolv_timeout)
+    end
     last_error = nil
     begin
       remotes = Addrinfo.getaddrinfo(host, port, nil, :STREAM, nil, 0, timeout: open_timeout || resolv_timeout)

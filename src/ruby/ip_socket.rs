@@ -234,15 +234,9 @@ impl OpenDeadline {
     }
 }
 
-/// "127.0.0.1:80" / "[::1]:80", as open_timeout's error names an address.
-fn place_of(sa: &[u8]) -> String {
-    let mut out = Vec::new();
-    let _ = sockaddr::inspect(sa, &mut out);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// "localhost:80", as open_timeout's error names what was being resolved.
-fn place_of_host(host: Value, serv: Value) -> String {
+/// "localhost port 80", as Ruby 4.0's TCPSocket names what it was resolving
+/// when its open_timeout passed (each value as `to_s` gives it).
+fn host_port_place(host: Value, serv: Value) -> String {
     let text = |v: Value| {
         if v.is_nil() {
             String::new()
@@ -252,7 +246,7 @@ fn place_of_host(host: Value, serv: Value) -> String {
                 .unwrap_or_default()
         }
     };
-    format!("{}:{}", text(host), text(serv))
+    errors::place_of_host(text(host).as_bytes(), text(serv).as_bytes())
 }
 
 /// rsock_init_inetsock, one address after another in resolver order: a
@@ -268,9 +262,10 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
     });
     let resolv_timeout = args.open_timeout.or(args.resolv_timeout);
     let timed_out_resolving = |e: Error| match &open {
-        Some(o) if o.passed() => {
-            errors::user_specified_timeout(ruby, &place_of_host(args.remote_host, args.remote_serv))
-        }
+        Some(o) if o.passed() => errors::user_specified_timeout(
+            ruby,
+            &host_port_place(args.remote_host, args.remote_serv),
+        ),
         _ => e,
     };
     let hints = resolve::Hints {
@@ -349,7 +344,10 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
                     let connect_timeout = match &open {
                         Some(o) if o.passed() => {
                             io_bridge::close_fd(fd);
-                            return Err(errors::user_specified_timeout(ruby, &place_of(&res.addr)));
+                            return Err(errors::user_specified_timeout(
+                                ruby,
+                                &errors::place_of(&res.addr),
+                            ));
                         }
                         Some(o) => Some(o.left()),
                         None => args.connect_timeout,
@@ -364,12 +362,18 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
                         {
                             io_bridge::detach_fd(obj);
                             io_bridge::close_fd(fd);
-                            return Err(errors::user_specified_timeout(ruby, &place_of(&res.addr)));
+                            return Err(errors::user_specified_timeout(
+                                ruby,
+                                &errors::place_of(&res.addr),
+                            ));
                         }
                         Err(e) if open.is_some() && errors::is_io_timeout(ruby, &e) => {
                             io_bridge::detach_fd(obj);
                             io_bridge::close_fd(fd);
-                            return Err(errors::user_specified_timeout(ruby, &place_of(&res.addr)));
+                            return Err(errors::user_specified_timeout(
+                                ruby,
+                                &errors::place_of(&res.addr),
+                            ));
                         }
                         Ok(Err(e)) => {
                             io_bridge::detach_fd(obj);

@@ -43,6 +43,18 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     // What lib/socket_rs/ needs to know of the running Ruby.
     let module = ruby.define_module("SocketRs")?;
     module.const_set("TCP_HOST_MATCHED", crate::compat::tcp_host_matched())?;
+    module.const_set(
+        "TIMEOUTS_NAME_PLACE",
+        crate::compat::timeouts_name_the_place(),
+    )?;
+    module.const_set(
+        "TCP_WITH_FAST_FALLBACK_PRIVATE",
+        crate::compat::tcp_with_fast_fallback_private(),
+    )?;
+    module.const_set(
+        "ABSTRACT_NAME_BY_PREFIX",
+        crate::compat::abstract_name_by_prefix(),
+    )?;
     pending_lookup::init(ruby, module)?;
     Ok(())
 }

@@ -187,13 +187,48 @@ pub fn getaddrinfo(
     let ends_in_newline = args.ends_in_newline();
     let result = match scheduled {
         Some(result) => result,
-        None => match args.in_place() {
-            Some(result) => result,
-            None => run_blocking(move || args.query().run(), timeout)?
-                .unwrap_or(Err(GaiError::new(libc::EAI_AGAIN))),
-        },
+        None => {
+            let timeout = lookup_timeout(ruby, timeout)?;
+            let enforced = crate::compat::lookup_timeout_enforced();
+            if enforced && timeout == Some(0.0) {
+                return Err(args.timed_out(ruby));
+            }
+            match args.in_place() {
+                Some(result) => result,
+                None => {
+                    let query = args.query();
+                    match run_blocking(move || query.run(), timeout)? {
+                        Some(result) => result,
+                        None if enforced => return Err(args.timed_out(ruby)),
+                        None => Err(GaiError::new(libc::EAI_AGAIN)),
+                    }
+                }
+            }
+        }
     };
     lookup_result(ruby, ends_in_newline, result)
+}
+
+/// A lookup's `timeout:` in seconds as the running Ruby takes it: from 4.0
+/// checked (ArgumentError when negative or past u32 milliseconds) and
+/// rounded to milliseconds, 0 meaning it has passed; before, a zero or
+/// negative one means none.
+fn lookup_timeout(ruby: &Ruby, timeout: Option<f64>) -> Result<Option<f64>, Error> {
+    let Some(seconds) = timeout else {
+        return Ok(None);
+    };
+    if !crate::compat::lookup_timeout_enforced() {
+        return Ok((seconds > 0.0).then_some(seconds));
+    }
+    if seconds < 0.0 {
+        return Err(errors::argument_error(ruby, "timeout must not be negative"));
+    }
+    let msec = seconds * 1000.0;
+    if msec > f64::from(u32::MAX) {
+        return Err(errors::argument_error(ruby, "timeout too large"));
+    }
+    // As stock's (unsigned int)(msec + 0.5); NaN counts as 0.
+    Ok(Some(f64::from((msec + 0.5) as u32) / 1000.0))
 }
 
 /// The arguments of a lookup as stock's rsock_getaddrinfo makes them.
@@ -269,6 +304,15 @@ impl LookupArgs {
             .node
             .as_deref()
             .is_some_and(|n| n.last() == Some(&b'\n'))
+    }
+
+    /// IO::TimeoutError "user specified timeout for localhost port 80":
+    /// the lookup's timeout passed (Ruby 4.0).
+    pub fn timed_out(&self, ruby: &Ruby) -> Error {
+        let text = |b: Option<&SmallBytes>| b.map(|b| b.to_vec()).unwrap_or_default();
+        let place =
+            errors::place_of_host(&text(self.host.node.as_ref()), &text(self.service.as_ref()));
+        errors::user_specified_timeout(ruby, &place)
     }
 
     /// Owned C strings for a worker thread.

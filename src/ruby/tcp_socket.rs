@@ -31,7 +31,7 @@ pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     // code as this library builds them everywhere else.
     let singleton = class.singleton_class()?;
     singleton.define_private_method("__fail_host_port", function!(fail_host_port, 4))?;
-    singleton.define_private_method("__connect_timed_out", function!(connect_timed_out, 2))?;
+    singleton.define_private_method("__connect_timed_out", function!(connect_timed_out, 3))?;
     singleton.define_private_method("__open_timeout_error", function!(open_timeout_error, 1))?;
     singleton.define_private_method("__resolution_error", function!(resolution_error, 1))?;
     singleton.define_private_method("__connect_error", function!(connect_error, 1))?;
@@ -209,11 +209,21 @@ fn fail_host_port(
     exception_value(errors::syserr_host_port(ruby, errno, &syscall, host, port))
 }
 
-/// The exception of TCPSocket's blocking connect whose connect_timeout
-/// passed: IO::TimeoutError "Connect timed out!" from Ruby 3.4 (its
-/// rsock_connect), else as the running Ruby words ETIMEDOUT for the host.
-fn connect_timed_out(ruby: &Ruby, host: Value, port: Value) -> Result<Value, Error> {
-    let error = if crate::compat::connect_honours_io_timeout() {
+/// The exception of TCPSocket's blocking connect to `sockaddr` whose
+/// connect_timeout passed, as the running Ruby's rsock_connect raises it:
+/// IO::TimeoutError "user specified timeout for 127.0.0.1:80" from 4.0,
+/// "Connect timed out!" on 3.4, else ETIMEDOUT worded for the host.
+fn connect_timed_out(
+    ruby: &Ruby,
+    host: Value,
+    port: Value,
+    sockaddr: magnus::RString,
+) -> Result<Value, Error> {
+    let error = if crate::compat::timeouts_name_the_place() {
+        // SAFETY: the bytes are copied before any other Ruby call.
+        let sa = unsafe { sockaddr.as_slice() }.to_vec();
+        errors::user_specified_timeout(ruby, &errors::place_of(&sa))
+    } else if crate::compat::connect_honours_io_timeout() {
         errors::io_timeout(ruby, "Connect timed out!")
     } else {
         errors::syserr_host_port(ruby, libc::ETIMEDOUT, "connect(2)", host, port)
