@@ -20,6 +20,12 @@ use magnus::{prelude::*, Error, Ruby};
 
 #[magnus::init]
 fn init(ruby: &Ruby) -> Result<(), Error> {
+    // Ractor-safe, as stock's extension declares itself: every method
+    // defined from here on may run in a non-main Ractor. What the crate
+    // keeps globally is behind locks or set once (OnceLock), the classes it
+    // caches are shareable, and an Addrinfo is set once and then read only.
+    // SAFETY: called before any method is defined; it only sets a flag.
+    unsafe { rb_sys::rb_ext_ractor_safe(true) };
     let version: String = ruby.class_object().const_get("RUBY_VERSION")?;
     compat::init(&version);
     ruby::init(ruby)

@@ -30,7 +30,6 @@ module SocketRs
     CONNECTION_ATTEMPT_DELAY = 0.25
     FAMILIES = { ipv6: Socket::AF_INET6, ipv4: Socket::AF_INET }.freeze
     FOREVER = Float::INFINITY
-    NATIVE_GETADDRINFO = Addrinfo.singleton_class.instance_method(:getaddrinfo)
 
     def initialize(host, port, local_host, local_port, connect_timeout: nil, resolv_timeout: nil,
                    open_timeout: nil)
@@ -118,7 +117,7 @@ module SocketRs
     # Socket.tcp's stay on Ruby threads when Addrinfo.getaddrinfo was
     # redefined: a stub that sleeps must not hold up the caller.
     def native_resolution?
-      Addrinfo.singleton_class.instance_method(:getaddrinfo) == NATIVE_GETADDRINFO
+      Addrinfo.method(:getaddrinfo).unbind == Addrinfo.method(:__native_getaddrinfo).unbind
     end
 
     def resolve_in_place(names)
@@ -549,7 +548,7 @@ module SocketRs
     private
 
     def native_getaddrinfo(*args)
-      NATIVE_GETADDRINFO.bind_call(Addrinfo, *args)
+      Addrinfo.__send__(:__native_getaddrinfo, *args)
     end
 
     def resolve_local

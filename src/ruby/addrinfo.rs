@@ -20,7 +20,8 @@ use magnus::{
     value::{LazyId, Opaque},
     DataTypeFunctions, Error, RArray, RClass, RString, Ruby, TypedData, Value,
 };
-use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 /// stock's rb_addrinfo_t. Stock keeps the sockaddr in a zero-filled
 /// union_sockaddr and its predicates read fixed offsets regardless of the
@@ -80,30 +81,58 @@ impl Rai {
     }
 }
 
-/// The Ruby object: uninitialized (None) until initialize/marshal_load.
+/// The Ruby object: uninitialized until initialize or marshal_load sets its
+/// Rai, once (a second call is "already initialized", as stock). Never
+/// changed after that, it is read without a lock, from any Ractor once the
+/// object is frozen and shared (Ractor.make_shareable, as Ruby 4.0 allows).
 #[derive(Default, TypedData)]
-#[magnus(class = "Addrinfo", free_immediately, size, mark)]
-pub struct Addrinfo(RefCell<Option<Rai>>);
+#[magnus(class = "Addrinfo", free_immediately, size, mark, frozen_shareable)]
+pub struct Addrinfo {
+    rai: OnceLock<Rai>,
+    /// initialize has begun: the object counts as initialized from then on,
+    /// as stock's (all zero if initialize raises).
+    started: AtomicBool,
+}
+
+impl Addrinfo {
+    fn new(rai: Rai) -> Self {
+        Addrinfo {
+            rai: OnceLock::from(rai),
+            started: AtomicBool::new(true),
+        }
+    }
+
+    fn get(&self) -> Option<&Rai> {
+        self.rai.get()
+    }
+
+    /// Claims the object for initialize or marshal_load; TypeError when it
+    /// is initialized (or being initialized) already.
+    fn claim(&self, ruby: &Ruby) -> Result<(), Error> {
+        if self.started.swap(true, Ordering::AcqRel) || self.rai.get().is_some() {
+            return Err(errors::type_error(
+                ruby,
+                "already initialized socket address",
+            ));
+        }
+        Ok(())
+    }
+}
 
 impl DataTypeFunctions for Addrinfo {
     /// ObjectSpace.memsize_of: the struct and the sockaddr it holds.
     fn size(&self) -> usize {
-        let heap = self
-            .0
-            .try_borrow()
-            .map_or(0, |g| g.as_ref().map_or(0, |r| r.addr.capacity()));
+        let heap = self.get().map_or(0, |r| r.addr.capacity());
         std::mem::size_of::<Self>() + heap
     }
 
     fn mark(&self, marker: &gc::Marker) {
-        if let Ok(guard) = self.0.try_borrow() {
-            if let Some(rai) = guard.as_ref() {
-                if let Some(v) = rai.canonname {
-                    marker.mark(v);
-                }
-                if let Some(v) = rai.inspectname {
-                    marker.mark(v);
-                }
+        if let Some(rai) = self.get() {
+            if let Some(v) = rai.canonname {
+                marker.mark(v);
+            }
+            if let Some(v) = rai.inspectname {
+                marker.mark(v);
             }
         }
     }
@@ -157,9 +186,14 @@ pub fn init(ruby: &Ruby) -> Result<RClass, Error> {
     class.define_method("marshal_load", method!(marshal_load, 1))?;
     // For lib/socket_rs/happy_eyeballs.rb: which families of a name
     // /etc/hosts answers, so that those lookups are made in place.
-    class
-        .singleton_class()?
+    let singleton = class.singleton_class()?;
+    singleton
         .define_private_method("__hosts_file_families", function!(s_hosts_file_families, 1))?;
+    // Addrinfo.getaddrinfo as this library defines it, for the lookups of
+    // TCPSocket's Happy Eyeballs (unaffected by a redefinition) and to tell
+    // whether it was redefined; a method, not an UnboundMethod constant,
+    // which a non-main Ractor could not read.
+    singleton.define_private_method("__native_getaddrinfo", function!(s_getaddrinfo, -1))?;
     Ok(class)
 }
 
@@ -173,7 +207,7 @@ fn s_hosts_file_families(ruby: &Ruby, host: Value) -> RArray {
 // Building Addrinfo objects
 
 fn new_object(ruby: &Ruby, rai: Rai) -> Value {
-    ruby.obj_wrap(Addrinfo(RefCell::new(Some(rai)))).as_value()
+    ruby.obj_wrap(Addrinfo::new(rai)).as_value()
 }
 
 fn rai_from<S: AsRef<[u8]> + Into<Vec<u8>>>(
@@ -241,8 +275,7 @@ fn frozen_str(ruby: &Ruby, bytes: &[u8]) -> Value {
 
 fn with_rai<T>(ruby: &Ruby, rb_self: Value, f: impl FnOnce(&Rai) -> T) -> Result<T, Error> {
     let obj = <&Addrinfo>::try_convert(rb_self)?;
-    let guard = obj.0.borrow();
-    match guard.as_ref() {
+    match obj.get() {
         Some(rai) => Ok(f(rai)),
         None => Err(errors::type_error(ruby, "uninitialized socket address")),
     }
@@ -370,14 +403,18 @@ fn atoi(b: &[u8]) -> i32 {
 /// ["AF_UNIX", path] array.
 fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
     let obj = <&Addrinfo>::try_convert(rb_self)?;
-    if obj.0.borrow().is_some() {
-        return Err(errors::type_error(
-            ruby,
-            "already initialized socket address",
-        ));
-    }
+    obj.claim(ruby)?;
     // As stock: the object counts as initialized (all zero) from here on.
-    *obj.0.borrow_mut() = Some(Rai::zeroed());
+    let (rai, result) = match new_rai(ruby, args) {
+        Ok(rai) => (rai, Ok(rb_self)),
+        Err(e) => (Rai::zeroed(), Err(e)),
+    };
+    let _ = obj.rai.set(rai);
+    result
+}
+
+/// The Rai Addrinfo.new's arguments describe.
+fn new_rai(ruby: &Ruby, args: &[Value]) -> Result<Rai, Error> {
     check_arity(ruby, args.len(), 1, 4)?;
     let sockaddr_arg = args[0];
     let (pf, st, pr) = (
@@ -471,8 +508,7 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
             None,
         )?
     };
-    *obj.0.borrow_mut() = Some(rai);
-    Ok(rb_self)
+    Ok(rai)
 }
 
 /// init_unix_addrinfo.
@@ -978,8 +1014,7 @@ fn unix_path(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
 /// Addrinfo#to_sockaddr / #to_s: the packed sockaddr.
 fn to_sockaddr(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
     let obj = <&Addrinfo>::try_convert(rb_self)?;
-    let guard = obj.0.borrow();
-    match guard.as_ref() {
+    match obj.get() {
         Some(rai) => Ok(ruby.str_from_slice(rai.sa())),
         None => Err(errors::type_error(ruby, "uninitialized socket address")),
     }
@@ -1069,12 +1104,26 @@ fn dumped_name(ruby: &Ruby, v: Value, category: Category, what: &str) -> Result<
 /// Addrinfo#marshal_load(array)
 fn marshal_load(ruby: &Ruby, rb_self: Value, ary: Value) -> Result<Value, Error> {
     let obj = <&Addrinfo>::try_convert(rb_self)?;
-    if obj.0.borrow().is_some() {
+    if obj.get().is_some() {
         return Err(errors::type_error(
             ruby,
             "already initialized socket address",
         ));
     }
+    let rai = marshal_rai(ruby, ary)?;
+    // Left uninitialized when the array is bad, as stock.
+    if obj.rai.set(rai).is_err() {
+        return Err(errors::type_error(
+            ruby,
+            "already initialized socket address",
+        ));
+    }
+    obj.started.store(true, Ordering::Release);
+    Ok(rb_self)
+}
+
+/// The Rai of a marshal_dump array.
+fn marshal_rai(ruby: &Ruby, ary: Value) -> Result<Rai, Error> {
     let ary = convert_ary(ary)?;
     let afamily = dumped_name(
         ruby,
@@ -1153,6 +1202,5 @@ fn marshal_load(ruby: &Ruby, rb_self: Value, ary: Value) -> Result<Value, Error>
         canonname,
         inspectname,
     )?;
-    *obj.0.borrow_mut() = Some(rai);
-    Ok(rb_self)
+    Ok(rai)
 }
