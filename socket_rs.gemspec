@@ -15,11 +15,15 @@ Gem::Specification.new do |spec|
   spec.files = Dir["Cargo.toml", "Cargo.lock", "src/**/*.rs", "ext/**/*.rb",
                    "lib/**/*.rb", "README.md"]
   if (platform = ENV["SOCKET_RS_PLATFORM"])
-    # The platform gem (bin/native): compiled libraries for 3.1, 3.3 and 3.4,
-    # nothing to build at install time.
+    # The platform gem (bin/native): a compiled library for each Ruby built
+    # here (3.1, 3.3, 3.4, and 4.0 where it is installed), nothing to build
+    # at install time; it accepts Rubies up to the newest one it carries.
     spec.platform = Gem::Platform.new(platform)
     spec.files = Dir["lib/**/*.rb", "lib/socket_rs/*/socket_rs.so", "README.md"]
-    spec.required_ruby_version = [">= 3.1", "< 3.5"]
+    newest = Dir[File.join(__dir__, "lib/socket_rs/*/socket_rs.so")]
+             .map { |f| Gem::Version.new(File.basename(File.dirname(f))) }.max
+    major, minor = (newest || Gem::Version.new("3.4")).segments
+    spec.required_ruby_version = [">= 3.1", "< #{major}.#{minor + 1}"]
   else
     spec.extensions = ["ext/socket_rs/extconf.rb"]
   end
