@@ -738,6 +738,7 @@ pub fn wait_fd_readable(fd: RawFd, timeout: Option<f64>) -> Result<bool, Error> 
         // both). The set is released with rb_fd_term whatever happened,
         // once initialized; tv lives in this frame and owns nothing.
         let mut initialized = false;
+        // SAFETY: as said above.
         let ret = protect(|| unsafe {
             rb_sys::rb_fd_init(set_ptr);
             initialized = true;

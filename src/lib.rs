@@ -6,6 +6,9 @@
 //! call; `errors` builds every exception; `convert` holds the argument
 //! coercions all classes share. ARCHITECTURE.md has the whole map.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod core;
 
 mod buffer;

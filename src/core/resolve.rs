@@ -304,13 +304,12 @@ pub fn getaddrinfo(
                 std::slice::from_raw_parts(ai.ai_addr.cast::<u8>(), ai.ai_addrlen as usize)
             })
         };
-        let canonname = (!ai.ai_canonname.is_null())
+        let canonname = (!ai.ai_canonname.is_null()).then(|| {
             // SAFETY: a non-null canonname is a NUL-terminated string.
-            .then(|| {
-                unsafe { CStr::from_ptr(ai.ai_canonname) }
-                    .to_bytes()
-                    .to_vec()
-            });
+            unsafe { CStr::from_ptr(ai.ai_canonname) }
+                .to_bytes()
+                .to_vec()
+        });
         out.push(AddrInfo {
             family: ai.ai_family,
             socktype: ai.ai_socktype,

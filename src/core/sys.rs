@@ -674,10 +674,8 @@ mod tests {
         use std::os::fd::AsRawFd;
         let mut count = [0u8; 8];
         // SAFETY: reads 8 bytes into a buffer we own.
-        assert_eq!(
-            unsafe { libc::read(fd.as_raw_fd(), count.as_mut_ptr().cast(), 8) },
-            8
-        );
+        let read = unsafe { libc::read(fd.as_raw_fd(), count.as_mut_ptr().cast(), 8) };
+        assert_eq!(read, 8);
         assert_eq!(u64::from_ne_bytes(count), 1);
     }
 }

@@ -347,8 +347,8 @@ fn make_inspectname(
     });
     let suffix = if let Some(s) = service_str {
         let s = string_value_cstr(s.as_value())?;
-        // SAFETY: copied at once.
         let mut v = b":".to_vec();
+        // SAFETY: copied at once.
         v.extend_from_slice(unsafe { s.as_slice() });
         Some(v)
     } else {
@@ -497,9 +497,9 @@ fn new_rai(ruby: &Ruby, args: &[Value]) -> Result<Rai, Error> {
         }
     } else {
         let s = string_value(sockaddr_arg)?;
-        // SAFETY: copied into the Rai at once.
         rai_from(
             ruby,
+            // SAFETY: copied into the Rai at once.
             unsafe { s.as_slice() },
             pfamily,
             socktype,

@@ -293,8 +293,8 @@ fn s_getnameinfo(ruby: &Ruby, args: &[Value]) -> Result<RArray, Error> {
     check_arity(ruby, args.len(), 1, 2)?;
     let sa = args[0];
     let flags = opt_int(args.get(1).copied(), 0)?;
-    // SAFETY (as_slice): copied at once.
     let packed = match RString::from_value(sa) {
+        // SAFETY: copied at once.
         Some(s) => Some(unsafe { s.as_slice() }.to_vec()),
         None => addrinfo::sockaddr_of(ruby, sa)?,
     };
@@ -403,9 +403,13 @@ unsafe fn cstr_list(list: *mut *mut libc::c_char) -> Vec<Vec<u8>> {
         return out;
     }
     let mut p = list;
-    while !(*p).is_null() {
-        out.push(std::ffi::CStr::from_ptr(*p).to_bytes().to_vec());
-        p = p.add(1);
+    // SAFETY: p walks the array up to its NULL entry, which the caller
+    // promises is there; each entry before it is a NUL-terminated string.
+    unsafe {
+        while !(*p).is_null() {
+            out.push(std::ffi::CStr::from_ptr(*p).to_bytes().to_vec());
+            p = p.add(1);
+        }
     }
     out
 }
