@@ -162,13 +162,9 @@ pub fn socktype_arg(ruby: &Ruby, value: Value) -> Result<i32, Error> {
     constant_arg(ruby, value, Category::SockType, "unknown socket type")
 }
 
-fn is_ip_family(family: i32) -> bool {
-    family == libc::AF_INET || family == libc::AF_INET6
-}
-
 /// A level for getsockopt/setsockopt/ancillary data, as rsock_level_arg.
 pub fn level_arg(ruby: &Ruby, family: i32, value: Value) -> Result<i32, Error> {
-    let category = if is_ip_family(family) {
+    let category = if crate::core::sockaddr::is_ip_family(family) {
         Category::IpLevel
     } else {
         Category::UnknownLevel
@@ -178,7 +174,7 @@ pub fn level_arg(ruby: &Ruby, family: i32, value: Value) -> Result<i32, Error> {
 
 /// An option name within a level, as rsock_optname_arg.
 pub fn optname_arg(ruby: &Ruby, family: i32, level: i32, value: Value) -> Result<i32, Error> {
-    let (category, what) = if is_ip_family(family) {
+    let (category, what) = if crate::core::sockaddr::is_ip_family(family) {
         match level {
             libc::SOL_SOCKET => (Category::SoOptname, "unknown socket level option name"),
             libc::IPPROTO_IP => (Category::IpOptname, "unknown IP level option name"),
@@ -200,7 +196,7 @@ pub fn optname_arg(ruby: &Ruby, family: i32, level: i32, value: Value) -> Result
 pub fn cmsg_type_arg(ruby: &Ruby, family: i32, level: i32, value: Value) -> Result<i32, Error> {
     let (category, what) = match level {
         libc::SOL_SOCKET => (Category::ScmOptname, "unknown UNIX control message"),
-        _ if !is_ip_family(family) => return num2int(value),
+        _ if !crate::core::sockaddr::is_ip_family(family) => return num2int(value),
         libc::IPPROTO_IP => (Category::IpOptname, "unknown IP control message"),
         libc::IPPROTO_IPV6 => (Category::Ipv6Optname, "unknown IPv6 control message"),
         libc::IPPROTO_TCP => (Category::TcpOptname, "unknown TCP control message"),

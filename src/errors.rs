@@ -99,9 +99,7 @@ pub fn user_specified_timeout(ruby: &Ruby, place: &str) -> Error {
 /// "127.0.0.1:80" / "[::1]:80": how a timeout names an address (stock's
 /// Addrinfo#inspect_sockaddr).
 pub fn place_of(sa: &[u8]) -> String {
-    let mut out = Vec::new();
-    let _ = crate::core::sockaddr::inspect(sa, &mut out);
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&crate::core::sockaddr_message::describe(sa)).into_owned()
 }
 
 /// "localhost port 80": how Ruby 4.0's TCPSocket and lookups name what was

@@ -137,7 +137,7 @@ pub fn family(ruby: &Ruby, io: Value) -> Result<i32, Error> {
         _ => {}
     }
     let family = match sys::local_addr(fd) {
-        Ok(addr) if addr.len() >= 2 => crate::core::sockaddr_message::family_of(&addr),
+        Ok(addr) if addr.len() >= 2 => crate::core::sockaddr::family(&addr),
         _ => return Ok(libc::AF_UNSPEC),
     };
     let bit = match family {
@@ -798,7 +798,7 @@ pub fn adopt_fd(ruby: &Ruby, to: Value, from: Value) -> Result<Value, Error> {
 /// getsockname(2), AF_UNSPEC when that fails.
 pub fn socket_family(fd: RawFd) -> i32 {
     match sys::local_addr(fd) {
-        Ok(name) if name.len() >= 2 => i32::from(u16::from_ne_bytes([name[0], name[1]])),
+        Ok(name) if name.len() >= 2 => crate::core::sockaddr::family(&name),
         _ => libc::AF_UNSPEC,
     }
 }

@@ -193,7 +193,7 @@ pub fn inspect_head(family: i32, level: i32, ctype: i32) -> String {
             Some(name) => s.push_str(&format!(" {name}")),
             None => s.push_str(&format!(" cmsg_type:{ctype}")),
         }
-    } else if is_ip_family(family) {
+    } else if crate::core::sockaddr::is_ip_family(family) {
         match named(Category::IpLevel, level) {
             Some(name) => s.push_str(&format!(" {name}")),
             None => s.push_str(&format!(" cmsg_level:{level}")),
@@ -209,10 +209,6 @@ pub fn inspect_head(family: i32, level: i32, ctype: i32) -> String {
     s
 }
 
-fn is_ip_family(family: i32) -> bool {
-    family == libc::AF_INET || family == libc::AF_INET6
-}
-
 /// The decoded tail of AncillaryData#inspect (" 3 4", " pid=1 uid=2 gid=3
 /// (ucred)", ...), or None when stock shows the data dumped instead.
 pub fn inspect_decoded(family: i32, level: i32, ctype: i32, data: &[u8]) -> Option<String> {
@@ -225,7 +221,7 @@ pub fn inspect_decoded(family: i32, level: i32, ctype: i32, data: &[u8]) -> Opti
             _ => None,
         };
     }
-    if !is_ip_family(family) {
+    if !crate::core::sockaddr::is_ip_family(family) {
         return None;
     }
     match (level, ctype) {

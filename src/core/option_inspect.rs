@@ -5,10 +5,6 @@
 
 use super::constants::{self, Category};
 
-fn is_ip_family(family: i32) -> bool {
-    family == libc::AF_INET || family == libc::AF_INET6
-}
-
 /// The names part: "INET SOCKET KEEPALIVE", "UNIX level:0 optname:1",
 /// "family:12345 level:6 optname:1".
 pub fn names(family: i32, level: i32, optname: i32) -> String {
@@ -32,7 +28,7 @@ pub fn names(family: i32, level: i32, optname: i32) -> String {
     } else if family == libc::AF_UNIX {
         out.push_str(&format!(" level:{level} "));
         out.push_str(&optname_name(Category::LocalOptname));
-    } else if is_ip_family(family) {
+    } else if crate::core::sockaddr::is_ip_family(family) {
         match constants::int_to_short_name(Category::IpProto, level as i64) {
             Some(name) => out.push_str(&format!(" {name}")),
             None => out.push_str(&format!(" level:{level}")),

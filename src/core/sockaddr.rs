@@ -22,6 +22,11 @@ pub const SUN_PATH_OFFSET: usize = 2;
 pub const SUN_PATH_LEN: usize = SOCKADDR_UN_LEN - SUN_PATH_OFFSET;
 const SOCKADDR_LL_LEN: usize = std::mem::size_of::<libc::sockaddr_ll>();
 
+/// Whether a family is AF_INET or AF_INET6.
+pub fn is_ip_family(family: i32) -> bool {
+    family == libc::AF_INET || family == libc::AF_INET6
+}
+
 /// The address family of a packed sockaddr, AF_UNSPEC when too short to hold
 /// one (as stock's ai_get_afamily).
 pub fn family(sa: &[u8]) -> i32 {

@@ -24,15 +24,6 @@ pub fn describe(addr: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The address family of a packed sockaddr, AF_UNSPEC when it is too
-/// short to have one (stock's get_afamily).
-pub fn family_of(addr: &[u8]) -> i32 {
-    if addr.len() < 2 {
-        return libc::AF_UNSPEC;
-    }
-    u16::from_ne_bytes([addr[0], addr[1]]) as i32
-}
-
 fn sockaddr_in(port: u16, ip: [u8; 4]) -> Vec<u8> {
     let mut v = (libc::AF_INET as u16).to_ne_bytes().to_vec();
     v.extend_from_slice(&port.to_be_bytes());
@@ -55,7 +46,7 @@ fn sockaddr_in6(port: u16, ip: [u8; 16]) -> Vec<u8> {
 /// Addrinfo.new([...]) builds it); an unbound socket is an error message for
 /// SocketError.
 pub fn connect_address(addr: &[u8]) -> Result<Vec<u8>, &'static str> {
-    match family_of(addr) {
+    match crate::core::sockaddr::family(addr) {
         libc::AF_INET if addr.len() >= 8 => {
             let port = u16_be(addr, 2);
             if port == 0 {
@@ -230,7 +221,7 @@ mod tests {
         );
         assert_eq!(connect_address(b"\x01\x00"), Err("unbound Unix socket"));
         assert_eq!(connect_address(b"\x01\x00/x"), Ok(b"\x01\x00/x".to_vec()));
-        assert_eq!(family_of(b"\x01"), libc::AF_UNSPEC);
+        assert_eq!(crate::core::sockaddr::family(b"\x01"), libc::AF_UNSPEC);
     }
 
     #[test]
@@ -289,7 +280,7 @@ mod tests {
                 v[..2].copy_from_slice(&f.to_ne_bytes());
             }
             let _ = describe(&v);
-            let _ = family_of(&v);
+            let _ = crate::core::sockaddr::family(&v);
             let _ = connect_address(&v);
         }
     }

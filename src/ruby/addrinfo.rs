@@ -819,12 +819,8 @@ fn unix_p(ruby: &Ruby, rb_self: Value) -> Result<bool, Error> {
     with_rai(ruby, rb_self, |r| r.afamily() == libc::AF_UNIX)
 }
 
-fn is_ip(family: i32) -> bool {
-    family == libc::AF_INET || family == libc::AF_INET6
-}
-
 fn ip_p(ruby: &Ruby, rb_self: Value) -> Result<bool, Error> {
-    with_rai(ruby, rb_self, |r| is_ip(r.afamily()))
+    with_rai(ruby, rb_self, |r| sockaddr::is_ip_family(r.afamily()))
 }
 
 fn need_ip(ruby: &Ruby) -> Error {
@@ -846,7 +842,7 @@ fn nameinfo(ruby: &Ruby, rai: &Rai, flags: i32) -> Result<(Vec<u8>, Vec<u8>), Er
 /// copying the sockaddr out.
 fn numeric_ip(ruby: &Ruby, rb_self: Value) -> Result<(RString, u16), Error> {
     let fast = with_rai(ruby, rb_self, |rai| {
-        is_ip(rai.afamily()).then(|| sockaddr::ip_unpack(rai.sa()).ok())
+        sockaddr::is_ip_family(rai.afamily()).then(|| sockaddr::ip_unpack(rai.sa()).ok())
     })?;
     match fast {
         None => Err(need_ip(ruby)),
@@ -882,7 +878,7 @@ fn ip_port(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
             ruby,
             "unexpected sockaddr size for IPv6",
         )),
-        f if is_ip(f) => Ok(sockaddr::port(rai.sa()).unwrap_or(0) as i32),
+        f if sockaddr::is_ip_family(f) => Ok(sockaddr::port(rai.sa()).unwrap_or(0) as i32),
         _ => Err(need_ip(ruby)),
     }
 }
@@ -999,14 +995,7 @@ fn unix_path(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
         ));
     };
     if path.len() > sockaddr::SUN_PATH_LEN {
-        return Err(errors::socket_error(
-            ruby,
-            format!(
-                "too long AF_UNIX path ({} bytes given but {} bytes max)",
-                path.len(),
-                sockaddr::SUN_PATH_LEN
-            ),
-        ));
+        return Err(too_long_unix_path(ruby, path.len()));
     }
     Ok(ruby.str_from_slice(path))
 }
@@ -1060,7 +1049,7 @@ fn marshal_dump(ruby: &Ruby, rb_self: Value) -> Result<RArray, Error> {
     };
     let protocol = if rai.protocol == 0 {
         ruby.integer_from_i64(0).as_value()
-    } else if is_ip(af) {
+    } else if sockaddr::is_ip_family(af) {
         let n = const_name(Category::IpProto, rai.protocol).ok_or_else(|| {
             errors::socket_error(ruby, format!("unknown IP protocol: {}", rai.protocol))
         })?;
@@ -1099,6 +1088,18 @@ fn dumped_name(ruby: &Ruby, v: Value, category: Category, what: &str) -> Result<
     // SAFETY: looked up at once.
     const_value(category, unsafe { s.as_slice() })
         .ok_or_else(|| errors::type_error(ruby, what.to_owned()))
+}
+
+/// SocketError for an AF_UNIX path longer than sun_path, as stock words it
+/// for Addrinfo#unix_path and marshal_load.
+fn too_long_unix_path(ruby: &Ruby, given: usize) -> Error {
+    errors::socket_error(
+        ruby,
+        format!(
+            "too long AF_UNIX path ({given} bytes given but {} bytes max)",
+            sockaddr::SUN_PATH_LEN
+        ),
+    )
 }
 
 /// Addrinfo#marshal_load(array)
@@ -1149,7 +1150,7 @@ fn marshal_rai(ruby: &Ruby, ary: Value) -> Result<Rai, Error> {
         0
     } else {
         let s = string_value(v)?;
-        if !is_ip(afamily) {
+        if !sockaddr::is_ip_family(afamily) {
             return Err(errors::type_error(ruby, "unexpected protocol"));
         }
         dumped_name(ruby, s.as_value(), Category::IpProto, "unexpected protocol")?
@@ -1169,14 +1170,7 @@ fn marshal_rai(ruby: &Ruby, ary: Value) -> Result<Rai, Error> {
         // SAFETY: copied at once.
         let path = unsafe { path.as_slice() }.to_vec();
         if path.len() > sockaddr::SUN_PATH_LEN {
-            return Err(errors::socket_error(
-                ruby,
-                format!(
-                    "too long AF_UNIX path ({} bytes given but {} bytes max)",
-                    path.len(),
-                    sockaddr::SUN_PATH_LEN
-                ),
-            ));
+            return Err(too_long_unix_path(ruby, path.len()));
         }
         let mut sa = vec![0u8; sockaddr::SOCKADDR_UN_LEN];
         sa[..2].copy_from_slice(&(libc::AF_UNIX as u16).to_ne_bytes());

@@ -6,11 +6,13 @@
 //! and a subclass or an `allocate`d object fails the way stock's does.
 
 use crate::convert::positional;
-use crate::convert::{cmsg_type_arg, family_arg, level_arg, num2int, sockaddr_arg, string_value};
+use crate::convert::{
+    cmsg_type_arg, family_arg, level_arg, num2int, num2uint, sockaddr_arg, string_value,
+};
 use crate::core::cmsg::{self, In6Pktinfo, InPktinfo, Outgoing};
 use crate::core::sys::{self, Message};
 use crate::errors::{self, WouldBlock};
-use crate::ffi::protect;
+use crate::ffi::{hidden_ivar_get, hidden_ivar_set, protect};
 use crate::io_bridge::{self, Buffer, Retry};
 use crate::ruby::addrinfo;
 use crate::ruby::socket::SOCKET;
@@ -18,7 +20,7 @@ use magnus::{
     function, method,
     prelude::*,
     rb_sys::{AsRawValue, FromRawValue},
-    value::Lazy,
+    value::{Lazy, LazyId},
     Error, IntoValue, RArray, RClass, RString, Ruby, Value,
 };
 use std::ffi::CStr;
@@ -69,37 +71,26 @@ pub fn init_msg_methods(_ruby: &Ruby, basic_socket: RClass) -> Result<(), Error>
 // ---------------------------------------------------------------------------
 // Hidden instance variables.
 
-fn intern(name: &CStr) -> rb_sys::ID {
-    // SAFETY: interning a static C string does not raise.
-    unsafe { rb_sys::rb_intern(name.as_ptr()) }
-}
-
-fn ivar_get(obj: Value, name: &CStr) -> Value {
-    // SAFETY: rb_attr_get reads an ivar (nil when unset) and does not raise.
-    unsafe { Value::from_raw(rb_sys::rb_attr_get(obj.as_raw(), intern(name))) }
-}
-
-fn ivar_set(obj: Value, name: &CStr, value: Value) -> Result<(), Error> {
-    // SAFETY: rb_ivar_set raises FrozenError on a frozen object; protect
-    // catches it.
-    protect(|| unsafe { rb_sys::rb_ivar_set(obj.as_raw(), intern(name), value.as_raw()) })?;
-    Ok(())
-}
+static FAMILY: LazyId = LazyId::new("family");
+static LEVEL: LazyId = LazyId::new("level");
+static TYPE: LazyId = LazyId::new("type");
+static DATA: LazyId = LazyId::new("data");
+static UNIX_RIGHTS: LazyId = LazyId::new("unix_rights");
 
 fn family_of(obj: Value) -> Result<i32, Error> {
-    num2int(ivar_get(obj, c"family"))
+    num2int(hidden_ivar_get(obj, &FAMILY))
 }
 
 fn level_of(obj: Value) -> Result<i32, Error> {
-    num2int(ivar_get(obj, c"level"))
+    num2int(hidden_ivar_get(obj, &LEVEL))
 }
 
 fn type_of(obj: Value) -> Result<i32, Error> {
-    num2int(ivar_get(obj, c"type"))
+    num2int(hidden_ivar_get(obj, &TYPE))
 }
 
 fn data(obj: Value) -> Result<RString, Error> {
-    string_value(ivar_get(obj, c"data"))
+    string_value(hidden_ivar_get(obj, &DATA))
 }
 
 /// The bytes of a String, copied out before any other Ruby call.
@@ -116,10 +107,10 @@ fn store(
     ctype: i32,
     data: Value,
 ) -> Result<(), Error> {
-    ivar_set(obj, c"family", family.into_value_with(ruby))?;
-    ivar_set(obj, c"level", level.into_value_with(ruby))?;
-    ivar_set(obj, c"type", ctype.into_value_with(ruby))?;
-    ivar_set(obj, c"data", data)
+    hidden_ivar_set(obj, &FAMILY, family.into_value_with(ruby))?;
+    hidden_ivar_set(obj, &LEVEL, level.into_value_with(ruby))?;
+    hidden_ivar_set(obj, &TYPE, ctype.into_value_with(ruby))?;
+    hidden_ivar_set(obj, &DATA, data)
 }
 
 /// stock's ancdata_new: always a Socket::AncillaryData, whatever the receiver.
@@ -227,7 +218,7 @@ fn s_unix_rights(ruby: &Ruby, args: &[Value]) -> Result<Value, Error> {
         libc::SCM_RIGHTS,
         data,
     )?;
-    ivar_set(obj, c"unix_rights", ios.as_value())?;
+    hidden_ivar_set(obj, &UNIX_RIGHTS, ios.as_value())?;
     Ok(obj)
 }
 
@@ -241,7 +232,7 @@ fn unix_rights(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
             "SCM_RIGHTS ancillary data expected",
         ));
     }
-    Ok(ivar_get(rb_self, c"unix_rights"))
+    Ok(hidden_ivar_get(rb_self, &UNIX_RIGHTS))
 }
 
 /// AncillaryData#timestamp: a Time from SCM_TIMESTAMP or SCM_TIMESTAMPNS.
@@ -277,17 +268,6 @@ fn timestamp(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
     Ok(unsafe { Value::from_raw(raw) })
 }
 
-/// NUM2UINT, with stock's RangeError for values out of unsigned int.
-fn num2uint(value: Value) -> Result<u32, Error> {
-    // SAFETY: rb_num2uint raises TypeError/RangeError; protect catches it.
-    let v = protect(|| unsafe { rb_sys::rb_num2uint(value.as_raw()) })?;
-    Ok(v as u32)
-}
-
-fn sa_family(bytes: &[u8]) -> i32 {
-    i32::from(u16::from_ne_bytes([bytes[0], bytes[1]]))
-}
-
 /// The 4 address bytes of a packed sockaddr_in, with stock's errors.
 fn in_addr_of(ruby: &Ruby, packed: &[u8], what: &str, size_what: &str) -> Result<[u8; 4], Error> {
     if packed.len() != std::mem::size_of::<libc::sockaddr_in>() {
@@ -296,7 +276,7 @@ fn in_addr_of(ruby: &Ruby, packed: &[u8], what: &str, size_what: &str) -> Result
             format!("{size_what} size different to AF_INET sockaddr"),
         ));
     }
-    if sa_family(packed) != libc::AF_INET {
+    if crate::core::sockaddr::family(packed) != libc::AF_INET {
         return Err(errors::argument_error(
             ruby,
             format!("{what} is not AF_INET sockaddr"),
@@ -364,7 +344,7 @@ fn s_ipv6_pktinfo(ruby: &Ruby, addr: Value, ifindex: Value) -> Result<Value, Err
             "addr size different to AF_INET6 sockaddr",
         ));
     }
-    if sa_family(&addr) != libc::AF_INET6 {
+    if crate::core::sockaddr::family(&addr) != libc::AF_INET6 {
         return Err(errors::argument_error(
             ruby,
             "addr is not AF_INET6 sockaddr",
@@ -808,7 +788,7 @@ fn finish_recvmsg(
         let mesg = ruby.str_from_slice(dat);
         let name = &received.name;
         let family = if name.len() >= 2 {
-            sa_family(name)
+            crate::core::sockaddr::family(name)
         } else {
             libc::AF_UNSPEC
         };
@@ -864,7 +844,7 @@ fn finish_recvmsg(
                 ruby.str_from_slice(m.data),
             )?;
             if let Some(rights) = rights {
-                ivar_set(obj, c"unix_rights", rights.as_value())?;
+                hidden_ivar_set(obj, &UNIX_RIGHTS, rights.as_value())?;
             }
             ret.push(obj)?;
         }

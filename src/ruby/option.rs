@@ -5,11 +5,11 @@
 use crate::convert::{family_arg, level_arg, num2int, optname_arg, string_value};
 use crate::core::option_inspect;
 use crate::errors;
-use crate::ffi::protect;
+use crate::ffi::{hidden_ivar_get, hidden_ivar_set, protect};
 use magnus::{
     function, method,
     prelude::*,
-    rb_sys::{AsRawId, AsRawValue, FromRawValue},
+    rb_sys::{AsRawValue, FromRawValue},
     value::{Lazy, LazyId},
     Error, IntoValue, RClass, RString, Ruby, Value,
 };
@@ -44,34 +44,11 @@ pub fn init(ruby: &Ruby, socket: RClass) -> Result<RClass, Error> {
     Ok(class)
 }
 
-// The hidden instance variables holding the fields (no "@": invisible to
-// Ruby code), interned once: rb_intern on every access showed in profiles.
+// The hidden instance variables holding the fields.
 static FAMILY: LazyId = LazyId::new("family");
 static LEVEL: LazyId = LazyId::new("level");
 static OPTNAME: LazyId = LazyId::new("optname");
 static DATA: LazyId = LazyId::new("data");
-
-fn id(obj: Value, name: &LazyId) -> rb_sys::ID {
-    LazyId::get_inner_with(name, &Ruby::get_with(obj)).as_raw()
-}
-
-fn ivar_set(obj: Value, name: &LazyId, value: Value) -> Result<(), Error> {
-    let id = id(obj, name);
-    if obj.is_frozen() {
-        // SAFETY: rb_ivar_set raises FrozenError on a frozen object; protect
-        // catches it.
-        protect(|| unsafe { rb_sys::rb_ivar_set(obj.as_raw(), id, value.as_raw()) })?;
-    } else {
-        // SAFETY: on an object that is not frozen rb_ivar_set does not raise.
-        unsafe { rb_sys::rb_ivar_set(obj.as_raw(), id, value.as_raw()) };
-    }
-    Ok(())
-}
-
-fn attr_get(obj: Value, name: &LazyId) -> Value {
-    // SAFETY: rb_attr_get reads an ivar (nil when unset); it does not raise.
-    unsafe { Value::from_raw(rb_sys::rb_attr_get(obj.as_raw(), id(obj, name))) }
-}
 
 fn set_fields(
     ruby: &Ruby,
@@ -81,10 +58,10 @@ fn set_fields(
     optname: i32,
     data: RString,
 ) -> Result<Value, Error> {
-    ivar_set(obj, &FAMILY, family.into_value_with(ruby))?;
-    ivar_set(obj, &LEVEL, level.into_value_with(ruby))?;
-    ivar_set(obj, &OPTNAME, optname.into_value_with(ruby))?;
-    ivar_set(obj, &DATA, data.as_value())?;
+    hidden_ivar_set(obj, &FAMILY, family.into_value_with(ruby))?;
+    hidden_ivar_set(obj, &LEVEL, level.into_value_with(ruby))?;
+    hidden_ivar_set(obj, &OPTNAME, optname.into_value_with(ruby))?;
+    hidden_ivar_set(obj, &DATA, data.as_value())?;
     Ok(obj)
 }
 
@@ -130,15 +107,15 @@ fn initialize(
 }
 
 fn family(rb_self: Value) -> Value {
-    attr_get(rb_self, &FAMILY)
+    hidden_ivar_get(rb_self, &FAMILY)
 }
 
 fn level_of(rb_self: Value) -> Result<i32, Error> {
-    num2int(attr_get(rb_self, &LEVEL))
+    num2int(hidden_ivar_get(rb_self, &LEVEL))
 }
 
 fn optname_of(rb_self: Value) -> Result<i32, Error> {
-    num2int(attr_get(rb_self, &OPTNAME))
+    num2int(hidden_ivar_get(rb_self, &OPTNAME))
 }
 
 fn level(rb_self: Value) -> Result<i32, Error> {
@@ -151,7 +128,7 @@ fn optname(rb_self: Value) -> Result<i32, Error> {
 
 /// Socket::Option#data (and #to_s): the option value as a String.
 fn data(rb_self: Value) -> Result<RString, Error> {
-    string_value(attr_get(rb_self, &DATA))
+    string_value(hidden_ivar_get(rb_self, &DATA))
 }
 
 fn data_bytes(rb_self: Value) -> Result<Vec<u8>, Error> {

@@ -6,7 +6,6 @@
 
 use crate::buffer;
 use crate::convert::{check_arity, num2int, string_value};
-use crate::core::sockaddr_message;
 use crate::core::sys::{self, SockAddrBuf};
 use crate::errors::{self, WouldBlock};
 use crate::io_bridge::{self, Buffer, Retry};
@@ -286,7 +285,7 @@ fn receive_once(
 /// stock's rsock_fd_socket_addrinfo: an Addrinfo for an address of the
 /// socket `fd`, its family taken from the address, its socktype from SO_TYPE.
 pub fn socket_addrinfo(ruby: &Ruby, fd: RawFd, addr: &[u8]) -> Result<Value, Error> {
-    let family = sockaddr_message::family_of(addr);
+    let family = crate::core::sockaddr::family(addr);
     let socktype = socket_type(ruby, fd)?;
     addrinfo::from_sockaddr(ruby, addr, family, socktype, 0)
 }
