@@ -232,4 +232,31 @@ class AncillaryDataTest < Minitest::Test
     a&.close
     b&.close
   end
+
+  # Received descriptors stay owned by live IOs while recvmsg allocates the
+  # rest of its answer, under GC.stress, with several control messages (the
+  # credentials SO_PASSCRED adds and two SCM_RIGHTS).
+  def test_recvmsg_rights_survive_gc_stress
+    a, b = pair(:DGRAM)
+    a.setsockopt(:SOCKET, :PASSCRED, true)
+    pipes = Array.new(3) { IO.pipe }
+    b.sendmsg("x", 0, nil, Socket::AncillaryData.unix_rights(pipes[0][0], pipes[1][0]),
+              Socket::AncillaryData.unix_rights(pipes[2][0]))
+    begin
+      GC.stress = true
+      msg = a.recvmsg(10, 0, 256, scm_rights: true)
+    ensure
+      GC.stress = false
+    end
+    ios = msg[3..].select { |c| c.cmsg_is?(:SOCKET, :RIGHTS) }.flat_map(&:unix_rights)
+    assert_equal 3, ios.size
+    assert(msg[3..].any? { |c| c.cmsg_is?(:SOCKET, :CREDENTIALS) })
+    pipes.each_with_index { |(_, w), i| w.write("p#{i}") }
+    assert_equal %w[p0 p1 p2], ios.map { |io| io.read_nonblock(2) }
+  ensure
+    ios&.each(&:close)
+    pipes&.flatten&.each(&:close)
+    a&.close
+    b&.close
+  end
 end

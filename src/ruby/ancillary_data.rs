@@ -816,12 +816,18 @@ fn finish_recvmsg(
     let (msgs, zero) = cmsg::decode(ctl);
     if request_scm_rights {
         // Take ownership of every descriptor first, so none leaks if a
-        // later step raises.
-        let mut ios = Vec::with_capacity(msgs.len());
+        // later step raises. The IOs are kept in a Ruby Array (nil for a
+        // message without rights), on this frame where the GC sees it,
+        // while the objects below are allocated: a Rust Vec of them would
+        // be invisible to the GC.
+        let ios = ruby.ary_new_capa(msgs.len());
         for (i, m) in msgs.iter().enumerate() {
-            let rights = ios_for_rights_if_any(ruby, m);
+            let rights = ios_for_rights_if_any(ruby, m).and_then(|r| {
+                let value = r.map_or_else(|| ruby.qnil().as_value(), |r| r.as_value());
+                ios.push(value)
+            });
             match rights {
-                Ok(r) => ios.push(r),
+                Ok(()) => {}
                 Err(e) => {
                     for later in &msgs[i + 1..] {
                         for fd in later.rights() {
@@ -835,7 +841,7 @@ fn finish_recvmsg(
         if zero.is_some() {
             return Err(invalid_cmsg(ruby));
         }
-        for (m, rights) in msgs.iter().zip(ios) {
+        for (i, m) in msgs.iter().enumerate() {
             let obj = ancdata_new(
                 ruby,
                 sock_family,
@@ -843,8 +849,9 @@ fn finish_recvmsg(
                 m.ctype,
                 ruby.str_from_slice(m.data),
             )?;
-            if let Some(rights) = rights {
-                hidden_ivar_set(obj, &UNIX_RIGHTS, rights.as_value())?;
+            let rights: Value = ios.entry(i as isize)?;
+            if !rights.is_nil() {
+                hidden_ivar_set(obj, &UNIX_RIGHTS, rights)?;
             }
             ret.push(obj)?;
         }
