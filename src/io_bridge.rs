@@ -201,14 +201,26 @@ pub fn init_sock(ruby: &Ruby, obj: Value, fd: RawFd) -> Result<Value, Error> {
         sys::close(fd);
         return Err(errors::type_error(ruby, "not an IO"));
     }
-    // SAFETY: rb_update_max_fd only records the number; rb_io_make_open_file
-    // allocates the rb_io_t (it raises only on a frozen or already-open IO,
-    // which a freshly allocated object is not); the fields written are the
-    // ones MakeOpenFile leaves for the caller; rb_io_ascii8bit_binmode and
-    // rb_io_synchronized only set flags and encodings.
+    // rb_io_make_open_file raises on a frozen IO, and on an open one it
+    // closes the old descriptor first, which can raise too (`initialize`
+    // called again by hand): protect catches that, and the new fd, owned by
+    // nothing yet, is closed rather than leaked.
+    // SAFETY: protect runs the call and owns nothing in the frames a raise
+    // would skip.
+    let made = protect(|| unsafe { rb_sys::rb_io_make_open_file(obj.as_raw()) as usize });
+    let fp = match made {
+        Ok(fp) => fp as *mut rb_sys::rb_io_t,
+        Err(e) => {
+            sys::close(fd);
+            return Err(e);
+        }
+    };
+    // SAFETY: rb_update_max_fd only records the number; fp is the rb_io_t
+    // just made, and the fields written are the ones MakeOpenFile leaves for
+    // the caller; rb_io_ascii8bit_binmode and rb_io_synchronized only set
+    // flags and encodings.
     unsafe {
         rb_sys::rb_update_max_fd(fd);
-        let fp = rb_sys::rb_io_make_open_file(obj.as_raw());
         (*fp).fd = fd;
         *mode_bits(fp) = (rb_sys::FMODE_READWRITE | rb_sys::FMODE_DUPLEX) as i32;
         rb_sys::rb_io_ascii8bit_binmode(obj.as_raw());
