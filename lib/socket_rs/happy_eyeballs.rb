@@ -175,6 +175,8 @@ module SocketRs
         lookup.take(@host, @port)
       rescue StandardError => e
         e
+      ensure
+        lookup.close
       end
       @answers << [name, answer]
     end
@@ -359,7 +361,10 @@ module SocketRs
 
     def finish
       @resolvers&.each(&:kill)
-      @lookups&.each_key(&:close)
+      @lookups&.each do |io, (_, lookup)|
+        io.close
+        lookup.close
+      end
       @connecting&.each_key(&:close)
       @wakeup_r&.close
       @wakeup_w&.close

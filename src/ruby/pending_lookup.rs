@@ -34,6 +34,7 @@ pub fn init(ruby: &Ruby, module: RModule) -> Result<(), Error> {
     class.define_singleton_method("start", function!(start, 3))?;
     class.define_method("io", method!(io, 0))?;
     class.define_method("take", method!(take, 2))?;
+    class.define_method("close", method!(close, 0))?;
     Ok(())
 }
 
@@ -85,6 +86,12 @@ fn io(ruby: &Ruby, rb_self: &PendingLookup) -> Result<Value, Error> {
     };
     let fd = sys::duplicate(job.fd()).map_err(|e| errors::io_error(ruby, &e, "dup(2)"))?;
     io_bridge::fdopen(fd.into_raw_fd())
+}
+
+/// Abandons the lookup now rather than at the next GC: its eventfd is
+/// closed once the pool thread is done with it (at once when it is).
+fn close(rb_self: &PendingLookup) {
+    rb_self.job.borrow_mut().take();
 }
 
 /// The answer, once `io` turned readable: the Addrinfo list for `host` and
