@@ -19,7 +19,7 @@ use magnus::{
 };
 use rb_sys::rb_io_t;
 use std::io;
-use std::os::fd::{IntoRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 /// FMODE_NOREVLOOKUP of stock's rubysocket.h: the per-socket
 /// do_not_reverse_lookup flag lives in the IO's mode bits.
@@ -194,11 +194,10 @@ pub fn prepare_write(ruby: &Ruby, io: Value) -> Result<RawFd, Error> {
 
 /// Makes `obj` (an allocated BasicSocket) own `fd`, set up as stock's
 /// rsock_init_sock does: read-write, duplex, binmode, sync, with the
-/// do_not_reverse_lookup default. On error the fd is closed.
-pub fn init_sock(ruby: &Ruby, obj: Value, fd: RawFd) -> Result<Value, Error> {
+/// do_not_reverse_lookup default. The IO owns the fd from then on; on
+/// error it is dropped (closed).
+pub fn init_sock(ruby: &Ruby, obj: Value, fd: OwnedFd) -> Result<Value, Error> {
     if !is_io(obj) {
-        // fd is ours and not yet owned by any IO.
-        sys::close(fd);
         return Err(errors::type_error(ruby, "not an IO"));
     }
     // rb_io_make_open_file raises on a frozen IO, and on an open one it
@@ -208,13 +207,9 @@ pub fn init_sock(ruby: &Ruby, obj: Value, fd: RawFd) -> Result<Value, Error> {
     // SAFETY: protect runs the call and owns nothing in the frames a raise
     // would skip.
     let made = protect(|| unsafe { rb_sys::rb_io_make_open_file(obj.as_raw()) as usize });
-    let fp = match made {
-        Ok(fp) => fp as *mut rb_sys::rb_io_t,
-        Err(e) => {
-            sys::close(fd);
-            return Err(e);
-        }
-    };
+    let fp = made? as *mut rb_sys::rb_io_t;
+    // The IO owns it now: its close and finalizer close it.
+    let fd = fd.into_raw_fd();
     // SAFETY: rb_update_max_fd only records the number; fp is the rb_io_t
     // just made, and the fields written are the ones MakeOpenFile leaves for
     // the caller; rb_io_ascii8bit_binmode and rb_io_synchronized only set
@@ -233,16 +228,11 @@ pub fn init_sock(ruby: &Ruby, obj: Value, fd: RawFd) -> Result<Value, Error> {
 }
 
 /// A new object of `class` (a BasicSocket subclass) owning `fd`.
-pub fn wrap_fd(ruby: &Ruby, class: RClass, fd: RawFd) -> Result<Value, Error> {
+pub fn wrap_fd(ruby: &Ruby, class: RClass, fd: OwnedFd) -> Result<Value, Error> {
     // SAFETY: rb_obj_alloc on an IO subclass allocates an uninitialized IO;
     // it does not raise for a class that has an allocator.
     let obj = unsafe { Value::from_raw(rb_sys::rb_obj_alloc(class.as_raw())) };
     init_sock(ruby, obj, fd)
-}
-
-/// Closes an fd we created and never handed to Ruby.
-pub fn close_fd(fd: RawFd) {
-    sys::close(fd);
 }
 
 /// Waits until `io` is ready, the Ruby way, as stock waits after EAGAIN
@@ -501,13 +491,13 @@ fn after_gc_if_out_of_fds<T>(mut call: impl FnMut() -> io::Result<T>) -> io::Res
 
 /// socket(2), close-on-exec and non-blocking, retried after a GC when the
 /// descriptors ran out.
-pub fn new_socket(domain: i32, socktype: i32, protocol: i32) -> io::Result<RawFd> {
+pub fn new_socket(domain: i32, socktype: i32, protocol: i32) -> io::Result<OwnedFd> {
     after_gc_if_out_of_fds(|| sys::socket(domain, socktype, protocol))
 }
 
 /// socketpair(2), both ends close-on-exec and non-blocking, retried after a
 /// GC when the descriptors ran out.
-pub fn new_socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(RawFd, RawFd)> {
+pub fn new_socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(OwnedFd, OwnedFd)> {
     after_gc_if_out_of_fds(|| sys::socketpair(domain, socktype, protocol))
 }
 
@@ -690,13 +680,11 @@ fn without_gvl(call: &mut dyn FnMut()) -> Result<(), Error> {
 /// accept4(2), the new fd close-on-exec and non-blocking: waiting for a
 /// connection (Retry::ACCEPT) or one try (Retry::ACCEPT_ONCE). Returns the
 /// fd, now the caller's, and the peer's packed sockaddr.
-pub fn accept(ruby: &Ruby, io: Value, how: Retry) -> Outcome<(RawFd, SockAddrBuf)> {
+pub fn accept(ruby: &Ruby, io: Value, how: Retry) -> Outcome<(OwnedFd, SockAddrBuf)> {
     Ok(
-        run(ruby, io, how, Buffer::Own, |fd, _| sys::accept4(fd))?.map(|(fd, addr)| {
-            let fd = fd.into_raw_fd();
+        run(ruby, io, how, Buffer::Own, |fd, _| sys::accept4(fd))?.inspect(|(fd, _)| {
             // SAFETY: recording a new fd number does not raise.
-            unsafe { rb_sys::rb_update_max_fd(fd) };
-            (fd, addr)
+            unsafe { rb_sys::rb_update_max_fd(fd.as_raw_fd()) };
         }),
     )
 }
@@ -787,22 +775,24 @@ pub fn wait_fd_readable(fd: RawFd, timeout: Option<f64>) -> Result<bool, Error> 
     }
 }
 
-/// Forgets the IO's fd without closing it (the caller closes or reuses it):
-/// for a setup that failed after the IO took the fd.
-pub fn detach_fd(io: Value) {
-    if let Some(ptr) = fptr(io) {
-        // SAFETY: the rb_io_t is live; fd -1 marks it closed, so neither
-        // close nor the finalizer touches the descriptor again.
-        unsafe { (*ptr).fd = -1 };
-    }
+/// Takes the IO's fd back from it, which is left closed (neither its close
+/// nor its finalizer touches the descriptor again): for a setup that failed
+/// after the IO took the fd (dropped then), or to move it elsewhere.
+pub fn detach_fd(io: Value) -> Option<OwnedFd> {
+    let ptr = fptr(io)?;
+    // SAFETY: the rb_io_t is live and the GVL held.
+    let fd = unsafe { std::mem::replace(&mut (*ptr).fd, -1) };
+    // SAFETY: the IO owned `fd` and has just given it up (fd -1): it is
+    // owned here alone.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Moves the fd of `from` (an open socket IO) into `to`, set up as a new
 /// socket; `from` is left closed. For sockets made by Ruby code (Happy
 /// Eyeballs) that a native class adopts.
 pub fn adopt_fd(ruby: &Ruby, to: Value, from: Value) -> Result<Value, Error> {
-    let fd = fd(ruby, from)?;
-    detach_fd(from);
+    fd(ruby, from)?;
+    let fd = detach_fd(from).expect("open, checked above");
     init_sock(ruby, to, fd)
 }
 
@@ -816,17 +806,14 @@ pub fn socket_family(fd: RawFd) -> i32 {
 }
 
 /// A plain IO owning a received descriptor that is not a socket, as stock's
-/// rb_io_fdopen(fd, O_RDWR). The fd is closed if that raises.
-pub fn fdopen(fd: RawFd) -> Result<Value, Error> {
+/// rb_io_fdopen(fd, O_RDWR). The fd is closed (dropped) if that raises.
+pub fn fdopen(fd: OwnedFd) -> Result<Value, Error> {
+    let raw_fd = fd.as_raw_fd();
     // SAFETY: rb_io_fdopen allocates an IO for fd and may raise (NoMemoryError);
     // protect catches it.
-    let raw = protect(|| unsafe { rb_sys::rb_io_fdopen(fd, libc::O_RDWR, std::ptr::null()) });
-    match raw {
-        // SAFETY: rb_io_fdopen returns an IO object.
-        Ok(raw) => Ok(unsafe { Value::from_raw(raw) }),
-        Err(e) => {
-            close_fd(fd);
-            Err(e)
-        }
-    }
+    let raw = protect(|| unsafe { rb_sys::rb_io_fdopen(raw_fd, libc::O_RDWR, std::ptr::null()) })?;
+    // The IO owns it now.
+    let _ = fd.into_raw_fd();
+    // SAFETY: rb_io_fdopen returns an IO object.
+    Ok(unsafe { Value::from_raw(raw) })
 }

@@ -16,7 +16,7 @@ use socket2::{Domain, MsgHdr, Protocol, SockAddr, SockAddrStorage, SockRef, Sock
 use std::ffi::CStr;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
-use std::os::fd::{BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// socket2's view of a descriptor the caller keeps open.
 #[inline]
@@ -33,25 +33,25 @@ fn borrow(fd: RawFd) -> BorrowedFd<'static> {
 }
 
 /// socket(2), close-on-exec (socket2 always sets it) and non-blocking.
-pub fn socket(domain: i32, socktype: i32, protocol: i32) -> io::Result<RawFd> {
+pub fn socket(domain: i32, socktype: i32, protocol: i32) -> io::Result<OwnedFd> {
     let socktype = Type::from(socktype).nonblocking();
     let socket = Socket::new(
         Domain::from(domain),
         socktype,
         Some(Protocol::from(protocol)),
     )?;
-    Ok(socket.into_raw_fd())
+    Ok(OwnedFd::from(socket))
 }
 
 /// socketpair(2), both ends close-on-exec and non-blocking.
-pub fn socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(RawFd, RawFd)> {
+pub fn socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(OwnedFd, OwnedFd)> {
     let socktype = Type::from(socktype).nonblocking();
     let (a, b) = Socket::pair(
         Domain::from(domain),
         socktype,
         Some(Protocol::from(protocol)),
     )?;
-    Ok((a.into_raw_fd(), b.into_raw_fd()))
+    Ok((OwnedFd::from(a), OwnedFd::from(b)))
 }
 
 /// Ruby's packed sockaddr bytes, as given, in a socket2 SockAddr. Bytes
@@ -107,11 +107,18 @@ pub fn is_socket(fd: RawFd) -> io::Result<bool> {
     Ok(st.st_mode & libc::S_IFMT == libc::S_IFSOCK)
 }
 
-/// close(2) of a descriptor the caller owns and gives up; its errors are
-/// moot for a descriptor nobody else uses.
-pub fn close(fd: RawFd) {
-    // SAFETY: the caller owns `fd` and uses it no more.
-    unsafe { libc::close(fd) };
+/// Descriptors the kernel just installed in this process for a received
+/// message (SCM_RIGHTS), owned from here on: closed when dropped, unless an
+/// IO takes them.
+///
+/// # Safety
+/// Each fd must come from the control data of a message this process has
+/// just received, and be taken here once: nothing else refers to it.
+pub unsafe fn own_received(fds: &[RawFd]) -> Vec<OwnedFd> {
+    fds.iter()
+        // SAFETY: the caller's promise: a fresh descriptor owned by no one.
+        .map(|&fd| unsafe { OwnedFd::from_raw_fd(fd) })
+        .collect()
 }
 
 /// connect(2) to a packed sockaddr as given.
@@ -509,10 +516,29 @@ pub fn signal_eventfd(fd: &OwnedFd) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::IntoRawFd;
+
+    /// The tests work on raw numbers, as the callers of the layer do
+    /// through their IOs.
+    fn raw_socket(domain: i32, socktype: i32, protocol: i32) -> RawFd {
+        super::socket(domain, socktype, protocol)
+            .unwrap()
+            .into_raw_fd()
+    }
+
+    fn raw_socketpair(domain: i32, socktype: i32, protocol: i32) -> (RawFd, RawFd) {
+        let (a, b) = super::socketpair(domain, socktype, protocol).unwrap();
+        (a.into_raw_fd(), b.into_raw_fd())
+    }
+
+    fn close(fd: RawFd) {
+        // SAFETY: the test owns `fd` and uses it no more.
+        drop(unsafe { OwnedFd::from_raw_fd(fd) });
+    }
 
     #[test]
     fn sockets_are_close_on_exec_and_non_blocking() {
-        let fd = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        let fd = raw_socket(libc::AF_INET, libc::SOCK_STREAM, 0);
         // SAFETY: fcntl reads the flags of a descriptor we own.
         let (fd_flags, fl_flags) = unsafe {
             (
@@ -529,7 +555,7 @@ mod tests {
 
     #[test]
     fn options_round_trip_and_errors_carry_the_errno() {
-        let (a, b) = socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
+        let (a, b) = raw_socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0);
         setsockopt(
             a,
             libc::SOL_SOCKET,
@@ -566,7 +592,7 @@ mod tests {
 
     #[test]
     fn accept_names_and_datagrams_carry_packed_addresses() {
-        let listener = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        let listener = raw_socket(libc::AF_INET, libc::SOCK_STREAM, 0);
         // SAFETY: sockaddr_in is plain old data, valid when zeroed.
         let mut sin: libc::sockaddr_in = unsafe { std::mem::zeroed() };
         sin.sin_family = libc::AF_INET as libc::sa_family_t;
@@ -586,7 +612,7 @@ mod tests {
             accept4(listener).unwrap_err().raw_os_error(),
             Some(libc::EAGAIN)
         );
-        let client = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        let client = raw_socket(libc::AF_INET, libc::SOCK_STREAM, 0);
         let _ = connect(client, &bound);
         let mut pfd = libc::pollfd {
             fd: listener,
@@ -605,7 +631,7 @@ mod tests {
         close(client);
         close(listener);
 
-        let (a, b) = socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0).unwrap();
+        let (a, b) = raw_socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0);
         assert_eq!(send(a, b"hey", 0).unwrap(), 3);
         let mut buf = [0u8; 8];
         // SAFETY: buf has room for 8 bytes.
@@ -618,7 +644,7 @@ mod tests {
 
     #[test]
     fn sendmsg_and_recvmsg_pass_data_control_and_flags() {
-        let (a, b) = socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0).unwrap();
+        let (a, b) = raw_socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0);
         // One SCM_RIGHTS message by hand: cmsg_len, level, type, the fd.
         // SAFETY: CMSG_LEN only computes a length.
         let cmsg_len = unsafe { libc::CMSG_LEN(4) } as usize;

@@ -25,7 +25,7 @@ use magnus::{
 };
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 static ANCILLARY_DATA: Lazy<RClass> = Lazy::new(|ruby| {
     let socket: RClass = ruby.class_object().const_get("Socket").expect("Socket");
@@ -617,33 +617,24 @@ fn try_recvmsg(
 /// Closes the descriptors that SCM_RIGHTS messages brought in (stock's
 /// rsock_discard_cmsg_resource: Linux installs them even under MSG_PEEK).
 fn discard_rights(ctl: &[u8]) {
-    for fd in cmsg::all_rights(ctl) {
-        io_bridge::close_fd(fd);
-    }
+    // SAFETY: `ctl` is the control data of a message just received, whose
+    // rights nothing else has taken.
+    drop(unsafe { sys::own_received(&cmsg::all_rights(ctl)) });
 }
 
 /// The IOs for received descriptors: Socket for sockets, IO otherwise. On
-/// an error the descriptors not yet owned by an IO are closed.
-fn ios_for_rights(ruby: &Ruby, fds: &[RawFd]) -> Result<RArray, Error> {
+/// an error the descriptors not yet owned by an IO are dropped (closed).
+fn ios_for_rights(ruby: &Ruby, fds: Vec<OwnedFd>) -> Result<RArray, Error> {
     let ary = ruby.ary_new();
-    for (i, &fd) in fds.iter().enumerate() {
-        let io = io_for_fd(ruby, fd);
-        match io {
-            Ok(io) => ary.push(io)?,
-            Err(e) => {
-                for &rest in &fds[i + 1..] {
-                    io_bridge::close_fd(rest);
-                }
-                return Err(e);
-            }
-        }
+    for fd in fds {
+        ary.push(io_for_fd(ruby, fd)?)?;
     }
     ary.freeze();
     Ok(ary)
 }
 
-fn io_for_fd(ruby: &Ruby, fd: RawFd) -> Result<Value, Error> {
-    let socket = crate::core::sys::is_socket(fd)
+fn io_for_fd(ruby: &Ruby, fd: OwnedFd) -> Result<Value, Error> {
+    let socket = crate::core::sys::is_socket(fd.as_raw_fd())
         .map_err(|_| errors::socket_error(ruby, "invalid fd in SCM_RIGHTS"))?;
     if socket {
         io_bridge::wrap_fd(ruby, ruby.get_inner(&SOCKET), fd)
@@ -830,9 +821,9 @@ fn finish_recvmsg(
                 Ok(()) => {}
                 Err(e) => {
                     for later in &msgs[i + 1..] {
-                        for fd in later.rights() {
-                            io_bridge::close_fd(fd);
-                        }
+                        // SAFETY: rights of the message just received that
+                        // nothing has taken: dropped (closed).
+                        drop(unsafe { sys::own_received(&later.rights()) });
                     }
                     return Err(e);
                 }
@@ -878,7 +869,8 @@ fn ios_for_rights_if_any(ruby: &Ruby, m: &cmsg::Incoming<'_>) -> Result<Option<R
     if m.level != libc::SOL_SOCKET || m.ctype != libc::SCM_RIGHTS {
         return Ok(None);
     }
-    ios_for_rights(ruby, &m.rights()).map(Some)
+    // SAFETY: rights of the message just received, taken here once.
+    ios_for_rights(ruby, unsafe { sys::own_received(&m.rights()) }).map(Some)
 }
 
 fn invalid_cmsg(ruby: &Ruby) -> Error {

@@ -22,7 +22,7 @@ use magnus::{
     rb_sys::{AsRawValue, FromRawValue},
     Error, RClass, RString, Ruby, Value,
 };
-use std::os::fd::RawFd;
+use std::os::fd::{FromRawFd, RawFd};
 
 pub fn init(ruby: &Ruby) -> Result<RClass, Error> {
     let class = ruby.define_class("BasicSocket", ruby.class_io())?;
@@ -67,6 +67,9 @@ fn for_fd(ruby: &Ruby, class: RClass, fd: Value) -> Result<Value, Error> {
             "not a socket file descriptor",
         ));
     }
+    // SAFETY: for_fd hands the descriptor to the new IO, as stock's does:
+    // the caller gives it up (it is closed with the IO, or here on error).
+    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
     io_bridge::wrap_fd(ruby, class, fd)
 }
 

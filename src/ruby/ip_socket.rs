@@ -16,7 +16,7 @@ use magnus::{
     rb_sys::{AsRawValue, FromRawValue},
     Error, RArray, RClass, RString, Ruby, Symbol, Value,
 };
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     let class = ruby.define_class("IPSocket", superclass)?;
@@ -320,6 +320,7 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
                 None => continue,
             },
         };
+        // Owned until an IO takes it; every early exit below drops it.
         let fd = match io_bridge::new_socket(res.family, res.socktype, res.protocol) {
             Ok(fd) => fd,
             Err(e) => {
@@ -327,78 +328,52 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
                 continue;
             }
         };
-        let step = if server {
-            set_reuseaddr(fd);
-            bind_fd(fd, &res.addr).map_err(|e| (e, "bind(2)", false))
-        } else {
-            let bound = match bind_to {
-                Some(l) => {
-                    set_reuseaddr(fd);
-                    bind_fd(fd, &l.addr).map_err(|e| (e, "bind(2)", true))
-                }
-                None => Ok(()),
-            };
-            match bound {
-                Err(e) => Err(e),
-                Ok(()) => {
-                    let connect_timeout = match &open {
-                        Some(o) if o.passed() => {
-                            io_bridge::close_fd(fd);
-                            return Err(errors::user_specified_timeout(
-                                ruby,
-                                &errors::place_of(&res.addr),
-                            ));
-                        }
-                        Some(o) => Some(o.left()),
-                        None => args.connect_timeout,
-                    };
-                    io_bridge::init_sock(ruby, obj, fd)?;
-                    match io_bridge::connect(ruby, obj, &res.addr, connect_timeout) {
-                        Ok(Ok(())) => return Ok(obj),
-                        // The open_timeout passed during the connect, whichever
-                        // way the running Ruby reports a connect timeout.
-                        Ok(Err(e))
-                            if open.is_some() && e.raw_os_error() == Some(libc::ETIMEDOUT) =>
-                        {
-                            io_bridge::detach_fd(obj);
-                            io_bridge::close_fd(fd);
-                            return Err(errors::user_specified_timeout(
-                                ruby,
-                                &errors::place_of(&res.addr),
-                            ));
-                        }
-                        Err(e) if open.is_some() && errors::is_io_timeout(ruby, &e) => {
-                            io_bridge::detach_fd(obj);
-                            io_bridge::close_fd(fd);
-                            return Err(errors::user_specified_timeout(
-                                ruby,
-                                &errors::place_of(&res.addr),
-                            ));
-                        }
-                        Ok(Err(e)) => {
-                            io_bridge::detach_fd(obj);
-                            Err((e.raw_os_error().unwrap_or(libc::EIO), "connect(2)", false))
-                        }
-                        Err(e) => {
-                            io_bridge::detach_fd(obj);
-                            io_bridge::close_fd(fd);
-                            return Err(e);
-                        }
-                    }
-                }
+        let raw = fd.as_raw_fd();
+        if server {
+            set_reuseaddr(raw);
+            if let Err(e) = bind_fd(raw, &res.addr) {
+                last = Some((e, "bind(2)", false));
+                continue;
             }
+            if let Err(e) = sys::listen(raw, libc::SOMAXCONN) {
+                return Err(errors::io_error(ruby, &e, "listen(2)"));
+            }
+            return io_bridge::init_sock(ruby, obj, fd);
+        }
+        if let Some(l) = bind_to {
+            set_reuseaddr(raw);
+            if let Err(e) = bind_fd(raw, &l.addr) {
+                last = Some((e, "bind(2)", true));
+                continue;
+            }
+        }
+        let timed_out = || errors::user_specified_timeout(ruby, &errors::place_of(&res.addr));
+        let connect_timeout = match &open {
+            Some(o) if o.passed() => return Err(timed_out()),
+            Some(o) => Some(o.left()),
+            None => args.connect_timeout,
         };
-        match step {
-            Ok(()) => {
-                if let Err(e) = sys::listen(fd, libc::SOMAXCONN) {
-                    io_bridge::close_fd(fd);
-                    return Err(errors::io_error(ruby, &e, "listen(2)"));
-                }
-                return io_bridge::init_sock(ruby, obj, fd);
+        io_bridge::init_sock(ruby, obj, fd)?;
+        // On failure the IO gives the fd back, and it is dropped (closed).
+        match io_bridge::connect(ruby, obj, &res.addr, connect_timeout) {
+            Ok(Ok(())) => return Ok(obj),
+            // The open_timeout passed during the connect, whichever way the
+            // running Ruby reports a connect timeout.
+            Ok(Err(e)) if open.is_some() && e.raw_os_error() == Some(libc::ETIMEDOUT) => {
+                drop(io_bridge::detach_fd(obj));
+                return Err(timed_out());
             }
-            Err(failure) => {
-                io_bridge::close_fd(fd);
-                last = Some(failure);
+            Err(e) if open.is_some() && errors::is_io_timeout(ruby, &e) => {
+                drop(io_bridge::detach_fd(obj));
+                return Err(timed_out());
+            }
+            Ok(Err(e)) => {
+                drop(io_bridge::detach_fd(obj));
+                last = Some((e.raw_os_error().unwrap_or(libc::EIO), "connect(2)", false));
+            }
+            Err(e) => {
+                drop(io_bridge::detach_fd(obj));
+                return Err(e);
             }
         }
     }

@@ -13,7 +13,6 @@ use crate::ruby::addrinfo;
 use crate::ruby::resolution::{lookup_result, LookupArgs};
 use magnus::{function, method, prelude::*, Error, RModule, Ruby, TypedData, Value};
 use std::cell::RefCell;
-use std::os::fd::IntoRawFd;
 
 type Answer = Result<Vec<AddrInfo>, GaiError>;
 
@@ -85,7 +84,7 @@ fn io(ruby: &Ruby, rb_self: &PendingLookup) -> Result<Value, Error> {
         return Err(errors::io_error_message(ruby, "lookup already taken"));
     };
     let fd = sys::duplicate(job.fd()).map_err(|e| errors::io_error(ruby, &e, "dup(2)"))?;
-    io_bridge::fdopen(fd.into_raw_fd())
+    io_bridge::fdopen(fd)
 }
 
 /// Abandons the lookup now rather than at the next GC: its eventfd is

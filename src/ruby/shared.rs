@@ -11,7 +11,7 @@ use crate::errors::{self, WouldBlock};
 use crate::io_bridge::{self, Buffer, Retry};
 use crate::ruby::addrinfo;
 use magnus::{prelude::*, Error, RString, Ruby, Value};
-use std::os::fd::RawFd;
+use std::os::fd::{OwnedFd, RawFd};
 
 /// rsock_strbuf: the buffer a receive writes into, `buflen` bytes of room.
 /// In stock's order of checks: an outbuf must be a String (TypeError) and
@@ -292,7 +292,7 @@ pub fn socket_addrinfo(ruby: &Ruby, fd: RawFd, addr: &[u8]) -> Result<Value, Err
 
 /// accept(2) for Socket#accept, TCPServer#accept, UNIXServer#accept and the
 /// sysaccept methods: waits for a connection; the new fd and peer address.
-pub fn accept_fd(ruby: &Ruby, rb_self: Value) -> Result<(RawFd, SockAddrBuf), Error> {
+pub fn accept_fd(ruby: &Ruby, rb_self: Value) -> Result<(OwnedFd, SockAddrBuf), Error> {
     io_bridge::accept(ruby, rb_self, Retry::ACCEPT)?
         .map_err(|e| errors::io_error(ruby, &e, "accept(2)"))
 }
@@ -306,7 +306,7 @@ pub fn accept_nonblock_with(
     ruby: &Ruby,
     rb_self: Value,
     args: &[Value],
-    wrap: impl FnOnce(RawFd, &[u8]) -> Result<Value, Error>,
+    wrap: impl FnOnce(OwnedFd, &[u8]) -> Result<Value, Error>,
 ) -> Result<Value, Error> {
     let (_, raise) = nonblock_args(ruby, args, 0)?;
     io_bridge::set_nonblock(ruby, rb_self)?;

@@ -9,7 +9,7 @@ use crate::ruby::shared::{
     socket_addrinfo,
 };
 use magnus::{method, prelude::*, value::Lazy, Error, IntoValue, RClass, Ruby, Value};
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd};
 
 /// The Socket class, for the methods that make Socket objects whatever
 /// their receiver's class (accept, AncillaryData's unix_rights), and the
@@ -67,13 +67,8 @@ pub fn pair_of(
 ) -> Result<Value, Error> {
     let (a, b) = io_bridge::new_socketpair(domain, socktype, protocol)
         .map_err(|e| errors::io_error(ruby, &e, "socketpair(2)"))?;
-    let first = match io_bridge::wrap_fd(ruby, class, a) {
-        Ok(s) => s,
-        Err(e) => {
-            io_bridge::close_fd(b);
-            return Err(e);
-        }
-    };
+    // On error `b` is dropped (closed) with this frame.
+    let first = io_bridge::wrap_fd(ruby, class, a)?;
     let second = io_bridge::wrap_fd(ruby, class, b)?;
     let pair = ruby.ary_new_from_values(&[first, second]);
     if !ruby.block_given() {
@@ -162,9 +157,10 @@ fn connect_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value
 }
 
 /// [Socket, Addrinfo] for an accepted fd; the fd is closed on error.
-fn accepted_pair(ruby: &Ruby, fd: RawFd, addr: &[u8]) -> Result<Value, Error> {
+fn accepted_pair(ruby: &Ruby, fd: OwnedFd, addr: &[u8]) -> Result<Value, Error> {
+    let raw = fd.as_raw_fd();
     let sock = io_bridge::wrap_fd(ruby, ruby.get_inner(&SOCKET), fd)?;
-    let ai = socket_addrinfo(ruby, fd, addr)?;
+    let ai = socket_addrinfo(ruby, raw, addr)?;
     Ok(ruby.ary_new_from_values(&[sock, ai]).as_value())
 }
 
@@ -183,15 +179,11 @@ fn accept_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value,
 
 fn sysaccept(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
     let (fd, addr) = accept_fd(ruby, rb_self)?;
-    match socket_addrinfo(ruby, fd, &addr) {
-        Ok(ai) => Ok(ruby
-            .ary_new_from_values(&[fd.into_value_with(ruby), ai])
-            .as_value()),
-        Err(e) => {
-            io_bridge::close_fd(fd);
-            Err(e)
-        }
-    }
+    // On error the fd is dropped (closed); else the caller owns the number.
+    let ai = socket_addrinfo(ruby, fd.as_raw_fd(), &addr)?;
+    Ok(ruby
+        .ary_new_from_values(&[fd.into_raw_fd().into_value_with(ruby), ai])
+        .as_value())
 }
 
 /// Socket#recvfrom(maxlen [, flags [, outbuf]]) -> [mesg, sender_addrinfo]

@@ -5,6 +5,7 @@ use crate::io_bridge;
 use crate::ruby::ip_socket::{init_inetsock, InetArgs, InetRole};
 use crate::ruby::shared::{accept_fd, accept_nonblock_with, listen};
 use magnus::{method, prelude::*, value::Lazy, Error, RClass, Ruby, Value};
+use std::os::fd::IntoRawFd;
 
 static TCP_SOCKET: Lazy<RClass> = Lazy::new(|ruby| {
     ruby.class_object()
@@ -51,7 +52,8 @@ fn accept(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
 
 /// #sysaccept -> the new connection's fd.
 fn sysaccept(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
-    Ok(accept_fd(ruby, rb_self)?.0)
+    // The caller owns the number from here on.
+    Ok(accept_fd(ruby, rb_self)?.0.into_raw_fd())
 }
 
 /// #accept_nonblock(exception: true)

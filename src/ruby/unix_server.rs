@@ -4,6 +4,7 @@ use crate::io_bridge;
 use crate::ruby::shared::{accept_fd, accept_nonblock_with, listen};
 use crate::ruby::unix_socket::init_unixsock;
 use magnus::{method, prelude::*, value::Lazy, Error, RClass, Ruby, Value};
+use std::os::fd::IntoRawFd;
 
 static UNIX_SOCKET: Lazy<RClass> = Lazy::new(|ruby| {
     ruby.class_object()
@@ -33,7 +34,8 @@ fn accept(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
 
 /// #sysaccept -> the new connection's fd.
 fn sysaccept(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
-    Ok(accept_fd(ruby, rb_self)?.0)
+    // The caller owns the number from here on.
+    Ok(accept_fd(ruby, rb_self)?.0.into_raw_fd())
 }
 
 /// #accept_nonblock(exception: true)

@@ -16,6 +16,7 @@ use magnus::{
     rb_sys::{AsRawValue, FromRawValue},
     Error, IntoValue, RArray, RClass, RString, Ruby, Value,
 };
+use std::os::fd::{AsRawFd, IntoRawFd};
 
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     let class = ruby.define_class("UNIXSocket", superclass)?;
@@ -49,16 +50,13 @@ pub fn init_unixsock(ruby: &Ruby, obj: Value, path: Value, server: bool) -> Resu
     })?;
     let fd = io_bridge::new_socket(libc::AF_UNIX, libc::SOCK_STREAM, 0)
         .map_err(|e| errors::io_error(ruby, &e, "socket(2)"))?;
-    let fail = |errno: i32| {
-        io_bridge::close_fd(fd);
-        errors::syserr_path(ruby, errno, "connect(2)", Some(path))
-    };
+    // Owned until the IO takes it: every early return below drops it.
     if server {
-        if let Err(e) = sys::bind(fd, &packed) {
-            return Err(fail(e.raw_os_error().unwrap_or(libc::EIO)));
+        if let Err(e) = sys::bind(fd.as_raw_fd(), &packed) {
+            let errno = e.raw_os_error().unwrap_or(libc::EIO);
+            return Err(errors::syserr_path(ruby, errno, "connect(2)", Some(path)));
         }
-        if let Err(e) = sys::listen(fd, libc::SOMAXCONN) {
-            io_bridge::close_fd(fd);
+        if let Err(e) = sys::listen(fd.as_raw_fd(), libc::SOMAXCONN) {
             return Err(errors::io_error(ruby, &e, "listen(2)"));
         }
         io_bridge::init_sock(ruby, obj, fd)?;
@@ -248,10 +246,16 @@ fn recv_io(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> 
         }
         break ctl;
     };
-    let fd = received_fd(ruby, &ctl, want_len, ctl_cap).inspect_err(|_| {
-        // A rejected message's descriptors are not handed out: close them.
-        cmsg_discard(&cmsg::decode(&ctl).0);
-    })?;
+    // SAFETY: `ctl` is the control data of the message just received, read
+    // for its rights here only.
+    let owned = unsafe { sys::own_received(&cmsg::all_rights(&ctl)) };
+    // A rejected message's descriptors are not handed out: dropped (closed).
+    received_fd(ruby, &ctl, want_len, ctl_cap)?;
+    let Some(fd) = owned.into_iter().next() else {
+        return Err(errors::socket_error(ruby, "file descriptor was not passed"));
+    };
+    // Handed to Ruby: the Integer's or the new IO's from here on.
+    let fd = fd.into_raw_fd();
     if klass.is_nil() {
         return Ok(fd.into_value_with(ruby));
     }
@@ -261,9 +265,9 @@ fn recv_io(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> 
     }
 }
 
-/// The descriptor in recv_io's control buffer, with stock's SocketError
-/// messages when the message is not exactly one SCM_RIGHTS int.
-fn received_fd(ruby: &Ruby, ctl: &[u8], want_len: usize, space: usize) -> Result<i32, Error> {
+/// Checks that recv_io's control buffer holds exactly one SCM_RIGHTS int,
+/// with stock's SocketError messages when it does not.
+fn received_fd(ruby: &Ruby, ctl: &[u8], want_len: usize, space: usize) -> Result<(), Error> {
     let fail =
         |msg: String| errors::socket_error(ruby, format!("file descriptor was not passed ({msg})"));
     if ctl.len() < cmsg::HDR_LEN {
@@ -311,19 +315,10 @@ fn received_fd(ruby: &Ruby, ctl: &[u8], want_len: usize, space: usize) -> Result
     }
     let fds = msgs.first().map(|m| m.rights()).unwrap_or_default();
     match fds.first() {
-        Some(&fd) => Ok(fd),
+        Some(_) => Ok(()),
         None => Err(fail(format!(
             "cmsg_len={}, {} expected",
             header.declared_len, want_len
         ))),
-    }
-}
-
-/// Closes the descriptors a rejected message brought in.
-fn cmsg_discard(msgs: &[cmsg::Incoming<'_>]) {
-    for m in msgs {
-        for fd in m.rights() {
-            io_bridge::close_fd(fd);
-        }
     }
 }
