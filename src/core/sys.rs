@@ -32,6 +32,16 @@ fn borrow(fd: RawFd) -> BorrowedFd<'static> {
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
+/// The one check of a libc return value (socket2's `syscall!`, std's
+/// `cvt`): -1 (or any negative) is the errno as an io::Error.
+fn cvt<T: Default + PartialOrd>(ret: T) -> io::Result<T> {
+    if ret < T::default() {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
 /// socket(2), close-on-exec (socket2 always sets it) and non-blocking.
 pub fn socket(domain: i32, socktype: i32, protocol: i32) -> io::Result<OwnedFd> {
     let socktype = Type::from(socktype).nonblocking();
@@ -99,9 +109,7 @@ pub fn is_socket(fd: RawFd) -> io::Result<bool> {
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: fstat writes a whole struct stat into the buffer we own; any
     // fd number is valid input.
-    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    cvt(unsafe { libc::fstat(fd, st.as_mut_ptr()) })?;
     // SAFETY: fstat succeeded, so the buffer is initialized.
     let st = unsafe { st.assume_init() };
     Ok(st.st_mode & libc::S_IFMT == libc::S_IFSOCK)
@@ -244,10 +252,7 @@ pub unsafe fn recvmsg(
         SockAddr::try_init(|storage, namelen| {
             mh.msg_name = storage.cast();
             mh.msg_namelen = *namelen;
-            let n = libc::recvmsg(fd, &mut mh, flags);
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
+            let n = cvt(libc::recvmsg(fd, &mut mh, flags))?;
             // Never trusted past the buffer.
             *namelen = mh.msg_namelen.min(*namelen);
             Ok(n)
@@ -293,10 +298,7 @@ pub fn getsockopt(fd: RawFd, level: i32, optname: i32, buf: &mut [u8]) -> io::Re
     let mut len = buf.len() as libc::socklen_t;
     // SAFETY: getsockopt writes at most `len` bytes into `buf`, which is
     // that long, and stores the value's length back into `len`.
-    let ret = unsafe { libc::getsockopt(fd, level, optname, buf.as_mut_ptr().cast(), &mut len) };
-    if ret < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    cvt(unsafe { libc::getsockopt(fd, level, optname, buf.as_mut_ptr().cast(), &mut len) })?;
     Ok(len as usize)
 }
 
@@ -312,9 +314,7 @@ pub fn setsockopt(fd: RawFd, level: i32, optname: i32, value: &[u8]) -> io::Resu
             value.len() as libc::socklen_t,
         )
     };
-    if ret < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    cvt(ret)?;
     Ok(())
 }
 
@@ -338,9 +338,7 @@ pub fn peer_credentials(fd: RawFd) -> io::Result<(u32, u32)> {
             &mut len,
         )
     };
-    if ret < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    cvt(ret)?;
     Ok((cred.uid, cred.gid))
 }
 
@@ -460,9 +458,7 @@ unsafe fn interface_sockaddr(sa: *const libc::sockaddr) -> Option<Vec<u8>> {
 pub fn interfaces() -> io::Result<Vec<Interface>> {
     let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
     // SAFETY: getifaddrs fills `list`, freed below.
-    if unsafe { libc::getifaddrs(&mut list) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    cvt(unsafe { libc::getifaddrs(&mut list) })?;
     let mut out = Vec::new();
     let mut p = list;
     while !p.is_null() {
@@ -495,10 +491,7 @@ pub fn interfaces() -> io::Result<Vec<Interface>> {
 /// A close-on-exec, non-blocking eventfd(2) for a thread to signal on.
 pub fn eventfd() -> io::Result<OwnedFd> {
     // SAFETY: eventfd takes plain integers.
-    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let fd = cvt(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
     // SAFETY: fd is a fresh descriptor nobody else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
