@@ -181,15 +181,21 @@ fn s_int(
     optname: Value,
     value: Value,
 ) -> Result<Value, Error> {
+    typed(ruby, [family, level, optname], || {
+        Ok(to_int(value)?.to_ne_bytes().to_vec())
+    })
+}
+
+/// The body the typed constructors share: the names coerced first, as
+/// stock does, then the value packed by `data`.
+fn typed(
+    ruby: &Ruby,
+    [family, level, optname]: [Value; 3],
+    data: impl FnOnce() -> Result<Vec<u8>, Error>,
+) -> Result<Value, Error> {
     let (family, level, optname) = coerce_names(ruby, family, level, optname)?;
-    let v = to_int(value)?;
-    new_option(
-        ruby,
-        family,
-        level,
-        optname,
-        ruby.str_from_slice(&v.to_ne_bytes()),
-    )
+    let data = data()?;
+    new_option(ruby, family, level, optname, ruby.str_from_slice(&data))
 }
 
 fn int(ruby: &Ruby, rb_self: Value) -> Result<i32, Error> {
@@ -205,9 +211,9 @@ fn s_byte(
     optname: Value,
     value: Value,
 ) -> Result<Value, Error> {
-    let (family, level, optname) = coerce_names(ruby, family, level, optname)?;
-    let v = to_int(value)? as u8;
-    new_option(ruby, family, level, optname, ruby.str_from_slice(&[v]))
+    typed(ruby, [family, level, optname], || {
+        Ok(vec![to_int(value)? as u8])
+    })
 }
 
 fn byte(ruby: &Ruby, rb_self: Value) -> Result<u8, Error> {
@@ -225,15 +231,9 @@ fn s_bool(
     optname: Value,
     value: Value,
 ) -> Result<Value, Error> {
-    let (family, level, optname) = coerce_names(ruby, family, level, optname)?;
-    let v = i32::from(value.to_bool());
-    new_option(
-        ruby,
-        family,
-        level,
-        optname,
-        ruby.str_from_slice(&v.to_ne_bytes()),
-    )
+    typed(ruby, [family, level, optname], || {
+        Ok(i32::from(value.to_bool()).to_ne_bytes().to_vec())
+    })
 }
 
 /// Socket::Option#bool: a one-byte or int-sized value, nonzero is true.
