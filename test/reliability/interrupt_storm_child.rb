@@ -74,6 +74,31 @@ Dir.mktmpdir do |dir|
                drain_msgs) { |m| m[3]&.unix_rights&.each(&:close) }
   puts "recvmsg lost #{lost}"
 
+  e, f = UNIXSocket.pair
+  drain_bytes = lambda do
+    n = 0
+    while (got = f.recv_nonblock(COUNT, exception: false)) != :wait_readable && got && !got.empty?
+      n += got.bytesize
+    end
+    n
+  end
+  lost = storm(-> { f.recv(1) }, -> { e.write("x") }, drain_bytes) { nil }
+  puts "recv lost #{lost}"
+
+  srv = TCPServer.new("127.0.0.1", 0)
+  port = srv.addr[1]
+  tcp_clients = []
+  drain_sys = lambda do
+    n = 0
+    n += 1 while (c = srv.accept_nonblock(exception: false)) != :wait_readable && c.close.nil?
+    n
+  end
+  lost = storm(-> { srv.sysaccept }, -> { tcp_clients << TCPSocket.new("127.0.0.1", port) }, drain_sys) do |fd|
+    IO.for_fd(fd).close
+  end
+  puts "sysaccept lost #{lost}"
+  tcp_clients.each(&:close)
+
   c, d = UNIXSocket.pair
   drain_ios = lambda do
     n = 0
