@@ -7,7 +7,7 @@
 use crate::core::sockaddr;
 use std::ffi::{CStr, CString};
 use std::net::Ipv6Addr;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
 /// One getaddrinfo result.
@@ -531,14 +531,14 @@ impl<T: Send + 'static> Background<T> {
                 }
             }
             now_idle();
-            crate::core::sys::signal_eventfd(&theirs.ready);
+            crate::core::sys::signal_eventfd(theirs.ready.as_fd());
         }))?;
         Ok(Background { shared })
     }
 
     /// The descriptor to wait on for readability.
-    pub fn fd(&self) -> RawFd {
-        self.shared.ready.as_raw_fd()
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.shared.ready.as_fd()
     }
 
     /// The result, once the thread has stored it (None before that, or
@@ -578,6 +578,7 @@ pub fn service_name(port: u16, proto: &CStr) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
 
     fn hints(family: i32, socktype: i32, protocol: i32) -> Hints {
         Hints {
@@ -683,7 +684,7 @@ mod tests {
         let want = q.run().unwrap();
         let bg = Background::spawn(move || q.run()).unwrap();
         let mut pfd = libc::pollfd {
-            fd: bg.fd(),
+            fd: bg.fd().as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };
@@ -702,7 +703,7 @@ mod tests {
     fn panicking_job_still_signals() {
         let bg = Background::<u8>::spawn(|| panic!("boom")).unwrap();
         let mut pfd = libc::pollfd {
-            fd: bg.fd(),
+            fd: bg.fd().as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };
@@ -711,7 +712,7 @@ mod tests {
         assert_eq!(bg.take(), None);
         // The pool still works afterwards.
         let ok = Background::spawn(|| 7u8).unwrap();
-        pfd.fd = ok.fd();
+        pfd.fd = ok.fd().as_raw_fd();
         // SAFETY: as above.
         assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
         assert_eq!(ok.take(), Some(7));
@@ -726,7 +727,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(bg.take(), None);
-        let fd = bg.fd();
+        let fd = bg.fd().as_raw_fd();
         // The caller gives up; the worker still holds the eventfd.
         drop(bg);
         // SAFETY: F_GETFD only queries the descriptor.

@@ -1,8 +1,9 @@
 //! The system-call layer: one function per call, socket2 where it offers
 //! the call, libc where it does not (raw option bytes, SO_PEERCRED,
-//! recvmsg, fstat, close, interfaces, the host name, eventfd). No Ruby here; the
-//! callers own the descriptors and keep them open for the length of each
-//! call. No libc system call is made outside this file.
+//! recvmsg, fstat, close, interfaces, the host name, eventfd). No Ruby here.
+//! A call on an existing descriptor borrows it (BorrowedFd), so it stays
+//! open for the length of the call; one that makes a descriptor returns it
+//! owned. No libc system call is made outside this file.
 //!
 //! Calls that take a packed sockaddr from Ruby (bind, connect, sendto,
 //! sendmsg) copy its bytes into a socket2 SockAddr, which holds a
@@ -16,20 +17,12 @@ use socket2::{Domain, MsgHdr, Protocol, SockAddr, SockAddrStorage, SockRef, Sock
 use std::ffi::CStr;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
-use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
-/// socket2's view of a descriptor the caller keeps open.
+/// socket2's view of a borrowed descriptor.
 #[inline]
-fn sock<'a>(fd: &'a BorrowedFd<'a>) -> SockRef<'a> {
+fn sock<'a>(fd: &'a BorrowedFd<'_>) -> SockRef<'a> {
     SockRef::from(fd)
-}
-
-/// Borrows `fd` for one call.
-#[inline]
-fn borrow(fd: RawFd) -> BorrowedFd<'static> {
-    // SAFETY: every caller passes a descriptor it owns and keeps open until
-    // the call returns; the borrow does not outlive the call it is made for.
-    unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
 /// The one check of a libc return value (socket2's `syscall!`, std's
@@ -83,28 +76,30 @@ fn sock_addr(bytes: &[u8]) -> io::Result<SockAddr> {
 }
 
 /// bind(2) to a packed sockaddr as given.
-pub fn bind(fd: RawFd, addr: &[u8]) -> io::Result<()> {
-    sock(&borrow(fd)).bind(&sock_addr(addr)?)
+pub fn bind(fd: BorrowedFd<'_>, addr: &[u8]) -> io::Result<()> {
+    sock(&fd).bind(&sock_addr(addr)?)
 }
 
 /// shutdown(2). A `how` other than SHUT_RD, SHUT_WR and SHUT_RDWR is
 /// EINVAL, as the kernel answers it for a socket.
-pub fn shutdown(fd: RawFd, how: i32) -> io::Result<()> {
+pub fn shutdown(fd: BorrowedFd<'_>, how: i32) -> io::Result<()> {
     let how = match how {
         libc::SHUT_RD => std::net::Shutdown::Read,
         libc::SHUT_WR => std::net::Shutdown::Write,
         libc::SHUT_RDWR => std::net::Shutdown::Both,
         _ => return Err(io::Error::from_raw_os_error(libc::EINVAL)),
     };
-    sock(&borrow(fd)).shutdown(how)
+    sock(&fd).shutdown(how)
 }
 
 /// Sets O_NONBLOCK (no change when it is already set).
-pub fn set_nonblocking(fd: RawFd) -> io::Result<()> {
-    sock(&borrow(fd)).set_nonblocking(true)
+pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
+    sock(&fd).set_nonblocking(true)
 }
 
 /// Whether `fd` is an open socket (fstat(2)); the errno when it is not open.
+/// A number rather than a borrow: BasicSocket.for_fd asks it of a number
+/// that may name no open descriptor.
 pub fn is_socket(fd: RawFd) -> io::Result<bool> {
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: fstat writes a whole struct stat into the buffer we own; any
@@ -130,14 +125,14 @@ pub unsafe fn own_received(fds: &[RawFd]) -> Vec<OwnedFd> {
 }
 
 /// connect(2) to a packed sockaddr as given.
-pub fn connect(fd: RawFd, addr: &[u8]) -> io::Result<()> {
-    sock(&borrow(fd)).connect(&sock_addr(addr)?)
+pub fn connect(fd: BorrowedFd<'_>, addr: &[u8]) -> io::Result<()> {
+    sock(&fd).connect(&sock_addr(addr)?)
 }
 
 /// accept4(2), the new descriptor close-on-exec and non-blocking, owned
 /// (closed if the caller drops it); the peer's packed address.
-pub fn accept4(fd: RawFd) -> io::Result<(OwnedFd, SockAddrBuf)> {
-    let (socket, addr) = sock(&borrow(fd)).accept4(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)?;
+pub fn accept4(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SockAddrBuf)> {
+    let (socket, addr) = sock(&fd).accept4(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)?;
     Ok((OwnedFd::from(socket), SockAddrBuf(addr)))
 }
 
@@ -146,11 +141,11 @@ pub fn accept4(fd: RawFd) -> io::Result<(OwnedFd, SockAddrBuf)> {
 /// # Safety
 /// `buf` must have room for `len` bytes, written by nothing else meanwhile.
 #[inline]
-pub unsafe fn recv(fd: RawFd, buf: *mut u8, len: usize, flags: i32) -> io::Result<usize> {
+pub unsafe fn recv(fd: BorrowedFd<'_>, buf: *mut u8, len: usize, flags: i32) -> io::Result<usize> {
     // SAFETY: the caller gives `len` writable bytes at `buf`.
     let buf =
         unsafe { std::slice::from_raw_parts_mut(buf.cast::<std::mem::MaybeUninit<u8>>(), len) };
-    sock(&borrow(fd)).recv_with_flags(buf, flags)
+    sock(&fd).recv_with_flags(buf, flags)
 }
 
 /// recvfrom(2) into `len` bytes at `buf`: the byte count and the sender's
@@ -160,34 +155,34 @@ pub unsafe fn recv(fd: RawFd, buf: *mut u8, len: usize, flags: i32) -> io::Resul
 /// `buf` must have room for `len` bytes, written by nothing else meanwhile.
 #[inline]
 pub unsafe fn recvfrom(
-    fd: RawFd,
+    fd: BorrowedFd<'_>,
     buf: *mut u8,
     len: usize,
     flags: i32,
 ) -> io::Result<(usize, SockAddrBuf)> {
     // SAFETY: the caller gives `len` writable bytes at `buf`.
     let buf = unsafe { std::slice::from_raw_parts_mut(buf.cast::<MaybeUninit<u8>>(), len) };
-    let (n, addr) = sock(&borrow(fd)).recv_from_with_flags(buf, flags)?;
+    let (n, addr) = sock(&fd).recv_from_with_flags(buf, flags)?;
     Ok((n, SockAddrBuf(addr)))
 }
 
 /// send(2).
 #[inline]
-pub fn send(fd: RawFd, bytes: &[u8], flags: i32) -> io::Result<usize> {
-    sock(&borrow(fd)).send_with_flags(bytes, flags)
+pub fn send(fd: BorrowedFd<'_>, bytes: &[u8], flags: i32) -> io::Result<usize> {
+    sock(&fd).send_with_flags(bytes, flags)
 }
 
 /// sendto(2) to a packed sockaddr as given.
 #[inline]
-pub fn sendto(fd: RawFd, bytes: &[u8], flags: i32, addr: &[u8]) -> io::Result<usize> {
-    sock(&borrow(fd)).send_to_with_flags(bytes, &sock_addr(addr)?, flags)
+pub fn sendto(fd: BorrowedFd<'_>, bytes: &[u8], flags: i32, addr: &[u8]) -> io::Result<usize> {
+    sock(&fd).send_to_with_flags(bytes, &sock_addr(addr)?, flags)
 }
 
 /// sendmsg(2) of `data` with control bytes (empty for none), to a packed
 /// sockaddr as given when `name` is Some. A name longer than a
 /// sockaddr_storage is cut to that length, as Linux cuts a msghdr's.
 pub fn sendmsg(
-    fd: RawFd,
+    fd: BorrowedFd<'_>,
     data: &[u8],
     control: &[u8],
     name: Option<&[u8]>,
@@ -205,7 +200,7 @@ pub fn sendmsg(
     if let Some(name) = &name {
         msg = msg.with_addr(name);
     }
-    sock(&borrow(fd)).sendmsg(&msg, flags)
+    sock(&fd).sendmsg(&msg, flags)
 }
 
 /// What one recvmsg(2) filled in.
@@ -226,7 +221,7 @@ pub struct Message {
 /// `data` must have room for `len` bytes and `control` for `control_cap`,
 /// written by nothing else meanwhile.
 pub unsafe fn recvmsg(
-    fd: RawFd,
+    fd: BorrowedFd<'_>,
     data: *mut u8,
     len: usize,
     control: *mut u8,
@@ -252,7 +247,7 @@ pub unsafe fn recvmsg(
         SockAddr::try_init(|storage, namelen| {
             mh.msg_name = storage.cast();
             mh.msg_namelen = *namelen;
-            let n = cvt(libc::recvmsg(fd, &mut mh, flags))?;
+            let n = cvt(libc::recvmsg(fd.as_raw_fd(), &mut mh, flags))?;
             // Never trusted past the buffer.
             *namelen = mh.msg_namelen.min(*namelen);
             Ok(n)
@@ -270,44 +265,57 @@ pub unsafe fn recvmsg(
 }
 
 /// listen(2).
-pub fn listen(fd: RawFd, backlog: i32) -> io::Result<()> {
-    sock(&borrow(fd)).listen(backlog)
+pub fn listen(fd: BorrowedFd<'_>, backlog: i32) -> io::Result<()> {
+    sock(&fd).listen(backlog)
 }
 
 /// fcntl(2) F_DUPFD_CLOEXEC: a second descriptor for the same file.
-pub fn duplicate(fd: RawFd) -> io::Result<OwnedFd> {
-    borrow(fd).try_clone_to_owned()
+pub fn duplicate(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    fd.try_clone_to_owned()
 }
 
 /// SO_ERROR: the pending error of a non-blocking connect, 0 for none.
-pub fn pending_error(fd: RawFd) -> io::Result<i32> {
-    Ok(sock(&borrow(fd))
+pub fn pending_error(fd: BorrowedFd<'_>) -> io::Result<i32> {
+    Ok(sock(&fd)
         .take_error()?
         .and_then(|e| e.raw_os_error())
         .unwrap_or(0))
 }
 
 /// SO_TYPE.
-pub fn socket_type(fd: RawFd) -> io::Result<i32> {
-    sock(&borrow(fd)).r#type().map(i32::from)
+pub fn socket_type(fd: BorrowedFd<'_>) -> io::Result<i32> {
+    sock(&fd).r#type().map(i32::from)
 }
 
 /// getsockopt(2) into `buf`: the length the kernel reports (it may exceed
 /// the buffer for a truncated value; the caller clamps it).
-pub fn getsockopt(fd: RawFd, level: i32, optname: i32, buf: &mut [u8]) -> io::Result<usize> {
+pub fn getsockopt(
+    fd: BorrowedFd<'_>,
+    level: i32,
+    optname: i32,
+    buf: &mut [u8],
+) -> io::Result<usize> {
     let mut len = buf.len() as libc::socklen_t;
     // SAFETY: getsockopt writes at most `len` bytes into `buf`, which is
     // that long, and stores the value's length back into `len`.
-    cvt(unsafe { libc::getsockopt(fd, level, optname, buf.as_mut_ptr().cast(), &mut len) })?;
+    cvt(unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            level,
+            optname,
+            buf.as_mut_ptr().cast(),
+            &mut len,
+        )
+    })?;
     Ok(len as usize)
 }
 
 /// setsockopt(2) with the value's bytes as given.
-pub fn setsockopt(fd: RawFd, level: i32, optname: i32, value: &[u8]) -> io::Result<()> {
+pub fn setsockopt(fd: BorrowedFd<'_>, level: i32, optname: i32, value: &[u8]) -> io::Result<()> {
     // SAFETY: setsockopt reads `value.len()` bytes from a live slice.
     let ret = unsafe {
         libc::setsockopt(
-            fd,
+            fd.as_raw_fd(),
             level,
             optname,
             value.as_ptr().cast(),
@@ -319,19 +327,19 @@ pub fn setsockopt(fd: RawFd, level: i32, optname: i32, value: &[u8]) -> io::Resu
 }
 
 /// SO_REUSEADDR on.
-pub fn set_reuseaddr(fd: RawFd) -> io::Result<()> {
-    sock(&borrow(fd)).set_reuse_address(true)
+pub fn set_reuseaddr(fd: BorrowedFd<'_>) -> io::Result<()> {
+    sock(&fd).set_reuse_address(true)
 }
 
 /// SO_PEERCRED: the peer's (uid, gid).
-pub fn peer_credentials(fd: RawFd) -> io::Result<(u32, u32)> {
+pub fn peer_credentials(fd: BorrowedFd<'_>) -> io::Result<(u32, u32)> {
     // SAFETY: ucred is plain old data, valid when zeroed.
     let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
     // SAFETY: getsockopt writes at most `len` bytes into `cred`, which we own.
     let ret = unsafe {
         libc::getsockopt(
-            fd,
+            fd.as_raw_fd(),
             libc::SOL_SOCKET,
             libc::SO_PEERCRED,
             (&mut cred as *mut libc::ucred).cast(),
@@ -343,13 +351,13 @@ pub fn peer_credentials(fd: RawFd) -> io::Result<(u32, u32)> {
 }
 
 /// getsockname(2) as packed bytes.
-pub fn local_addr(fd: RawFd) -> io::Result<SockAddrBuf> {
-    Ok(SockAddrBuf(sock(&borrow(fd)).local_addr()?))
+pub fn local_addr(fd: BorrowedFd<'_>) -> io::Result<SockAddrBuf> {
+    Ok(SockAddrBuf(sock(&fd).local_addr()?))
 }
 
 /// getpeername(2) as packed bytes.
-pub fn peer_addr(fd: RawFd) -> io::Result<SockAddrBuf> {
-    Ok(SockAddrBuf(sock(&borrow(fd)).peer_addr()?))
+pub fn peer_addr(fd: BorrowedFd<'_>) -> io::Result<SockAddrBuf> {
+    Ok(SockAddrBuf(sock(&fd).peer_addr()?))
 }
 
 /// A packed sockaddr a system call filled in, kept on the stack (no heap
@@ -498,8 +506,7 @@ pub fn eventfd() -> io::Result<OwnedFd> {
 
 /// Makes an eventfd readable (adds 1 to its counter). A failure (the
 /// counter full) still leaves it readable.
-pub fn signal_eventfd(fd: &OwnedFd) {
-    use std::os::fd::AsRawFd;
+pub fn signal_eventfd(fd: BorrowedFd<'_>) {
     let one: u64 = 1;
     // SAFETY: writes 8 bytes from a live u64 to an eventfd; an eventfd
     // write cannot raise SIGPIPE.
@@ -509,46 +516,28 @@ pub fn signal_eventfd(fd: &OwnedFd) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::fd::IntoRawFd;
-
-    /// The tests work on raw numbers, as the callers of the layer do
-    /// through their IOs.
-    fn raw_socket(domain: i32, socktype: i32, protocol: i32) -> RawFd {
-        super::socket(domain, socktype, protocol)
-            .unwrap()
-            .into_raw_fd()
-    }
-
-    fn raw_socketpair(domain: i32, socktype: i32, protocol: i32) -> (RawFd, RawFd) {
-        let (a, b) = super::socketpair(domain, socktype, protocol).unwrap();
-        (a.into_raw_fd(), b.into_raw_fd())
-    }
-
-    fn close(fd: RawFd) {
-        // SAFETY: the test owns `fd` and uses it no more.
-        drop(unsafe { OwnedFd::from_raw_fd(fd) });
-    }
+    use std::os::fd::AsFd;
 
     #[test]
     fn sockets_are_close_on_exec_and_non_blocking() {
-        let fd = raw_socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        let fd = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
         // SAFETY: fcntl reads the flags of a descriptor we own.
         let (fd_flags, fl_flags) = unsafe {
             (
-                libc::fcntl(fd, libc::F_GETFD),
-                libc::fcntl(fd, libc::F_GETFL),
+                libc::fcntl(fd.as_raw_fd(), libc::F_GETFD),
+                libc::fcntl(fd.as_raw_fd(), libc::F_GETFL),
             )
         };
         assert_ne!(fd_flags & libc::FD_CLOEXEC, 0);
         assert_ne!(fl_flags & libc::O_NONBLOCK, 0);
-        assert_eq!(socket_type(fd).unwrap(), libc::SOCK_STREAM);
-        assert_eq!(pending_error(fd).unwrap(), 0);
-        close(fd);
+        assert_eq!(socket_type(fd.as_fd()).unwrap(), libc::SOCK_STREAM);
+        assert_eq!(pending_error(fd.as_fd()).unwrap(), 0);
     }
 
     #[test]
     fn options_round_trip_and_errors_carry_the_errno() {
-        let (a, b) = raw_socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0);
+        let (a, b) = socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
+        let (a, b) = (a.as_fd(), b.as_fd());
         setsockopt(
             a,
             libc::SOL_SOCKET,
@@ -568,7 +557,7 @@ mod tests {
         // SAFETY: getuid has no preconditions.
         assert_eq!(uid, unsafe { libc::getuid() });
         assert!(listen(a, 1).is_err(), "a connected pair cannot listen");
-        assert!(is_socket(a).unwrap());
+        assert!(is_socket(a.as_raw_fd()).unwrap());
         assert_eq!(is_socket(-1).unwrap_err().raw_os_error(), Some(libc::EBADF));
         assert_eq!(
             shutdown(a, 7).unwrap_err().raw_os_error(),
@@ -579,13 +568,12 @@ mod tests {
             bind(b, &[0u8; 3000]).unwrap_err().raw_os_error(),
             Some(libc::EINVAL)
         );
-        close(a);
-        close(b);
     }
 
     #[test]
     fn accept_names_and_datagrams_carry_packed_addresses() {
-        let listener = raw_socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        let listener = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        let listener = listener.as_fd();
         // SAFETY: sockaddr_in is plain old data, valid when zeroed.
         let mut sin: libc::sockaddr_in = unsafe { std::mem::zeroed() };
         sin.sin_family = libc::AF_INET as libc::sa_family_t;
@@ -605,46 +593,44 @@ mod tests {
             accept4(listener).unwrap_err().raw_os_error(),
             Some(libc::EAGAIN)
         );
-        let client = raw_socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        let client = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+        let client = client.as_fd();
         let _ = connect(client, &bound);
         let mut pfd = libc::pollfd {
-            fd: listener,
+            fd: listener.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };
         // SAFETY: poll reads and writes one pollfd we own.
         assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
         let (conn, peer) = accept4(listener).unwrap();
-        use std::os::fd::AsRawFd;
         assert_eq!(&*peer, &*local_addr(client).unwrap());
-        assert_eq!(&*peer_addr(conn.as_raw_fd()).unwrap(), &*peer);
+        assert_eq!(&*peer_addr(conn.as_fd()).unwrap(), &*peer);
         // SAFETY: fcntl reads the flags of a descriptor we own.
         let fd_flags = unsafe { libc::fcntl(conn.as_raw_fd(), libc::F_GETFD) };
         assert_ne!(fd_flags & libc::FD_CLOEXEC, 0);
-        close(client);
-        close(listener);
 
-        let (a, b) = raw_socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0);
+        let (a, b) = socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0).unwrap();
+        let (a, b) = (a.as_fd(), b.as_fd());
         assert_eq!(send(a, b"hey", 0).unwrap(), 3);
         let mut buf = [0u8; 8];
         // SAFETY: buf has room for 8 bytes.
         let (n, from) = unsafe { recvfrom(b, buf.as_mut_ptr(), buf.len(), 0) }.unwrap();
         assert_eq!(&buf[..n], b"hey");
         assert!(from.len() <= 2, "an unnamed peer: at most the family");
-        close(a);
-        close(b);
     }
 
     #[test]
     fn sendmsg_and_recvmsg_pass_data_control_and_flags() {
-        let (a, b) = raw_socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0);
+        let (a, b) = socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0).unwrap();
+        let (a, b) = (a.as_fd(), b.as_fd());
         // One SCM_RIGHTS message by hand: cmsg_len, level, type, the fd.
         // SAFETY: CMSG_LEN only computes a length.
         let cmsg_len = unsafe { libc::CMSG_LEN(4) } as usize;
         let mut rights = cmsg_len.to_ne_bytes().to_vec();
         rights.extend_from_slice(&libc::SOL_SOCKET.to_ne_bytes());
         rights.extend_from_slice(&libc::SCM_RIGHTS.to_ne_bytes());
-        rights.extend_from_slice(&a.to_ne_bytes());
+        rights.extend_from_slice(&a.as_raw_fd().to_ne_bytes());
         assert_eq!(sendmsg(a, b"data!", &rights, None, 0).unwrap(), 5);
         let mut dat = [0u8; 2];
         let mut ctl = [0u8; 64];
@@ -666,13 +652,12 @@ mod tests {
         assert!(got.control_len >= cmsg_len, "the kernel adds the padding");
         assert_eq!(&ctl[8..16], &rights[8..16], "level and type");
         let passed = i32::from_ne_bytes(ctl[16..20].try_into().unwrap());
-        assert_ne!(passed, a);
+        assert_ne!(passed, a.as_raw_fd());
         assert!(is_socket(passed).unwrap());
-        close(passed);
+        // SAFETY: the descriptor the kernel just installed for the message.
+        drop(unsafe { own_received(&[passed]) });
         let err = sendmsg(a, b"x", &[], Some(&[0u8; 3000]), 0).unwrap_err();
         assert!(err.raw_os_error().is_some(), "the kernel judged the name");
-        close(a);
-        close(b);
     }
 
     #[test]
@@ -689,8 +674,7 @@ mod tests {
         assert_eq!(interface_name(index).as_deref(), Some(&b"lo"[..]));
         assert_eq!(interface_index(c"no-such-if0"), 0);
         let fd = eventfd().unwrap();
-        signal_eventfd(&fd);
-        use std::os::fd::AsRawFd;
+        signal_eventfd(fd.as_fd());
         let mut count = [0u8; 8];
         // SAFETY: reads 8 bytes into a buffer we own.
         let read = unsafe { libc::read(fd.as_raw_fd(), count.as_mut_ptr().cast(), 8) };

@@ -6,7 +6,7 @@ use crate::buffer;
 use crate::errors;
 use magnus::{Error, RString, Ruby, Value};
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 
 /// The outcome of a blocking socket call: the Ruby side failed (interrupt,
 /// closed stream) with `Err`, or the system call finished with `Ok(result)`.
@@ -112,13 +112,14 @@ impl<'a> Bytes<'a> {
     }
 }
 
-/// The one retry loop: runs `call` on the IO's current fd (re-read on every
-/// try, so a close from another thread is noticed) as `how` says, until it
-/// reports neither EAGAIN nor EINTR. On EAGAIN it waits for `how.wait` (the
-/// IO's own timeout applies: the Ruby-side outcome or Ok(Err(EAGAIN)) when
-/// it passed); without one it returns the error after one try. `call` must
-/// not block (a non-blocking fd or MSG_DONTWAIT) unless `how.gvl` is
-/// `Released`, and must not touch Ruby when the GVL may be released.
+/// The one retry loop: runs `call` on the IO's current fd (borrowed anew
+/// for every try, so a close from another thread is noticed) as `how`
+/// says, until it reports neither EAGAIN nor EINTR. On EAGAIN it waits for
+/// `how.wait` (the IO's own timeout applies: the Ruby-side outcome or
+/// Ok(Err(EAGAIN)) when it passed); without one it returns the error after
+/// one try. `call` must not block (a non-blocking fd or MSG_DONTWAIT)
+/// unless `how.gvl` is `Released`, and must not touch Ruby when the GVL may
+/// be released.
 // Inlined: each call site names its Retry and Buffer, so the arms it does
 // not use fold away (outlined, the loop cost ~50 instructions per call).
 #[inline(always)]
@@ -127,7 +128,7 @@ pub fn run<T>(
     io: Value,
     how: Retry,
     held: Buffer,
-    mut call: impl FnMut(RawFd, Bytes<'_>) -> io::Result<T>,
+    mut call: impl FnMut(BorrowedFd<'_>, Bytes<'_>) -> io::Result<T>,
 ) -> Outcome<T> {
     let prepared = match held {
         Buffer::Receive(s, _) => Some(buffer::State::of(s)),
@@ -136,36 +137,38 @@ pub fn run<T>(
     let mut pinned = None;
     let mut collected = false;
     loop {
-        let fd = fd(ruby, io)?;
         let release = match how.gvl {
             Gvl::Held => false,
             Gvl::ReleasedWithOthers => others_exist(),
             Gvl::Released => true,
         };
-        let result = match held {
-            Buffer::Own => attempt(fd, release, &mut |fd| call(fd, Bytes::None))?,
-            Buffer::Send(mesg) => {
-                let bytes = buffer::send_bytes(&mesg, &mut pinned, release);
-                let result = attempt(fd, release, &mut |fd| call(fd, Bytes::Message(bytes)))?;
-                // The pinned copy stays referenced from this frame (where the
-                // GC looks) until the call is over.
-                std::hint::black_box(&pinned);
-                result
-            }
-            Buffer::Receive(s, len) => {
-                if prepared != Some(buffer::State::of(s)) {
-                    buffer::make_room(s, len as i64)?;
+        let (result, tried) = with_fd(ruby, io, |fd| {
+            let result = match held {
+                Buffer::Own => attempt(fd, release, &mut |fd| call(fd, Bytes::None))?,
+                Buffer::Send(mesg) => {
+                    let bytes = buffer::send_bytes(&mesg, &mut pinned, release);
+                    let result = attempt(fd, release, &mut |fd| call(fd, Bytes::Message(bytes)))?;
+                    // The pinned copy stays referenced from this frame (where
+                    // the GC looks) until the call is over.
+                    std::hint::black_box(&pinned);
+                    result
                 }
-                // Unlocked when it goes out of scope, after the try or on
-                // the way out with an interrupt.
-                let locked = buffer::Locked::new(s)?;
-                let ptr = locked.ptr();
-                attempt(fd, release, &mut |fd| call(fd, Bytes::Room(ptr, len)))?
-            }
-        };
+                Buffer::Receive(s, len) => {
+                    if prepared != Some(buffer::State::of(s)) {
+                        buffer::make_room(s, len as i64)?;
+                    }
+                    // Unlocked when it goes out of scope, after the try or on
+                    // the way out with an interrupt.
+                    let locked = buffer::Locked::new(s)?;
+                    let ptr = locked.ptr();
+                    attempt(fd, release, &mut |fd| call(fd, Bytes::Room(ptr, len)))?
+                }
+            };
+            Ok::<_, Error>((result, fd.as_raw_fd()))
+        })??;
         // Closed by another thread while the GVL was released: what the
         // call got is dropped (a new fd closed), as stock raises there too.
-        if release && open_fd(io) != Some(fd) {
+        if release && open_fd(io) != Some(tried) {
             return Err(errors::closed_in_another_thread(ruby));
         }
         let err = match result {
@@ -196,9 +199,9 @@ pub fn run<T>(
 /// interrupt was pending before the call, which then was not made; once
 /// made, its result is returned (see `without_gvl`).
 pub(super) fn attempt<T>(
-    fd: RawFd,
+    fd: BorrowedFd<'_>,
     release: bool,
-    call: &mut impl FnMut(RawFd) -> io::Result<T>,
+    call: &mut impl FnMut(BorrowedFd<'_>) -> io::Result<T>,
 ) -> Outcome<T> {
     if !release {
         return Ok(call(fd));

@@ -9,7 +9,7 @@ use magnus::{
     Error, RClass, Ruby, Value,
 };
 use rb_sys::rb_io_t;
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 /// FMODE_NOREVLOOKUP of stock's rubysocket.h: the per-socket
 /// do_not_reverse_lookup flag lives in the IO's mode bits.
@@ -44,7 +44,9 @@ fn fptr(value: Value) -> Option<*mut rb_io_t> {
     (!ptr.is_null()).then_some(ptr)
 }
 
-/// The open fd of a socket object; IOError "closed stream" when closed.
+/// The number of a socket object's open fd, to check that it is open or to
+/// pass it in a message; IOError "closed stream" when closed. System calls
+/// take the fd from `with_fd`.
 pub fn fd(ruby: &Ruby, io: Value) -> Result<RawFd, Error> {
     let Some(ptr) = fptr(io) else {
         return Err(errors::io_error_message(ruby, "uninitialized stream"));
@@ -55,6 +57,27 @@ pub fn fd(ruby: &Ruby, io: Value) -> Result<RawFd, Error> {
         return Err(errors::closed_stream(ruby));
     }
     Ok(fd)
+}
+
+/// Runs `call` on the open fd of a socket object, borrowed for the call;
+/// IOError "closed stream" (as `fd`) when it is closed. `call` makes system
+/// calls and runs no Ruby code, which could close the IO.
+// Inlined: `run` calls it on every try of a send or receive.
+#[inline(always)]
+pub fn with_fd<R>(
+    ruby: &Ruby,
+    io: Value,
+    call: impl FnOnce(BorrowedFd<'_>) -> R,
+) -> Result<R, Error> {
+    let raw = fd(ruby, io)?;
+    // SAFETY: `raw` is the fd of `io`, just read as open (so not -1). The
+    // IO is alive: the caller holds `io`, a VALUE on its stack, which the GC
+    // sees. Only Ruby code closes an IO, and `call` runs none, so with the
+    // GVL held the fd stays open for the borrow. A call made with the GVL
+    // released (`attempt`) can meet a close from another thread: it then
+    // gets EBADF, or works on whatever file reused the number, and `run`
+    // raises IOError ("closed in another thread") after it, as stock does.
+    Ok(call(unsafe { BorrowedFd::borrow_raw(raw) }))
 }
 
 /// The fd of an IO, None when it is closed or not initialized.
@@ -109,29 +132,30 @@ const FMODE_SOCK: i32 = FMODE_UNIX | FMODE_INET | FMODE_INET6;
 /// AF_UNSPEC when it cannot be read. Cached in the mode bits as stock does,
 /// so getsockopt/setsockopt make no getsockname call after the first.
 pub fn family(ruby: &Ruby, io: Value) -> Result<i32, Error> {
-    let fd = fd(ruby, io)?;
-    let ptr = fptr(io).expect("checked by fd");
-    // SAFETY: as in `fd`; the GVL is held, so nobody else writes the mode.
-    let cached = unsafe { *mode_bits(ptr) } & FMODE_SOCK;
-    match cached {
-        FMODE_UNIX => return Ok(libc::AF_UNIX),
-        FMODE_INET => return Ok(libc::AF_INET),
-        FMODE_INET6 => return Ok(libc::AF_INET6),
-        _ => {}
-    }
-    let family = match sys::local_addr(fd) {
-        Ok(addr) if addr.len() >= 2 => crate::core::sockaddr::family(&addr),
-        _ => return Ok(libc::AF_UNSPEC),
-    };
-    let bit = match family {
-        libc::AF_UNIX => FMODE_UNIX,
-        libc::AF_INET => FMODE_INET,
-        libc::AF_INET6 => FMODE_INET6,
-        _ => 0,
-    };
-    // SAFETY: as above.
-    unsafe { *mode_bits(ptr) |= bit };
-    Ok(family)
+    with_fd(ruby, io, |fd| {
+        let ptr = fptr(io).expect("checked by with_fd");
+        // SAFETY: as in `fd`; the GVL is held, so nobody else writes the mode.
+        let cached = unsafe { *mode_bits(ptr) } & FMODE_SOCK;
+        match cached {
+            FMODE_UNIX => return libc::AF_UNIX,
+            FMODE_INET => return libc::AF_INET,
+            FMODE_INET6 => return libc::AF_INET6,
+            _ => {}
+        }
+        let family = match sys::local_addr(fd) {
+            Ok(addr) if addr.len() >= 2 => crate::core::sockaddr::family(&addr),
+            _ => return libc::AF_UNSPEC,
+        };
+        let bit = match family {
+            libc::AF_UNIX => FMODE_UNIX,
+            libc::AF_INET => FMODE_INET,
+            libc::AF_INET6 => FMODE_INET6,
+            _ => 0,
+        };
+        // SAFETY: as above.
+        unsafe { *mode_bits(ptr) |= bit };
+        family
+    })
 }
 
 /// Whether the IO's read buffer holds bytes (recv must refuse then, as stock).
@@ -161,7 +185,7 @@ pub fn take_buffered(io: Value, dst: *mut u8, len: usize) -> usize {
 
 /// rb_io_check_writable, then a flush of pending buffered writes (a socket
 /// is sync, so normally there are none), as write_nonblock does.
-pub fn prepare_write(ruby: &Ruby, io: Value) -> Result<RawFd, Error> {
+pub fn prepare_write(ruby: &Ruby, io: Value) -> Result<(), Error> {
     fd(ruby, io)?;
     let p = fptr(io).expect("checked by fd");
     // SAFETY: rb_io_check_writable raises IOError when not writable;
@@ -172,7 +196,8 @@ pub fn prepare_write(ruby: &Ruby, io: Value) -> Result<RawFd, Error> {
         // SAFETY: rb_io_flush may raise; protect catches it.
         protect(|| unsafe { rb_sys::rb_io_flush(io.as_raw()) })?;
     }
-    fd(ruby, io)
+    fd(ruby, io)?;
+    Ok(())
 }
 
 /// Makes `obj` (an allocated BasicSocket) own `fd`, set up as stock's

@@ -16,7 +16,6 @@ mod io;
 mod sockets;
 mod wait;
 
-pub use crate::core::sys::socket_type;
 pub use calls::*;
 pub use io::*;
 pub use sockets::*;

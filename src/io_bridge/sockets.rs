@@ -5,7 +5,7 @@ use super::*;
 use crate::core::sys::{self, pending_error, SockAddrBuf};
 use magnus::{Error, Ruby, Value};
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 /// Runs the GC so unreachable IOs release their descriptors, as stock's
 /// rb_gc_for_fd does when a call hits the descriptor limit.
@@ -52,13 +52,15 @@ pub fn new_socketpair(domain: i32, socktype: i32, protocol: i32) -> io::Result<(
 /// finish the way stock's wait_connectable does. With a timeout, a connect
 /// still pending when it passes is Err(ETIMEDOUT).
 pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Outcome<()> {
-    let fd = fd(ruby, io)?;
     // With the GVL released, as stock's BLOCKING_REGION_FD: a blocking socket
     // (BasicSocket.for_fd) blocks in connect itself, and the connect may wake
     // an accepting thread, which must find the GVL free. Holding the GVL when
     // alone would first need an fcntl(F_GETFL) to know the fd does not block,
     // which costs as much as the release.
-    let err = match attempt(fd, true, &mut |fd| sys::connect(fd, addr))? {
+    let tried = with_fd(ruby, io, |fd| {
+        attempt(fd, true, &mut |fd| sys::connect(fd, addr))
+    })?;
+    let err = match tried? {
         Ok(()) => return Ok(Ok(())),
         Err(e) => e,
     };
@@ -73,8 +75,7 @@ pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Out
     if !wait_connectable(ruby, io, timeout, addr)? {
         return Ok(Err(io::Error::from_raw_os_error(libc::ETIMEDOUT)));
     }
-    let fd = self::fd(ruby, io)?;
-    match pending_error(fd) {
+    match with_fd(ruby, io, pending_error)? {
         Err(e) => Ok(Err(e)),
         Ok(0 | libc::EINTR | libc::EAGAIN | libc::EINPROGRESS | libc::EALREADY | libc::EISCONN) => {
             Ok(Ok(()))
@@ -85,11 +86,10 @@ pub fn connect(ruby: &Ruby, io: Value, addr: &[u8], timeout: Option<f64>) -> Out
 
 /// rb_io_set_nonblock: the *_nonblock methods switch the fd to non-blocking
 /// mode for good, as stock does.
-pub fn set_nonblock(ruby: &Ruby, io: Value) -> Result<RawFd, Error> {
-    let fd = fd(ruby, io)?;
+pub fn set_nonblock(ruby: &Ruby, io: Value) -> Result<(), Error> {
     // A failure leaves the fd as it was, as stock's rb_io_set_nonblock.
-    let _ = sys::set_nonblocking(fd);
-    Ok(fd)
+    let _ = with_fd(ruby, io, sys::set_nonblocking)?;
+    Ok(())
 }
 
 /// accept4(2), the new fd close-on-exec and non-blocking: waiting for a
@@ -106,7 +106,7 @@ pub fn accept(ruby: &Ruby, io: Value, how: Retry) -> Outcome<(OwnedFd, SockAddrB
 
 /// The address family of a socket (stock's rsock_getfamily): from
 /// getsockname(2), AF_UNSPEC when that fails.
-pub fn socket_family(fd: RawFd) -> i32 {
+pub fn socket_family(fd: BorrowedFd<'_>) -> i32 {
     match sys::local_addr(fd) {
         Ok(name) if name.len() >= 2 => crate::core::sockaddr::family(&name),
         _ => libc::AF_UNSPEC,

@@ -6,7 +6,7 @@ use crate::errors;
 use crate::ffi::protect;
 use magnus::{rb_sys::AsRawValue, Error, Ruby, Value};
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 
 /// rb_io_wait's event bits (RUBY_IO_READABLE, RUBY_IO_WRITABLE).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +90,8 @@ pub fn wait_connectable(
 /// scheduler the latter hands the scheduler an IO made around the fd, which
 /// would then own (and may close) a descriptor that is not Ruby's. Stock 3.1
 /// blocks the thread while resolving under a scheduler too.
-pub fn wait_fd_readable(fd: RawFd, timeout: Option<f64>) -> Result<bool, Error> {
+pub fn wait_fd_readable(fd: BorrowedFd<'_>, timeout: Option<f64>) -> Result<bool, Error> {
+    let fd = fd.as_raw_fd();
     let deadline = timeout
         .map(|t| std::time::Instant::now() + std::time::Duration::from_secs_f64(t.clamp(0.0, 1e9)));
     loop {

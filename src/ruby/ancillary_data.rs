@@ -25,7 +25,7 @@ use magnus::{
 };
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 static ANCILLARY_DATA: Lazy<RClass> = Lazy::new(|ruby| {
     let socket: RClass = ruby.class_object().const_get("Socket").expect("Socket");
@@ -493,8 +493,7 @@ fn sendmsg_internal(
     controls: Value,
     nonblock: Option<bool>,
 ) -> Result<Value, Error> {
-    let fd = io_bridge::fd(ruby, sock)?;
-    let family = io_bridge::socket_family(fd);
+    let family = io_bridge::with_fd(ruby, sock, io_bridge::socket_family)?;
     let mesg = string_value(mesg)?;
     let control = controls_buffer(ruby, family, controls)?;
     let flags = if flags.is_nil() { 0 } else { num2int(flags)? };
@@ -506,7 +505,7 @@ fn sendmsg_internal(
     // The message bytes come from io_bridge's retry loop, which pins the
     // string: with other threads alive the call runs without the GVL.
     let flags = flags | libc::MSG_DONTWAIT;
-    let call = |fd: RawFd, bytes: io_bridge::Bytes<'_>| {
+    let call = |fd: BorrowedFd<'_>, bytes: io_bridge::Bytes<'_>| {
         sys::sendmsg(fd, bytes.message(), &control, dest.as_deref(), flags)
     };
     let how = if nonblock.is_some() {
@@ -583,7 +582,7 @@ fn buffer(ruby: &Ruby, len: usize) -> Result<Vec<u8>, Error> {
 /// One recvmsg(2) try into the spare room of `dat` (`dat_len` bytes) and
 /// `ctl` (`ctl_len` bytes); sets their lengths to what was written.
 fn try_recvmsg(
-    fd: RawFd,
+    fd: BorrowedFd<'_>,
     dat: &mut Vec<u8>,
     dat_len: usize,
     ctl: &mut Vec<u8>,
@@ -774,8 +773,7 @@ fn finish_recvmsg(
     received: &Message,
     request_scm_rights: bool,
 ) -> Result<Value, Error> {
-    let head = (|| -> Result<(RawFd, RArray), Error> {
-        let fd = io_bridge::fd(ruby, sock)?;
+    let head = (|| -> Result<RArray, Error> {
         let mesg = ruby.str_from_slice(dat);
         let name = &received.name;
         let family = if name.len() >= 2 {
@@ -783,16 +781,16 @@ fn finish_recvmsg(
         } else {
             libc::AF_UNSPEC
         };
-        let socktype = crate::ruby::shared::socket_type(ruby, fd)?;
+        let socktype = crate::ruby::shared::socket_type(ruby, sock)?;
         let sender = addrinfo::from_sockaddr(ruby, name, family, socktype, 0)?;
         let ret = ruby.ary_new_from_values(&[
             mesg.as_value(),
             sender,
             received.flags.into_value_with(ruby),
         ]);
-        Ok((fd, ret))
+        Ok(ret)
     })();
-    let (fd, ret) = match head {
+    let ret = match head {
         Ok(h) => h,
         Err(e) => {
             // Nothing took ownership of the descriptors yet.
@@ -803,7 +801,10 @@ fn finish_recvmsg(
     if ctl.is_empty() {
         return Ok(ret.as_value());
     }
-    let sock_family = io_bridge::socket_family(fd);
+    // AF_UNSPEC if closed, as for a failed getsockname(2): returning an
+    // error here would leak the received rights.
+    let sock_family =
+        io_bridge::with_fd(ruby, sock, io_bridge::socket_family).unwrap_or(libc::AF_UNSPEC);
     let (msgs, zero) = cmsg::decode(ctl);
     if request_scm_rights {
         // Take ownership of every descriptor first, so none leaks if a

@@ -22,7 +22,7 @@ use magnus::{
     rb_sys::{AsRawValue, FromRawValue},
     Error, RClass, RString, Ruby, Value,
 };
-use std::os::fd::{FromRawFd, RawFd};
+use std::os::fd::FromRawFd;
 
 pub fn init(ruby: &Ruby) -> Result<RClass, Error> {
     let class = ruby.define_class("BasicSocket", ruby.class_io())?;
@@ -123,9 +123,8 @@ fn io_close(io: Value) -> Result<Value, Error> {
 /// BasicSocket#close_read: shutdown(SHUT_RD), closing the IO when it is no
 /// longer writable either.
 fn close_read(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-    let fd = io_bridge::fd(ruby, rb_self)?;
     // A failure is ignored, as stock ignores it.
-    let _ = sys::shutdown(fd, libc::SHUT_RD);
+    let _ = io_bridge::with_fd(ruby, rb_self, |fd| sys::shutdown(fd, libc::SHUT_RD))?;
     if io_bridge::mode(ruby, rb_self)? & rb_sys::FMODE_WRITABLE as i32 == 0 {
         return io_close(rb_self);
     }
@@ -136,12 +135,11 @@ fn close_read(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
 /// BasicSocket#close_write: shutdown(SHUT_WR), closing the IO when it is no
 /// longer readable either.
 fn close_write(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-    let fd = io_bridge::fd(ruby, rb_self)?;
     if io_bridge::mode(ruby, rb_self)? & rb_sys::FMODE_READABLE as i32 == 0 {
         return io_close(rb_self);
     }
     // A failure is ignored, as stock ignores it.
-    let _ = sys::shutdown(fd, libc::SHUT_WR);
+    let _ = io_bridge::with_fd(ruby, rb_self, |fd| sys::shutdown(fd, libc::SHUT_WR))?;
     io_bridge::update_mode(ruby, rb_self, rb_sys::FMODE_WRITABLE as i32, 0)?;
     Ok(ruby.qnil().as_value())
 }
@@ -189,7 +187,7 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
     let len = crate::convert::num2long(len)?;
     let caller_buf = outbuf.filter(|v| !v.is_nil());
     let buf = recv_buffer(ruby, outbuf, len)?;
-    let fd = io_bridge::fd(ruby, rb_self)?;
+    io_bridge::fd(ruby, rb_self)?;
     if len == 0 {
         // SAFETY: truncating a string we may modify (checked by recv_buffer).
         return Ok(unsafe { buffer::set_len(buf, 0) }.as_value());
@@ -199,8 +197,11 @@ fn read_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, E
     let ptr = buffer::room_of(buf);
     let mut n = io_bridge::take_buffered(rb_self, ptr, len);
     if n == 0 {
-        // SAFETY: ptr has room for len bytes.
-        match unsafe { sys::recv(fd, ptr, len, libc::MSG_DONTWAIT) } {
+        let received = io_bridge::with_fd(ruby, rb_self, |fd| {
+            // SAFETY: ptr has room for len bytes.
+            unsafe { sys::recv(fd, ptr, len, libc::MSG_DONTWAIT) }
+        })?;
+        match received {
             Ok(got) => n = got,
             Err(e) => {
                 // As stock, a caller's buffer keeps its contents.
@@ -290,61 +291,58 @@ fn shutdown(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error> {
         }
         _ => libc::SHUT_RDWR,
     };
-    let fd = io_bridge::fd(ruby, rb_self)?;
-    sys::shutdown(fd, how)
+    io_bridge::with_fd(ruby, rb_self, |fd| sys::shutdown(fd, how))?
         .map(|()| 0)
         .map_err(|e| errors::io_error(ruby, &e, "shutdown(2)"))
 }
 
-fn local_sockaddr(ruby: &Ruby, io: Value) -> Result<(RawFd, SockAddrBuf), Error> {
-    let fd = io_bridge::fd(ruby, io)?;
-    let addr = sys::local_addr(fd).map_err(|e| errors::io_error(ruby, &e, "getsockname(2)"))?;
-    Ok((fd, addr))
+fn local_sockaddr(ruby: &Ruby, io: Value) -> Result<SockAddrBuf, Error> {
+    io_bridge::with_fd(ruby, io, sys::local_addr)?
+        .map_err(|e| errors::io_error(ruby, &e, "getsockname(2)"))
 }
 
-fn remote_sockaddr(ruby: &Ruby, io: Value) -> Result<(RawFd, SockAddrBuf), Error> {
-    let fd = io_bridge::fd(ruby, io)?;
-    let addr = sys::peer_addr(fd).map_err(|e| errors::io_error(ruby, &e, "getpeername(2)"))?;
-    Ok((fd, addr))
+fn remote_sockaddr(ruby: &Ruby, io: Value) -> Result<SockAddrBuf, Error> {
+    io_bridge::with_fd(ruby, io, sys::peer_addr)?
+        .map_err(|e| errors::io_error(ruby, &e, "getpeername(2)"))
 }
 
 /// BasicSocket#getsockname -> packed sockaddr String
 fn getsockname(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
-    let (_, addr) = local_sockaddr(ruby, rb_self)?;
+    let addr = local_sockaddr(ruby, rb_self)?;
     Ok(ruby.str_from_slice(&addr))
 }
 
 /// BasicSocket#getpeername -> packed sockaddr String
 fn getpeername(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
-    let (_, addr) = remote_sockaddr(ruby, rb_self)?;
+    let addr = remote_sockaddr(ruby, rb_self)?;
     Ok(ruby.str_from_slice(&addr))
 }
 
 /// BasicSocket#local_address -> Addrinfo
 fn local_address(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-    let (fd, addr) = local_sockaddr(ruby, rb_self)?;
-    socket_addrinfo(ruby, fd, &addr)
+    let addr = local_sockaddr(ruby, rb_self)?;
+    socket_addrinfo(ruby, rb_self, &addr)
 }
 
 /// BasicSocket#remote_address -> Addrinfo
 fn remote_address(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-    let (fd, addr) = remote_sockaddr(ruby, rb_self)?;
-    socket_addrinfo(ruby, fd, &addr)
+    let addr = remote_sockaddr(ruby, rb_self)?;
+    socket_addrinfo(ruby, rb_self, &addr)
 }
 
 /// BasicSocket#connect_address: local_address with an unspecified address
 /// replaced by loopback; SocketError when the socket is unbound.
 fn connect_address(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
-    let (fd, addr) = local_sockaddr(ruby, rb_self)?;
+    let addr = local_sockaddr(ruby, rb_self)?;
     let addr =
         sockaddr_message::connect_address(&addr).map_err(|msg| errors::socket_error(ruby, msg))?;
-    socket_addrinfo(ruby, fd, &addr)
+    socket_addrinfo(ruby, rb_self, &addr)
 }
 
 /// BasicSocket#getpeereid -> [euid, egid], from SO_PEERCRED on Linux.
 fn getpeereid(ruby: &Ruby, rb_self: Value) -> Result<(u32, u32), Error> {
-    let fd = io_bridge::fd(ruby, rb_self)?;
-    sys::peer_credentials(fd).map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_PEERCRED)"))
+    io_bridge::with_fd(ruby, rb_self, sys::peer_credentials)?
+        .map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_PEERCRED)"))
 }
 
 /// BasicSocket#getsockopt(level, optname) -> Socket::Option
@@ -352,10 +350,11 @@ fn getsockopt(ruby: &Ruby, rb_self: Value, level: Value, optname: Value) -> Resu
     let family = io_bridge::family(ruby, rb_self)?;
     let level = level_arg(ruby, family, level)?;
     let optname = optname_arg(ruby, family, level, optname)?;
-    let fd = io_bridge::fd(ruby, rb_self)?;
     let mut buf = [0u8; 256];
-    let len = sys::getsockopt(fd, level, optname, &mut buf)
-        .map_err(|e| errors::io_error(ruby, &e, "getsockopt(2)"))?;
+    let len = io_bridge::with_fd(ruby, rb_self, |fd| {
+        sys::getsockopt(fd, level, optname, &mut buf)
+    })?
+    .map_err(|e| errors::io_error(ruby, &e, "getsockopt(2)"))?;
     let len = len.min(buf.len());
     option::new_option(
         ruby,
@@ -395,8 +394,9 @@ fn setsockopt(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<i32, Error>
         // SAFETY: copied out before any other Ruby call.
         unsafe { s.as_slice() }.to_vec()
     };
-    let fd = io_bridge::fd(ruby, rb_self)?;
-    sys::setsockopt(fd, level, optname, &data)
-        .map(|()| 0)
-        .map_err(|e| errors::io_error(ruby, &e, "setsockopt(2)"))
+    io_bridge::with_fd(ruby, rb_self, |fd| {
+        sys::setsockopt(fd, level, optname, &data)
+    })?
+    .map(|()| 0)
+    .map_err(|e| errors::io_error(ruby, &e, "setsockopt(2)"))
 }

@@ -16,7 +16,7 @@ use magnus::{
     rb_sys::{AsRawValue, FromRawValue},
     Error, RArray, RClass, RString, Ruby, Symbol, Value,
 };
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd};
 
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     let class = ruby.define_class("IPSocket", superclass)?;
@@ -110,30 +110,31 @@ fn no_revlookup_for(ruby: &Ruby, io: Value, args: &[Value]) -> Result<bool, Erro
     Ok(io_bridge::mode(ruby, io)? & io_bridge::FMODE_NOREVLOOKUP != 0)
 }
 
-/// The open fd, checked before the reverse_lookup argument on Rubies
-/// before 3.4 (None: check it after the argument, as 3.4).
-fn open_fd_first(ruby: &Ruby, io: Value) -> Result<Option<RawFd>, Error> {
+/// Checks that the IO is open before the reverse_lookup argument, on
+/// Rubies before 3.4 (3.4 checks it after the argument).
+fn check_open_first(ruby: &Ruby, io: Value) -> Result<(), Error> {
     if crate::compat::addr_checks_flag_first() {
-        return Ok(None);
+        return Ok(());
     }
-    io_bridge::fd(ruby, io).map(Some)
+    io_bridge::fd(ruby, io)?;
+    Ok(())
 }
 
 /// IPSocket#addr([reverse_lookup]) -> [family, port, host, address]
 fn addr(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
-    let fd = open_fd_first(ruby, rb_self)?;
+    check_open_first(ruby, rb_self)?;
     let no = no_revlookup_for(ruby, rb_self, args)?;
-    let fd = fd.map_or_else(|| io_bridge::fd(ruby, rb_self), Ok)?;
-    let sa = sys::local_addr(fd).map_err(|e| errors::io_error(ruby, &e, "getsockname(2)"))?;
+    let sa = io_bridge::with_fd(ruby, rb_self, sys::local_addr)?
+        .map_err(|e| errors::io_error(ruby, &e, "getsockname(2)"))?;
     ipaddr_ary(ruby, &sa, no)
 }
 
 /// IPSocket#peeraddr([reverse_lookup]) -> [family, port, host, address]
 fn peeraddr(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<RArray, Error> {
-    let fd = open_fd_first(ruby, rb_self)?;
+    check_open_first(ruby, rb_self)?;
     let no = no_revlookup_for(ruby, rb_self, args)?;
-    let fd = fd.map_or_else(|| io_bridge::fd(ruby, rb_self), Ok)?;
-    let sa = sys::peer_addr(fd).map_err(|e| errors::io_error(ruby, &e, "getpeername(2)"))?;
+    let sa = io_bridge::with_fd(ruby, rb_self, sys::peer_addr)?
+        .map_err(|e| errors::io_error(ruby, &e, "getpeername(2)"))?;
     ipaddr_ary(ruby, &sa, no)
 }
 
@@ -144,10 +145,7 @@ fn inspect(ruby: &Ruby, rb_self: Value) -> Result<RString, Error> {
     let raw = protect(|| unsafe { rb_sys::rb_call_super(0, std::ptr::null()) })?;
     // SAFETY: IO#inspect returns a String.
     let base = RString::from_value(unsafe { Value::from_raw(raw) }).expect("a String");
-    let Ok(fd) = io_bridge::fd(ruby, rb_self) else {
-        return Ok(base);
-    };
-    let Ok(sa) = sys::local_addr(fd) else {
+    let Ok(Ok(sa)) = io_bridge::with_fd(ruby, rb_self, sys::local_addr) else {
         return Ok(base);
     };
     let Some(family) = constants::int_to_name(Category::Family, sockaddr::family(&sa) as i64)
@@ -328,21 +326,20 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
                 continue;
             }
         };
-        let raw = fd.as_raw_fd();
         if server {
-            set_reuseaddr(raw);
-            if let Err(e) = bind_fd(raw, &res.addr) {
+            set_reuseaddr(fd.as_fd());
+            if let Err(e) = bind_fd(fd.as_fd(), &res.addr) {
                 last = Some((e, "bind(2)", false));
                 continue;
             }
-            if let Err(e) = sys::listen(raw, libc::SOMAXCONN) {
+            if let Err(e) = sys::listen(fd.as_fd(), libc::SOMAXCONN) {
                 return Err(errors::io_error(ruby, &e, "listen(2)"));
             }
             return io_bridge::init_sock(ruby, obj, fd);
         }
         if let Some(l) = bind_to {
-            set_reuseaddr(raw);
-            if let Err(e) = bind_fd(raw, &l.addr) {
+            set_reuseaddr(fd.as_fd());
+            if let Err(e) = bind_fd(fd.as_fd(), &l.addr) {
                 last = Some((e, "bind(2)", true));
                 continue;
             }
@@ -386,13 +383,13 @@ pub fn init_inetsock(ruby: &Ruby, obj: Value, args: &InetArgs) -> Result<Value, 
     Err(errors::syserr_host_port(ruby, errno, what, host, port))
 }
 
-fn set_reuseaddr(fd: RawFd) {
+fn set_reuseaddr(fd: BorrowedFd<'_>) {
     // A failure is ignored, as stock does.
     let _ = sys::set_reuseaddr(fd);
 }
 
-/// bind(2) of a raw fd to a packed sockaddr; the errno on failure.
-pub fn bind_fd(fd: RawFd, sa: &[u8]) -> Result<(), i32> {
+/// bind(2) of a socket to a packed sockaddr; the errno on failure.
+pub fn bind_fd(fd: BorrowedFd<'_>, sa: &[u8]) -> Result<(), i32> {
     sys::bind(fd, sa).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
 }
 

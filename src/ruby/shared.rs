@@ -11,7 +11,7 @@ use crate::errors::{self, WouldBlock};
 use crate::io_bridge::{self, Buffer, Retry};
 use crate::ruby::addrinfo;
 use magnus::{prelude::*, Error, RString, Ruby, Value};
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::{BorrowedFd, OwnedFd};
 
 /// rsock_strbuf: the buffer a receive writes into, `buflen` bytes of room.
 /// In stock's order of checks: an outbuf must be a String (TypeError) and
@@ -39,12 +39,17 @@ pub fn end_of_stream(ruby: &Ruby, io: Value, received: usize) -> Result<bool, Er
     if received != 0 || !crate::compat::nil_at_end_of_stream() {
         return Ok(false);
     }
-    Ok(socket_type(ruby, io_bridge::fd(ruby, io)?)? != libc::SOCK_DGRAM)
+    Ok(socket_type(ruby, io)? != libc::SOCK_DGRAM)
 }
 
-/// SO_TYPE of a socket, or the Errno stock raises when it cannot be read.
-pub fn socket_type(ruby: &Ruby, fd: RawFd) -> Result<i32, Error> {
-    io_bridge::socket_type(fd).map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_TYPE)"))
+/// SO_TYPE of a socket IO, or the Errno stock raises when it cannot be read.
+pub fn socket_type(ruby: &Ruby, io: Value) -> Result<i32, Error> {
+    checked_socket_type(ruby, io_bridge::with_fd(ruby, io, sys::socket_type)?)
+}
+
+/// What SO_TYPE gave, or the Errno stock raises when it could not be read.
+fn checked_socket_type(ruby: &Ruby, got: std::io::Result<i32>) -> Result<i32, Error> {
+    got.map_err(|e| errors::io_error(ruby, &e, "getsockopt(SO_TYPE)"))
 }
 
 /// The body of recv and of every recvfrom (stock's rsock_s_recvfrom) for
@@ -72,7 +77,7 @@ pub fn receive(
         return Err(errors::buffered_io(ruby, "recv"));
     }
     let mut from = SockAddrBuf::new();
-    let mut call = |fd: RawFd, ptr: *mut u8, len: usize| {
+    let mut call = |fd: BorrowedFd<'_>, ptr: *mut u8, len: usize| {
         if sender {
             // SAFETY: ptr has room for len bytes (a locked String or the stack).
             let (n, addr) = unsafe { sys::recvfrom(fd, ptr, len, flags | libc::MSG_DONTWAIT) }?;
@@ -117,8 +122,8 @@ pub fn receive(
 /// (stock's rsock_sock_listen): returns 0.
 pub fn listen(ruby: &Ruby, rb_self: Value, backlog: Value) -> Result<i32, Error> {
     let backlog = num2int(backlog)?;
-    let fd = io_bridge::fd(ruby, rb_self)?;
-    sys::listen(fd, backlog).map_err(|e| errors::io_error(ruby, &e, "listen(2)"))?;
+    io_bridge::with_fd(ruby, rb_self, |fd| sys::listen(fd, backlog))?
+        .map_err(|e| errors::io_error(ruby, &e, "listen(2)"))?;
     Ok(0)
 }
 
@@ -235,26 +240,29 @@ fn receive_once(
     io: Value,
     args: &[Value],
     raise: bool,
-    mut call: impl FnMut(RawFd, *mut u8, usize, i32) -> std::io::Result<usize>,
+    mut call: impl FnMut(BorrowedFd<'_>, *mut u8, usize, i32) -> std::io::Result<usize>,
 ) -> Result<Nonblock<RString>, Error> {
     let (len, flags, outbuf) = (args[0], args.get(1).copied(), args.get(2).copied());
     let flags = match flags {
         Some(v) => num2int(v)?,
         None => 0,
     };
-    let fd = io_bridge::fd(ruby, io)?;
+    io_bridge::fd(ruby, io)?;
     if io_bridge::read_pending(io) {
         return Err(errors::buffered_io(ruby, "recvfrom"));
     }
     let buflen = num2int(len)?;
     let flags = flags | libc::MSG_DONTWAIT;
     let got = if goes_to_stack(outbuf, buflen) {
-        recv_small(ruby, buflen as usize, |ptr, len| call(fd, ptr, len, flags))
+        io_bridge::with_fd(ruby, io, |fd| {
+            recv_small(ruby, buflen as usize, |ptr, len| call(fd, ptr, len, flags))
+        })?
     } else {
         let buf = recv_buffer(ruby, outbuf, i64::from(buflen))?;
         // recv_buffer made room for buflen bytes; the GVL is held and no
         // Ruby code runs before the length is set.
-        match call(fd, buffer::room_of(buf), buflen as usize, flags) {
+        let ptr = buffer::room_of(buf);
+        match io_bridge::with_fd(ruby, io, |fd| call(fd, ptr, buflen as usize, flags))? {
             Ok(n) if end_of_stream(ruby, io, n)? => return Ok(Nonblock::EndOfStream),
             // SAFETY: the receive wrote n bytes into the buffer's room.
             Ok(n) => Ok(unsafe { buffer::set_len(buf, n) }),
@@ -282,11 +290,21 @@ fn receive_once(
     }
 }
 
-/// stock's rsock_fd_socket_addrinfo: an Addrinfo for an address of the
-/// socket `fd`, its family taken from the address, its socktype from SO_TYPE.
-pub fn socket_addrinfo(ruby: &Ruby, fd: RawFd, addr: &[u8]) -> Result<Value, Error> {
+/// stock's rsock_io_socket_addrinfo: an Addrinfo for an address of the
+/// socket IO `io`, its family taken from the address, its socktype from
+/// SO_TYPE.
+pub fn socket_addrinfo(ruby: &Ruby, io: Value, addr: &[u8]) -> Result<Value, Error> {
+    addrinfo_of_type(ruby, socket_type(ruby, io)?, addr)
+}
+
+/// stock's rsock_fd_socket_addrinfo: as `socket_addrinfo`, for a socket
+/// no IO owns yet.
+pub fn fd_addrinfo(ruby: &Ruby, fd: BorrowedFd<'_>, addr: &[u8]) -> Result<Value, Error> {
+    addrinfo_of_type(ruby, checked_socket_type(ruby, sys::socket_type(fd))?, addr)
+}
+
+fn addrinfo_of_type(ruby: &Ruby, socktype: i32, addr: &[u8]) -> Result<Value, Error> {
     let family = crate::core::sockaddr::family(addr);
-    let socktype = socket_type(ruby, fd)?;
     addrinfo::from_sockaddr(ruby, addr, family, socktype, 0)
 }
 

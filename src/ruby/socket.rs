@@ -5,11 +5,11 @@ use crate::convert::{family_arg, opt_int, sockaddr_arg, socktype_arg};
 use crate::errors::{self, WouldBlock};
 use crate::io_bridge;
 use crate::ruby::shared::{
-    accept_fd, accept_nonblock_with, listen, nonblock_args, receive, receive_nonblock,
+    accept_fd, accept_nonblock_with, fd_addrinfo, listen, nonblock_args, receive, receive_nonblock,
     socket_addrinfo,
 };
 use magnus::{method, prelude::*, value::Lazy, Error, IntoValue, RClass, Ruby, Value};
-use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::{AsFd, IntoRawFd, OwnedFd};
 
 /// The Socket class, for the methods that make Socket objects whatever
 /// their receiver's class (accept, AncillaryData's unix_rights), and the
@@ -109,8 +109,8 @@ fn sockaddr_bytes(ruby: &Ruby, addr: Value) -> Result<Vec<u8>, Error> {
 /// Socket#bind(local_sockaddr) -> 0
 fn bind(ruby: &Ruby, rb_self: Value, addr: Value) -> Result<i32, Error> {
     let addr = sockaddr_bytes(ruby, addr)?;
-    let fd = io_bridge::fd(ruby, rb_self)?;
-    crate::core::sys::bind(fd, &addr).map(|()| 0).map_err(|e| {
+    let bound = io_bridge::with_fd(ruby, rb_self, |fd| crate::core::sys::bind(fd, &addr))?;
+    bound.map(|()| 0).map_err(|e| {
         errors::syserr_sockaddr(
             ruby,
             e.raw_os_error().unwrap_or(libc::EIO),
@@ -138,8 +138,9 @@ fn connect(ruby: &Ruby, rb_self: Value, addr: Value) -> Result<i32, Error> {
 fn connect_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
     let (args, raise) = nonblock_args(ruby, args, 1)?;
     let addr = sockaddr_bytes(ruby, args[0])?;
-    let fd = io_bridge::set_nonblock(ruby, rb_self)?;
-    let errno = match crate::core::sys::connect(fd, &addr) {
+    io_bridge::set_nonblock(ruby, rb_self)?;
+    let connected = io_bridge::with_fd(ruby, rb_self, |fd| crate::core::sys::connect(fd, &addr))?;
+    let errno = match connected {
         Ok(()) => return Ok(0_i32.into_value_with(ruby)),
         Err(e) => e.raw_os_error().unwrap_or(libc::EIO),
     };
@@ -158,9 +159,8 @@ fn connect_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value
 
 /// [Socket, Addrinfo] for an accepted fd; the fd is closed on error.
 fn accepted_pair(ruby: &Ruby, fd: OwnedFd, addr: &[u8]) -> Result<Value, Error> {
-    let raw = fd.as_raw_fd();
     let sock = io_bridge::wrap_fd(ruby, ruby.get_inner(&SOCKET), fd)?;
-    let ai = socket_addrinfo(ruby, raw, addr)?;
+    let ai = socket_addrinfo(ruby, sock, addr)?;
     Ok(ruby.ary_new_from_values(&[sock, ai]).as_value())
 }
 
@@ -180,7 +180,7 @@ fn accept_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value,
 fn sysaccept(ruby: &Ruby, rb_self: Value) -> Result<Value, Error> {
     let (fd, addr) = accept_fd(ruby, rb_self)?;
     // On error the fd is dropped (closed); else the caller owns the number.
-    let ai = socket_addrinfo(ruby, fd.as_raw_fd(), &addr)?;
+    let ai = fd_addrinfo(ruby, fd.as_fd(), &addr)?;
     Ok(ruby
         .ary_new_from_values(&[fd.into_raw_fd().into_value_with(ruby), ai])
         .as_value())
@@ -191,8 +191,7 @@ fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error>
     let Some((buf, from)) = receive(ruby, rb_self, args, true)? else {
         return Ok(ruby.qnil().as_value());
     };
-    let fd = io_bridge::fd(ruby, rb_self)?;
-    let ai = socket_addrinfo(ruby, fd, &from)?;
+    let ai = socket_addrinfo(ruby, rb_self, &from)?;
     Ok(ruby.ary_new_from_values(&[buf.as_value(), ai]).as_value())
 }
 
@@ -200,8 +199,7 @@ fn recvfrom(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error>
 fn recvfrom_nonblock(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Error> {
     let mut from = crate::core::sys::SockAddrBuf::new();
     receive_nonblock(ruby, rb_self, args, Some(&mut from))?.into_value(ruby, |buf| {
-        let fd = io_bridge::fd(ruby, rb_self)?;
-        let ai = socket_addrinfo(ruby, fd, &from)?;
+        let ai = socket_addrinfo(ruby, rb_self, &from)?;
         Ok(ruby.ary_new_from_values(&[buf.as_value(), ai]).as_value())
     })
 }

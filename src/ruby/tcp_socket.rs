@@ -251,8 +251,8 @@ fn resolution_error(ruby: &Ruby, code: i32) -> Result<Value, Error> {
 /// singleton method, as stock's socket classes have no such instance
 /// method.
 fn connect_error(ruby: &Ruby, sock: Value) -> Result<i32, Error> {
-    let fd = io_bridge::fd(ruby, sock)?;
-    crate::core::sys::pending_error(fd).map_err(|e| errors::io_error(ruby, &e, "getsockopt(2)"))
+    io_bridge::with_fd(ruby, sock, crate::core::sys::pending_error)?
+        .map_err(|e| errors::io_error(ruby, &e, "getsockopt(2)"))
 }
 
 /// The exception object an Error carries, for Ruby code to raise; a

@@ -35,11 +35,11 @@ fn initialize(ruby: &Ruby, rb_self: Value, args: &[Value]) -> Result<Value, Erro
 /// The addresses of host/port in the socket's own family (stock resolves
 /// with socktype 0, numeric ports as datagram services).
 fn resolve_for(ruby: &Ruby, io: Value, host: Value, port: Value) -> Result<Vec<Vec<u8>>, Error> {
-    let fd = io_bridge::fd(ruby, io)?;
+    let family = io_bridge::with_fd(ruby, io, io_bridge::socket_family)?;
     // SOCK_DGRAM as stock's rsock_addrinfo call: a service known only for
     // TCP ("http") fails to resolve instead of binding its port.
     let hints = Hints {
-        family: io_bridge::socket_family(fd),
+        family,
         socktype: libc::SOCK_DGRAM,
         ..Default::default()
     };
@@ -53,7 +53,7 @@ fn resolve_for(ruby: &Ruby, io: Value, host: Value, port: Value) -> Result<Vec<V
 fn bind(ruby: &Ruby, rb_self: Value, host: Value, port: Value) -> Result<i32, Error> {
     let mut errno = libc::EADDRNOTAVAIL;
     for sa in resolve_for(ruby, rb_self, host, port)? {
-        match bind_fd(io_bridge::fd(ruby, rb_self)?, &sa) {
+        match io_bridge::with_fd(ruby, rb_self, |fd| bind_fd(fd, &sa))? {
             Ok(()) => return Ok(0),
             Err(e) => errno = e,
         }

@@ -16,7 +16,7 @@ use magnus::{
     rb_sys::{AsRawValue, FromRawValue},
     Error, IntoValue, RArray, RClass, RString, Ruby, Value,
 };
-use std::os::fd::{AsRawFd, IntoRawFd};
+use std::os::fd::{AsFd, BorrowedFd, IntoRawFd};
 
 pub fn init(ruby: &Ruby, superclass: RClass) -> Result<RClass, Error> {
     let class = ruby.define_class("UNIXSocket", superclass)?;
@@ -52,11 +52,11 @@ pub fn init_unixsock(ruby: &Ruby, obj: Value, path: Value, server: bool) -> Resu
         .map_err(|e| errors::io_error(ruby, &e, "socket(2)"))?;
     // Owned until the IO takes it: every early return below drops it.
     if server {
-        if let Err(e) = sys::bind(fd.as_raw_fd(), &packed) {
+        if let Err(e) = sys::bind(fd.as_fd(), &packed) {
             let errno = e.raw_os_error().unwrap_or(libc::EIO);
             return Err(errors::syserr_path(ruby, errno, "connect(2)", Some(path)));
         }
-        if let Err(e) = sys::listen(fd.as_raw_fd(), libc::SOMAXCONN) {
+        if let Err(e) = sys::listen(fd.as_fd(), libc::SOMAXCONN) {
             return Err(errors::io_error(ruby, &e, "listen(2)"));
         }
         io_bridge::init_sock(ruby, obj, fd)?;
@@ -80,12 +80,12 @@ pub fn init_unixsock(ruby: &Ruby, obj: Value, path: Value, server: bool) -> Resu
 
 /// getsockname(2) or getpeername(2) of a UNIX socket, as packed bytes.
 fn unix_name(ruby: &Ruby, io: Value, peer: bool) -> Result<SockAddrBuf, Error> {
-    let fd = io_bridge::fd(ruby, io)?;
-    let (what, result) = if peer {
-        ("getpeername(2)", sys::peer_addr(fd))
+    let (what, name): (_, fn(BorrowedFd<'_>) -> _) = if peer {
+        ("getpeername(2)", sys::peer_addr)
     } else {
-        ("getsockname(2)", sys::local_addr(fd))
+        ("getsockname(2)", sys::local_addr)
     };
+    let result = io_bridge::with_fd(ruby, io, name)?;
     result.map_err(|e| {
         errors::syserr_path(
             ruby,
@@ -190,7 +190,7 @@ fn send_io(ruby: &Ruby, rb_self: Value, val: Value) -> Result<Value, Error> {
 
 /// One recvmsg(2) for recv_io: one byte and room for one descriptor
 /// (CMSG_SPACE(sizeof(int))). Returns the control bytes received.
-fn recv_io_once(sock: i32, ctl_cap: usize) -> std::io::Result<Vec<u8>> {
+fn recv_io_once(sock: BorrowedFd<'_>, ctl_cap: usize) -> std::io::Result<Vec<u8>> {
     let mut byte = [0u8; 1];
     let mut ctl = vec![0u8; ctl_cap];
     let flags = libc::MSG_CMSG_CLOEXEC | libc::MSG_DONTWAIT;
