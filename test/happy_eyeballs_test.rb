@@ -49,15 +49,22 @@ class HappyEyeballsTest < Minitest::Test
 
   # Redefines Addrinfo.getaddrinfo as Ruby 3.4's tests do: each family
   # answers after its delay with its addresses, or raises them. Records the
-  # families asked for in @asked.
-  def stub_resolver(v6:, v4:, v6_delay: 0, v4_delay: 0)
+  # families asked for in @asked. With meet: true neither family answers
+  # before both were asked (Socket.tcp ends the lookup it no longer needs,
+  # which may not have started yet on a slow machine).
+  def stub_resolver(v6:, v4:, v6_delay: 0, v4_delay: 0, meet: false)
     asked = @asked = Queue.new
+    met = Queue.new
     Addrinfo.singleton_class.alias_method(:__he_test_getaddrinfo, :getaddrinfo)
     @stubbed = true
     Addrinfo.define_singleton_method(:getaddrinfo) do |host, port, family = nil, *rest, **opts|
       next __he_test_getaddrinfo(host, port, family, *rest, **opts) unless host == "dual.test"
 
       asked << family
+      if meet
+        met << family
+        Timeout.timeout(10) { sleep 0.01 until met.size >= 2 }
+      end
       delay, answer = family == Socket::AF_INET6 ? [v6_delay, v6] : [v4_delay, v4]
       sleep delay
       raise answer if answer.is_a?(Exception)
@@ -112,7 +119,7 @@ class HappyEyeballsTest < Minitest::Test
   end
 
   def test_each_family_is_resolved_by_its_own_addrinfo_getaddrinfo_call
-    stub_resolver(**both)
+    stub_resolver(**both, meet: true)
     Socket.tcp("dual.test", @port).close
     asked = [@asked.pop, @asked.pop].sort
     assert_equal [Socket::AF_INET, Socket::AF_INET6].sort, asked
