@@ -15,9 +15,10 @@ Gem::Specification.new do |spec|
   spec.files = Dir["Cargo.toml", "Cargo.lock", "src/**/*.rs", "ext/**/*.rb",
                    "lib/**/*.rb", "README.md"]
   if (platform = ENV["SOCKET_RS_PLATFORM"])
-    # The platform gem (bin/native): a compiled library for each Ruby built
-    # here (3.1, 3.3, 3.4, and 4.0 where it is installed), nothing to build
-    # at install time; it accepts Rubies up to the newest one it carries.
+    # A platform gem (bin/native): a compiled library for each Ruby it
+    # carries (x86_64-linux: 3.1, 3.3, 3.4, and 4.0 where it is installed;
+    # aarch64-linux: Debian's arm64 3.1, 3.3 and 3.4), nothing to build at
+    # install time; it accepts Rubies up to the newest one it carries.
     spec.platform = Gem::Platform.new(platform)
     spec.files = Dir["lib/**/*.rb", "lib/socket_rs/*/socket_rs.so", "README.md"]
     newest = Dir[File.join(__dir__, "lib/socket_rs/*/socket_rs.so")]

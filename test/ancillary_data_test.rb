@@ -101,6 +101,7 @@ class AncillaryDataTest < Minitest::Test
   end
 
   def test_truncated_control_sets_msg_ctrunc_without_leaks
+    skip_under_qemu("MSG_CTRUNC is not reported for a truncated SCM_RIGHTS message")
     a, b = pair(:DGRAM)
     r, w = IO.pipe
     assert_no_fd_leak do
@@ -119,6 +120,7 @@ class AncillaryDataTest < Minitest::Test
   end
 
   def test_truncated_control_with_scm_rights
+    skip_under_qemu("MSG_CTRUNC is not reported for a truncated SCM_RIGHTS message")
     a, b = pair(:DGRAM)
     r, w = IO.pipe
     assert_no_fd_leak do

@@ -86,9 +86,15 @@ class OptionTest < Minitest::Test
     assert_equal "#<Socket::Option: UNIX SOCKET TYPE SOCK_STREAM>", o.inspect
     cred = a.getsockopt(:SOCKET, :PEERCRED)
     assert_match(/\A#<Socket::Option: UNIX SOCKET PEERCRED pid=#{Process.pid} euid=#{Process.euid} egid=#{Process.egid} \(ucred\)>\z/, cred.inspect)
+    [a, b].each(&:close)
+  end
+
+  def test_tcp_info
+    skip_under_qemu("getsockopt(TCP_INFO) returns 4 bytes, not a struct tcp_info")
     t = Socket.new(:INET, :STREAM)
     assert_match(/\A#<Socket::Option: INET TCP INFO state=CLOSED ca_state=Open /, t.getsockopt(:TCP, :INFO).inspect)
-    [a, b, t].each(&:close)
+  ensure
+    t&.close
   end
 
   def test_subclass_and_copies

@@ -8,6 +8,7 @@ else
   require "socket_rs"
 end
 require "minitest/autorun"
+require_relative "support/prerequisite"
 require "timeout"
 require "tmpdir"
 require "fileutils"

@@ -4,6 +4,7 @@ require "minitest/autorun"
 require "open3"
 require "rbconfig"
 require "tmpdir"
+require_relative "../support/prerequisite"
 
 # Differential tests: one Ruby snippet runs under the stock extension and
 # under socket_rs, each in its own process, and what they print must match.

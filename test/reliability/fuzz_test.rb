@@ -24,10 +24,8 @@ class FuzzTest < Minitest::Test
   end
 
   def test_random_arguments_end_the_same_way_as_stock
-    require_prerequisite(system("cc --version", out: File::NULL, err: File::NULL), "no C compiler for the no_dns shim")
     Dir.mktmpdir("socket_rs_fuzz") do |dir|
-      shim = File.join(dir, "no_dns.so")
-      assert system("cc", "-shared", "-fPIC", "-o", shim, File.expand_path("../support/no_dns.c", __dir__), "-ldl")
+      shim = build_preload_shim("no_dns", dir)
       env = { "LD_PRELOAD" => shim }
       list, err, st = child("stock", dir, env, "list")
       assert st.success?, err

@@ -175,10 +175,7 @@ class InterruptsTest < Minitest::Test
 
   def test_slow_getaddrinfo_is_interruptible
     skip "socket_rs behaviour beyond stock: stock 3.1 cannot interrupt a getaddrinfo in progress" if ENV["SOCKET_IMPL"] == "stock"
-    require_prerequisite(system("cc --version", out: File::NULL, err: File::NULL), "no C compiler for the shim")
-    shim = File.join(@dir, "slow.so")
-    src = File.expand_path("../support/slow_getaddrinfo.c", __dir__)
-    assert system("cc", "-shared", "-fPIC", "-o", shim, src, "-ldl"), "shim did not build"
+    shim = build_preload_shim("slow_getaddrinfo", @dir)
     script = <<~'RUBY'
       require "timeout"
       now = -> { Process.clock_gettime(Process::CLOCK_MONOTONIC) }
