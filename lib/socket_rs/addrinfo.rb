@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "rbconfig"
+
 # The pure-Ruby part of Addrinfo: sockets made from an address.
 class Addrinfo
   # Yields each Addrinfo of Addrinfo.getaddrinfo; returns the array.
@@ -93,9 +95,20 @@ module SocketRs
     end
   end
 
+  # Whether stock Addrinfo#connect names the address when its timeout
+  # passes: from Ruby 4.0, and on 3.4 from a patch release after 3.4.9
+  # (3.4.11 does, 3.4.5 does not), so there it is read off the running
+  # Ruby's own lib/socket.rb.
+  CONNECT_TIMEOUT_NAMES_PLACE = TIMEOUTS_NAME_PLACE || (RUBY_VERSION.start_with?("3.4.") && begin
+    File.read(File.join(RbConfig::CONFIG["rubylibdir"], "socket.rb"))
+        .include?('"user specified timeout for #{self.ip_address}:#{self.ip_port}"')
+  rescue SystemCallError
+    Gem::Version.new(RUBY_VERSION) >= Gem::Version.new("3.4.11")
+  end)
+
   # A Socket connected to `remote`, bound to `local` first when given; with a
   # timeout, Errno::ETIMEDOUT "user specified timeout" when it passes
-  # ("user specified timeout for 127.0.0.1:80" from Ruby 4.0).
+  # ("user specified timeout for 127.0.0.1:80" where CONNECT_TIMEOUT_NAMES_PLACE).
   def connect_addrinfo(remote, local, timeout)
     socket_for(remote) do |sock|
       sock.bind(local) if local
@@ -124,7 +137,7 @@ module SocketRs
 
   # As stock 4.0 words it: the address unbracketed, "::1:80".
   def connect_timeout_message(remote)
-    return "user specified timeout" unless TIMEOUTS_NAME_PLACE
+    return "user specified timeout" unless CONNECT_TIMEOUT_NAMES_PLACE
 
     "user specified timeout for #{remote.ip_address}:#{remote.ip_port}"
   end
