@@ -3,7 +3,7 @@
 # Loaded (RUBYOPT) into an arm64 Ruby that bin/cross runs under qemu-user.
 # Without binfmt_misc an arm64 process cannot exec another arm64 program, and
 # RbConfig.ruby (/usr/bin/rubyX.Y) would start the host's Ruby of that name:
-# it names the root's bin/ruby wrapper instead, which goes through qemu.
+# it names the wrapper bin/cross wrote instead, which goes through qemu.
 #
 # qemu -L serves a path from the host when the root lacks it: at exit, a
 # library loaded from the host instead of the root fails the process.
