@@ -48,6 +48,12 @@ pub fn connect_timeout_is_io_timeout() -> bool {
     at_least(3, 3)
 }
 
+/// 3.4+: TCPSocket.new has Happy Eyeballs of its own; before, socket_rs's
+/// words a connect_timeout as the running Ruby's sequential TCPSocket does.
+pub fn tcp_socket_fast_fallback() -> bool {
+    at_least(3, 4)
+}
+
 /// 3.4+: a connect waits under the socket's IO#timeout too, and a connect
 /// that times out raises IO::TimeoutError "Connect timed out!".
 pub fn connect_honours_io_timeout() -> bool {

@@ -528,6 +528,16 @@ module SocketRs
       @failed_at_local = false
     end
 
+    # connect_timeout passed with attempts in flight: on 3.4+ as stock's own
+    # Happy Eyeballs words it (Socket.tcp's wording); before, as the running
+    # Ruby's sequential TCPSocket words a connect timeout (3.1:
+    # Errno::ETIMEDOUT "connect(2) for "localhost" port 80").
+    def timed_out
+      return super if TCPSOCKET_FAST_FALLBACK || @connecting.empty?
+
+      TCPSocket.__send__(:__connect_timed_out, @host, @port, @connecting.values.last.to_sockaddr)
+    end
+
     # [delays in seconds, getaddrinfo codes], each by family.
     def self.test_mode(settings)
       return [{}, {}] unless settings.is_a?(Hash)

@@ -48,6 +48,10 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
         crate::compat::timeouts_name_the_place(),
     )?;
     module.const_set(
+        "TCPSOCKET_FAST_FALLBACK",
+        crate::compat::tcp_socket_fast_fallback(),
+    )?;
+    module.const_set(
         "TCP_WITH_FAST_FALLBACK_PRIVATE",
         crate::compat::tcp_with_fast_fallback_private(),
     )?;
